@@ -1,0 +1,45 @@
+#pragma once
+// The classification task: cross-entropy loss and the metrics users judge a classifier by.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stratum {
+
+/// Mean cross-entropy of (B, C) logits against (B) class ids, with label smoothing.
+torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing);
+
+/// Per-class and macro-averaged scores derived from a confusion matrix.
+struct ClassificationScores {
+  double accuracy = 0;
+  double macro_precision = 0;
+  double macro_recall = 0;
+  double macro_f1 = 0;
+  std::vector<double> precision, recall, f1;  ///< per class
+};
+
+/// A running confusion matrix (rows: true class, columns: predicted class). Counts add up
+/// exactly across batches and ranks, so reduced scores are never averages of averages.
+class ConfusionMatrix {
+ public:
+  explicit ConfusionMatrix(int64_t num_classes);
+
+  /// Adds one batch: argmax of (B, C) logits against (B) targets.
+  void add(const torch::Tensor& logits, const torch::Tensor& targets);
+
+  int64_t num_classes() const { return classes_; }
+  int64_t total() const;
+  int64_t count(int64_t truth, int64_t predicted) const { return counts_[truth * classes_ + predicted]; }
+  const std::vector<int64_t>& counts() const { return counts_; }
+
+  ClassificationScores scores() const;
+
+ private:
+  int64_t classes_;
+  std::vector<int64_t> counts_;
+};
+
+}  // namespace stratum

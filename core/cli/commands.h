@@ -1,0 +1,24 @@
+#pragma once
+// The `stratum` subcommands. Each takes its arguments (after the subcommand name) and the
+// registry filled at start-up, and returns the process exit code; problems with the user's
+// input are thrown as UserError and turned into exit code 2 by main.
+
+#include <string>
+#include <vector>
+
+namespace stratum {
+class Registry;
+}
+
+namespace stratum::cli {
+
+using Args = std::vector<std::string>;
+
+int train_command(const Args& args, Registry& registry);
+int info_command(const Args& args, Registry& registry);
+
+/// A subcommand whose feature has not landed yet: `--help` describes it, anything else
+/// exits 2 saying it is not available in this build.
+int pending_command(const std::string& name, const Args& args);
+
+}  // namespace stratum::cli

@@ -1,0 +1,101 @@
+// The `stratum` executable: registers the built-ins, dispatches to a subcommand, and is the
+// one place (with the launcher) that turns errors into exit codes.
+
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/cli/commands.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/registry.h"
+#include "core/text.h"
+#include "core/version.h"
+#include "data/builtin_sources.h"
+#include "models/builtin_models.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  std::function<int(const stratum::cli::Args&, stratum::Registry&)> run;
+};
+
+std::vector<Command> commands() {
+  using namespace stratum::cli;
+  const auto pending = [](const char* name) {
+    return [name](const Args& args, stratum::Registry&) { return pending_command(name, args); };
+  };
+  return {
+      {"train", "train a model from a YAML config", train_command},
+      {"eval", "evaluate a checkpoint on every split", pending("eval")},
+      {"launch", "start a multi-process job (torchrun-style)", pending("launch")},
+      {"data", "inspect a data stream, write manifests, train a tokenizer", pending("data")},
+      {"qa", "labeling-quality tools", pending("qa")},
+      {"export", "export weights as safetensors", pending("export")},
+      {"info", "versions, devices, registered models and sources", info_command},
+  };
+}
+
+std::string usage() {
+  std::string out = "usage: stratum <command> [options]   (stratum <command> --help for details)\n\ncommands:\n";
+  for (const auto& c : commands()) {
+    std::string name = c.name;
+    name.resize(10, ' ');
+    out += "  " + name + c.summary + "\n";
+  }
+  out += "\n  --version   print the version\n  --help      show this help\n";
+  return out;
+}
+
+int run(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(usage().c_str(), stderr);
+    return stratum::kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(usage().c_str(), stdout);
+    return stratum::kExitOk;
+  }
+  if (args[0] == "--version") {
+    std::printf("stratum %s\n", stratum::stratum_version());
+    return stratum::kExitOk;
+  }
+  stratum::Registry registry;
+  stratum::data::register_builtin_sources(registry);
+  stratum::models::register_builtin_models(registry);
+  std::vector<std::string> names;
+  for (const auto& c : commands()) {
+    if (args[0] == c.name) return c.run({args.begin() + 1, args.end()}, registry);
+    names.push_back(c.name);
+  }
+  const std::string guess = stratum::nearest(args[0], names);
+  throw stratum::UserError("unknown command \"" + args[0] + "\"" +
+                           (guess.empty() ? "" : " (did you mean " + guess + "?)") + "; see stratum --help");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int code = stratum::kExitInternal;
+  try {
+    code = run(argc, argv);
+  } catch (const stratum::UserError& e) {
+    stratum::log::end_status();
+    std::fprintf(stderr, "error: %s\n", e.what());
+    code = stratum::kExitUsage;
+  } catch (const c10::Error& e) {
+    stratum::log::end_status();
+    std::fprintf(stderr, "error: internal (LibTorch): %s\n", e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    stratum::log::end_status();
+    std::fprintf(stderr, "error: internal: %s\n", e.what());
+  }
+  stratum::log::flush();
+  return code;
+}

@@ -1,0 +1,52 @@
+// Subcommands whose features have not landed yet. Each says what it will do, and refuses
+// to run with exit code 2 instead of pretending.
+
+#include <cstdio>
+#include <map>
+
+#include "core/cli/commands.h"
+#include "core/error.h"
+
+namespace stratum::cli {
+namespace {
+
+struct PendingSpec {
+  const char* usage;
+  const char* summary;
+};
+
+const std::map<std::string, PendingSpec>& pending_specs() {
+  static const std::map<std::string, PendingSpec> specs = {
+      {"eval", {"stratum eval --config FILE --checkpoint DIR", "Evaluate a saved checkpoint on every split."}},
+      {"launch",
+       {"stratum launch --nproc-per-node N [--nnodes M --node-rank R --master-addr A --master-port P "
+        "--max-restarts K] -- train ...",
+        "Start N worker processes with the torchrun environment and supervise them."}},
+      {"data",
+       {"stratum data inspect|manifest|tokenizer --config FILE",
+        "Stream statistics, per-label counts, drift and manifests; train a BPE vocabulary."}},
+      {"qa",
+       {"stratum qa agreement|spotcheck|relabel|select ...",
+        "Labeling-quality tools: agreement, spot checks, relabeling queue, active learning."}},
+      {"export",
+       {"stratum export --checkpoint DIR --format safetensors",
+        "Write a checkpoint's weights in the reference (Hugging Face / timm) layout."}},
+  };
+  return specs;
+}
+
+}  // namespace
+
+int pending_command(const std::string& name, const Args& args) {
+  const PendingSpec& spec = pending_specs().at(name);
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: %s\n\n%s\n\nThis subcommand is not available in this build yet.\n", spec.usage,
+                  spec.summary);
+      return kExitOk;
+    }
+  }
+  throw UserError("stratum " + name + ": not available in this build yet (see stratum " + name + " --help)");
+}
+
+}  // namespace stratum::cli

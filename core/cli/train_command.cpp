@@ -1,0 +1,74 @@
+// `stratum train --config F.yaml [--set key=value]...`
+
+#include <cstdio>
+
+#include "core/cli/args.h"
+#include "core/cli/commands.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/preflight.h"
+#include "core/registry.h"
+#include "core/run_dir.h"
+#include "core/system_info.h"
+#include "core/torch_compat.h"
+#include "core/trainer.h"
+#include "core/version.h"
+#include "distributed/world.h"
+
+namespace stratum::cli {
+namespace {
+
+void print_summary(const TrainingOutcome& outcome) {
+  std::printf("\n%-11s %8s %8s %9s %9s\n", "split", "samples", "loss", "accuracy", "macro-F1");
+  for (const auto& e : outcome.final_evaluation) {
+    std::printf("%-11s %8lld %8.4f %9.4f %9.4f\n", e.split.c_str(), static_cast<long long>(e.samples), e.loss,
+                e.scores.accuracy, e.scores.macro_f1);
+  }
+}
+
+}  // namespace
+
+int train_command(const Args& args, Registry& registry) {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]...",
+                   "Train a model as the YAML config says; writes a run directory and prints its path last.");
+  parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
+  parser.repeated("--set", "KEY=VALUE", "override one config key, e.g. --set trainer.lr=3e-4", &overrides);
+  parser.epilog("config keys (in YAML, or with --set):\n" + config_reference());
+  if (!parser.parse(args)) {
+    std::fputs(parser.help().c_str(), stdout);
+    return kExitOk;
+  }
+
+  // Everything the user could have got wrong is checked before any data is read.
+  const RunConfig config = load_config(config_path, overrides);
+  log::set_level(log::parse_level(config.logging.level, "logging.level"));
+  const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
+  log::set_rank(world.rank, world.world_size);
+  if (world.is_distributed()) {
+    throw UserError("environment: WORLD_SIZE=" + std::to_string(world.world_size) +
+                    ": multi-process training: not available in this build yet");
+  }
+  preflight(config, registry);
+
+  const RunDir run_dir = RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now());
+  log::add_file(run_dir.file("train.log"));
+  run_dir.write_file("config.resolved.yaml", dump_config(config));
+  log::info(std::string("stratum ") + stratum_version() + ", LibTorch " + compat::torch_version() + ", BLAS " +
+            loaded_blas());
+  log::info("config: " + config_path + " -> " + run_dir.file("config.resolved.yaml"));
+
+  const TrainingOutcome outcome = train(config, registry, run_dir);
+  print_summary(outcome);
+  for (const auto& e : outcome.final_evaluation) {
+    if (e.split == "unseen") std::printf("\ntest accuracy (unseen split): %.4f\n", e.scores.accuracy);
+  }
+  log::flush();
+  std::printf("run directory: %s\n", run_dir.path().c_str());
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+}  // namespace stratum::cli

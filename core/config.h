@@ -1,0 +1,302 @@
+#pragma once
+// The typed, validated run configuration. YAML is parsed in exactly one place (config.cpp);
+// everything else receives these structs. Each field is declared once, in its section's
+// `describe`, with its key, help text and rule; parsing, `--set`, `--help`, the resolved dump
+// and equality are all generated from that one list.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config_rule.h"
+
+namespace stratum {
+
+/// Run identity: where the run directory goes and the one seed every RNG stream derives from.
+struct RunSection {
+  std::string name = "stratum";
+  std::string output_dir = "runs";
+  int64_t seed = 1234;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("name", &RunSection::name, "run name; the run directory is <output_dir>/<name>-<timestamp>");
+    v.field("output_dir", &RunSection::output_dir, "folder that holds run directories");
+    v.field("seed", &RunSection::seed, "seed of every random stream in the run", at_least(0));
+  }
+};
+
+/// Where training data comes from and how it is split.
+struct DataSection {
+  std::string source;
+  std::string path;
+  double validation_fraction = 0.1;
+  int64_t max_records = 0;
+  double max_reject_fraction = 0.01;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("source", &DataSection::source, "registered data source (see `stratum info`)", required());
+    v.field("path", &DataSection::path, "file or folder the source reads");
+    v.field("validation_fraction", &DataSection::validation_fraction,
+            "share of the training stream held out for validation", in_range(0.0, 0.5));
+    v.field("max_records", &DataSection::max_records, "read at most this many training records (0: all)", at_least(0));
+    v.field("max_reject_fraction", &DataSection::max_reject_fraction,
+            "share of rejected records after which the run stops", in_range(0.0, 1.0));
+  }
+};
+
+/// Which registered model to build and its shape.
+struct ModelSection {
+  std::string name;
+  int64_t hidden = 128;
+  std::vector<int64_t> channels = {32, 64};
+  double dropout = 0.1;
+  int64_t num_classes = 0;
+  std::string init_from;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("name", &ModelSection::name, "registered model (see `stratum info`)", required());
+    v.field("hidden", &ModelSection::hidden, "width of the hidden layer(s)", at_least(1));
+    v.field("channels", &ModelSection::channels, "convolution channels per stage", at_least(1));
+    v.field("dropout", &ModelSection::dropout, "dropout probability", in_range(0.0, 0.99));
+    v.field("num_classes", &ModelSection::num_classes, "output classes (0: from the data)", at_least(0));
+    v.field("init_from", &ModelSection::init_from, "weights file to start from (empty: random init)");
+  }
+};
+
+/// Low-rank adapters on linear layers chosen by module-name pattern.
+struct LoraSection {
+  bool enabled = false;
+  int64_t rank = 8;
+  double alpha = 16.0;
+  double dropout = 0.05;
+  std::vector<std::string> targets = {"attn.qkv", "attn.proj"};
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("enabled", &LoraSection::enabled, "wrap the target layers with LoRA");
+    v.field("rank", &LoraSection::rank, "rank r of the update B*A", at_least(1));
+    v.field("alpha", &LoraSection::alpha, "scale alpha; the update is multiplied by alpha/r", positive());
+    v.field("dropout", &LoraSection::dropout, "dropout on the LoRA path", in_range(0.0, 0.99));
+    v.field("targets", &LoraSection::targets, "module-name patterns of the layers to wrap");
+  }
+};
+
+/// Learned per-layer key/value prefixes.
+struct PrefixSection {
+  bool enabled = false;
+  int64_t length = 16;
+  int64_t hidden = 512;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("enabled", &PrefixSection::enabled, "add learned key/value prefixes to every attention layer");
+    v.field("length", &PrefixSection::length, "prefix length in positions", at_least(1));
+    v.field("hidden", &PrefixSection::hidden, "width of the reparameterization MLP", at_least(1));
+  }
+};
+
+/// Parameter-efficient adapters applied after the model is built.
+struct AdaptersSection {
+  LoraSection lora;
+  PrefixSection prefix;
+
+  template <class V>
+  static void describe(V& v) {
+    v.section("lora", &AdaptersSection::lora, "LoRA adapters");
+    v.section("prefix", &AdaptersSection::prefix, "prefix-tuning");
+  }
+};
+
+/// Quantization of the frozen base weights.
+struct QuantizationSection {
+  std::string mode = "none";
+  bool double_quant = true;
+  int64_t block_size = 64;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("mode", &QuantizationSection::mode, "weight format of frozen linear layers",
+            one_of({"none", "int8", "nf4", "int4"}));
+    v.field("double_quant", &QuantizationSection::double_quant, "quantize the nf4 block scales too (QLoRA)");
+    v.field("block_size", &QuantizationSection::block_size, "values per absmax block (nf4)", at_least(1));
+  }
+};
+
+/// When checkpoints are written and which are kept.
+struct CheckpointSection {
+  int64_t every = 0;
+  int64_t keep_last = 2;
+  std::string best_metric;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("every", &CheckpointSection::every, "write a checkpoint every N steps (0: only at the end)", at_least(0));
+    v.field("keep_last", &CheckpointSection::keep_last, "complete checkpoints kept on disk", at_least(2));
+    v.field("best_metric", &CheckpointSection::best_metric, "eval metric that selects the `best` copy (empty: none)");
+  }
+};
+
+/// The optimisation loop.
+struct TrainerSection {
+  std::string device = "cpu";
+  std::string optimizer = "adamw";
+  double lr = 1e-3;
+  double weight_decay = 0.01;
+  std::vector<std::string> no_decay = {"bias", "norm", "embed"};
+  double momentum = 0.9;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  std::string schedule = "cosine";
+  int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.1;
+  int64_t steps = 0;
+  int64_t epochs = 1;
+  int64_t batch_size = 64;
+  int64_t grad_accum = 1;
+  double clip_grad_norm = 1.0;
+  double label_smoothing = 0.0;
+  std::string precision = "fp32";
+  bool gradient_checkpointing = false;
+  int64_t threads = 0;
+  CheckpointSection checkpoint;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("device", &TrainerSection::device, "where the model runs", one_of({"cpu", "cuda", "auto"}));
+    v.field("optimizer", &TrainerSection::optimizer, "update rule", one_of({"adamw", "sgd"}));
+    v.field("lr", &TrainerSection::lr, "peak learning rate", positive());
+    v.field("weight_decay", &TrainerSection::weight_decay, "decoupled weight decay", at_least(0.0));
+    v.field("no_decay", &TrainerSection::no_decay,
+            "parameters whose name contains one of these (and all 1-D parameters) get no weight decay");
+    v.field("momentum", &TrainerSection::momentum, "SGD momentum", in_range(0.0, 1.0));
+    v.field("beta1", &TrainerSection::beta1, "AdamW first-moment decay", in_range(0.0, 0.9999));
+    v.field("beta2", &TrainerSection::beta2, "AdamW second-moment decay", in_range(0.0, 0.99999));
+    v.field("eps", &TrainerSection::eps, "AdamW denominator epsilon", positive());
+    v.field("schedule", &TrainerSection::schedule, "learning-rate shape after warm-up",
+            one_of({"constant", "cosine", "linear"}));
+    v.field("warmup_steps", &TrainerSection::warmup_steps, "linear warm-up steps", at_least(0));
+    v.field("min_lr_ratio", &TrainerSection::min_lr_ratio, "final learning rate as a share of lr", in_range(0.0, 1.0));
+    v.field("steps", &TrainerSection::steps, "optimizer steps to run (0: use epochs)", at_least(0));
+    v.field("epochs", &TrainerSection::epochs, "passes over the training split when steps is 0", at_least(0));
+    v.field("batch_size", &TrainerSection::batch_size, "examples per micro-batch", at_least(1));
+    v.field("grad_accum", &TrainerSection::grad_accum, "micro-batches per optimizer step", at_least(1));
+    v.field("clip_grad_norm", &TrainerSection::clip_grad_norm, "clip the global gradient norm (0: off)", at_least(0.0));
+    v.field("label_smoothing", &TrainerSection::label_smoothing, "classification label smoothing", in_range(0.0, 0.99));
+    v.field("precision", &TrainerSection::precision, "compute precision", one_of({"fp32", "bf16", "fp16"}));
+    v.field("gradient_checkpointing", &TrainerSection::gradient_checkpointing, "recompute activations in backward");
+    v.field("threads", &TrainerSection::threads, "intra-op CPU threads (0: LibTorch's default)", at_least(0));
+    v.section("checkpoint", &TrainerSection::checkpoint, "checkpoint policy");
+  }
+};
+
+/// When and how the model is evaluated on every split.
+struct EvalSection {
+  int64_t every = 0;
+  int64_t batch_size = 256;
+  int64_t max_samples = 10000;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("every", &EvalSection::every, "evaluate every N steps (0: only at the end)", at_least(0));
+    v.field("batch_size", &EvalSection::batch_size, "examples per evaluation batch", at_least(1));
+    v.field("max_samples", &EvalSection::max_samples, "examples evaluated per split (0: all)", at_least(0));
+  }
+};
+
+/// Multi-process settings (data and tensor parallel).
+struct DistributedSection {
+  std::string backend = "auto";
+  int64_t tensor_parallel = 1;
+  double bucket_mb = 25.0;
+  double init_timeout_s = 300.0;
+  double collective_timeout_s = 600.0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("backend", &DistributedSection::backend, "c10d backend", one_of({"auto", "nccl", "gloo"}));
+    v.field("tensor_parallel", &DistributedSection::tensor_parallel, "tensor-parallel degree", at_least(1));
+    v.field("bucket_mb", &DistributedSection::bucket_mb, "gradient all-reduce bucket size in MB", positive());
+    v.field("init_timeout_s", &DistributedSection::init_timeout_s, "rendezvous timeout in seconds", positive());
+    v.field("collective_timeout_s", &DistributedSection::collective_timeout_s,
+            "a collective that takes longer ends the job", positive());
+  }
+};
+
+/// What the run prints and records.
+struct LoggingSection {
+  std::string level = "info";
+  int64_t every = 50;
+  bool tensorboard = false;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("level", &LoggingSection::level, "console log level", one_of({"debug", "info", "warn", "error"}));
+    v.field("every", &LoggingSection::every, "steps between progress lines and metrics records", at_least(1));
+    v.field("tensorboard", &LoggingSection::tensorboard, "also write TensorBoard event files");
+  }
+};
+
+/// Where each key of a loaded config came from, so any later check can name file, line and column.
+struct ConfigSources {
+  std::string top_file;                       ///< the file passed to `load_config`
+  std::map<std::string, std::string> where;   ///< dotted key -> "file:line:col" or "--set k=v"
+
+  /// "file:line:col" of `key`, or of its nearest enclosing section, or the top file.
+  std::string locate(const std::string& key) const;
+};
+
+/// One run's complete configuration, frozen after loading.
+struct RunConfig {
+  RunSection run;
+  DataSection data;
+  ModelSection model;
+  AdaptersSection adapters;
+  QuantizationSection quantization;
+  TrainerSection trainer;
+  EvalSection eval;
+  DistributedSection distributed;
+  LoggingSection logging;
+  std::vector<std::string> plugins;
+
+  /// Provenance of the keys; not part of the configuration itself.
+  std::shared_ptr<const ConfigSources> sources;
+
+  /// Throws UserError "<file:line:col>: <key>: <message>" for a check made after loading.
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+
+  template <class V>
+  static void describe(V& v) {
+    v.section("run", &RunConfig::run, "run identity");
+    v.section("data", &RunConfig::data, "data source and splits");
+    v.section("model", &RunConfig::model, "model architecture");
+    v.section("adapters", &RunConfig::adapters, "parameter-efficient adapters");
+    v.section("quantization", &RunConfig::quantization, "frozen-weight quantization");
+    v.section("trainer", &RunConfig::trainer, "optimisation loop");
+    v.section("eval", &RunConfig::eval, "evaluation");
+    v.section("distributed", &RunConfig::distributed, "multi-process training");
+    v.section("logging", &RunConfig::logging, "console and metrics output");
+    v.field("plugins", &RunConfig::plugins, "shared libraries to load before building the model");
+  }
+};
+
+/// Loads `path` (following `extends:`), applies `--set key=value` overrides in order, and
+/// validates everything. Throws UserError naming the file, line and key on any problem.
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// The resolved configuration as YAML; `load_config` of this text gives an equal RunConfig.
+std::string dump_config(const RunConfig& config);
+
+/// Field-by-field equality of the configuration (provenance ignored).
+bool operator==(const RunConfig& a, const RunConfig& b);
+inline bool operator!=(const RunConfig& a, const RunConfig& b) { return !(a == b); }
+
+/// Every key with its type, default, rule and help, one per line (for `stratum train --help`).
+std::string config_reference();
+
+}  // namespace stratum

@@ -1,0 +1,88 @@
+#include "core/evaluator.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/metrics_writer.h"
+
+namespace stratum {
+namespace {
+
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+}  // namespace
+
+SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
+                               int64_t num_classes, const EvalSection& options, const torch::Device& device) {
+  SplitEvaluation result;
+  result.split = split;
+  result.confusion = ConfusionMatrix(num_classes);
+  const int64_t n = options.max_samples > 0 ? std::min(options.max_samples, dataset.size()) : dataset.size();
+  if (n == 0) return result;
+
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  std::vector<double> latencies_ms;
+  const double start = monotonic_seconds();
+  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+    const double t0 = monotonic_seconds();
+    const data::Batch batch = dataset.slice(begin, std::min(n, begin + options.batch_size)).to(device);
+    const torch::Tensor logits = model.forward(batch);
+    loss_sum += classification_loss(logits, batch.targets, 0.0).to(torch::kFloat64) * batch.size();
+    result.confusion.add(logits, batch.targets);
+    latencies_ms.push_back((monotonic_seconds() - t0) * 1e3);
+  }
+  const double seconds = monotonic_seconds() - start;
+  if (was_training) model.train();
+
+  result.samples = n;
+  result.loss = loss_sum.item<double>() / static_cast<double>(n);
+  result.scores = result.confusion.scores();
+  result.samples_per_second = seconds > 0 ? static_cast<double>(n) / seconds : 0;
+  result.latency_p50_ms = percentile(latencies_ms, 0.50);
+  result.latency_p95_ms = percentile(latencies_ms, 0.95);
+  return result;
+}
+
+std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,
+                            const ModelFacts& facts, int64_t step) {
+  nlohmann::ordered_json out;
+  out["step"] = step;
+  out["model"] = {{"parameters", facts.parameters},
+                  {"trainable_parameters", facts.trainable_parameters},
+                  {"peak_rss_bytes", facts.peak_rss_bytes}};
+  out["class_names"] = class_names;
+  for (const auto& s : splits) {
+    nlohmann::ordered_json j;
+    j["samples"] = s.samples;
+    j["loss"] = s.loss;
+    j["accuracy"] = s.scores.accuracy;
+    j["macro_precision"] = s.scores.macro_precision;
+    j["macro_recall"] = s.scores.macro_recall;
+    j["macro_f1"] = s.scores.macro_f1;
+    j["per_class"] = {{"precision", s.scores.precision}, {"recall", s.scores.recall}, {"f1", s.scores.f1}};
+    std::vector<std::vector<int64_t>> matrix;
+    for (int64_t t = 0; t < s.confusion.num_classes(); ++t) {
+      std::vector<int64_t> row;
+      for (int64_t p = 0; p < s.confusion.num_classes(); ++p) row.push_back(s.confusion.count(t, p));
+      matrix.push_back(row);
+    }
+    j["confusion_matrix"] = matrix;
+    j["cost"] = {{"samples_per_second", s.samples_per_second},
+                 {"batch_latency_p50_ms", s.latency_p50_ms},
+                 {"batch_latency_p95_ms", s.latency_p95_ms}};
+    out["splits"][s.split] = j;
+  }
+  return out.dump(2) + "\n";
+}
+
+}  // namespace stratum

@@ -1,0 +1,47 @@
+#include "core/preflight.h"
+
+#include "core/registry.h"
+#include "core/torch_compat.h"
+
+namespace stratum {
+
+void preflight(const RunConfig& config, const Registry& registry) {
+  if (!registry.data_sources.find(config.data.source)) {
+    config.fail("data.source", registry.data_sources.unknown_message(config.data.source));
+  }
+  if (!registry.models.find(config.model.name)) {
+    config.fail("model.name", registry.models.unknown_message(config.model.name));
+  }
+  if (config.trainer.device == "cuda" && !compat::cuda_available()) {
+    config.fail("trainer.device", "\"cuda\" was asked for but no CUDA device is available (use cpu or auto)");
+  }
+  if (config.trainer.steps == 0 && config.trainer.epochs == 0) {
+    config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
+  }
+
+  // Features whose sections are parsed and validated already but whose code lands with a
+  // later change; asking for one is refused up front rather than silently ignored.
+  struct Pending {
+    bool requested;
+    const char* key;
+    const char* what;
+  };
+  const Pending pending[] = {
+      {config.adapters.lora.enabled, "adapters.lora.enabled", "LoRA adapters"},
+      {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
+      {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
+      {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
+      {config.trainer.precision != "fp32", "trainer.precision", "mixed precision"},
+      {config.trainer.checkpoint.every > 0, "trainer.checkpoint.every", "periodic checkpoints"},
+      {!config.trainer.checkpoint.best_metric.empty(), "trainer.checkpoint.best_metric", "best-checkpoint selection"},
+      {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
+      {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},
+      {!config.model.init_from.empty(), "model.init_from", "loading initial weights"},
+      {!config.plugins.empty(), "plugins", "plugins"},
+  };
+  for (const auto& p : pending) {
+    if (p.requested) config.fail(p.key, std::string(p.what) + ": not available in this build yet");
+  }
+}
+
+}  // namespace stratum

@@ -1,0 +1,42 @@
+#include "core/registry.h"
+
+#include "core/error.h"
+#include "core/text.h"
+
+namespace stratum {
+
+template <class Entry>
+void NamedRegistry<Entry>::add(Entry entry) {
+  const std::string name = entry.name;
+  if (name.empty()) throw UserError("cannot register a " + kind_ + " without a name");
+  if (!entries_.emplace(name, std::move(entry)).second) {
+    throw UserError("a " + kind_ + " named \"" + name + "\" is already registered");
+  }
+}
+
+template <class Entry>
+const Entry* NamedRegistry<Entry>::find(const std::string& name) const {
+  const auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+template <class Entry>
+std::vector<std::string> NamedRegistry<Entry>::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : entries_) out.push_back(name);
+  return out;
+}
+
+template <class Entry>
+std::string NamedRegistry<Entry>::unknown_message(const std::string& name) const {
+  const std::vector<std::string> known = names();
+  const std::string guess = nearest(name, known);
+  std::string message = "unknown " + kind_ + " \"" + name + "\"";
+  if (!guess.empty()) message += " (did you mean " + guess + "?)";
+  return message + "; registered: " + (known.empty() ? std::string("none") : join(known, ", "));
+}
+
+template class NamedRegistry<ModelEntry>;
+template class NamedRegistry<DataSourceEntry>;
+
+}  // namespace stratum

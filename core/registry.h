@@ -1,0 +1,66 @@
+#pragma once
+// Named registries of models and data sources. Built-ins are added explicitly at start-up
+// (see core/cli/main.cpp); plugins add theirs through the same calls.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "data/split_data.h"
+#include "models/model.h"
+
+namespace stratum {
+
+/// Builds a model for data of the given shape.
+struct ModelEntry {
+  std::string name;
+  std::string description;
+  std::function<models::ModelPtr(const ModelSection&, const data::DataSpec&)> build;
+  data::DataSpec reference_spec;  ///< the data shape `stratum info` sizes the model for
+  ModelSection reference_options; ///< the options `stratum info` sizes the model with
+};
+
+/// Reads a data source into the three splits.
+struct DataSourceEntry {
+  std::string name;
+  std::string description;
+  std::function<data::SplitData(const DataSection&, uint64_t seed)> build;
+};
+
+/// Entries of one kind, by unique name.
+template <class Entry>
+class NamedRegistry {
+ public:
+  explicit NamedRegistry(std::string kind) : kind_(std::move(kind)) {}
+
+  /// Adds an entry; a second entry with the same name is a UserError (two plugins clash).
+  void add(Entry entry);
+
+  /// The entry called `name`, or nullptr.
+  const Entry* find(const std::string& name) const;
+
+  /// Names in sorted order.
+  std::vector<std::string> names() const;
+
+  /// "unknown model "x" (did you mean y?); registered: a, b" for error messages.
+  std::string unknown_message(const std::string& name) const;
+
+ private:
+  std::string kind_;
+  std::map<std::string, Entry> entries_;
+};
+
+/// Everything that can be named in a config.
+class Registry {
+ public:
+  NamedRegistry<ModelEntry> models{"model"};
+  NamedRegistry<DataSourceEntry> data_sources{"data source"};
+};
+
+extern template class NamedRegistry<ModelEntry>;
+extern template class NamedRegistry<DataSourceEntry>;
+
+}  // namespace stratum

@@ -1,0 +1,93 @@
+#include "core/run_dir.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace stratum {
+namespace {
+
+bool is_safe_name(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.size() > 200) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& timestamp) {
+  if (!is_safe_name(name)) {
+    throw UserError("run.name: \"" + name +
+                    "\" is not a plain folder name (use letters, digits, '.', '_' and '-' only)");
+  }
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) throw UserError("run.output_dir: cannot create " + root + ": " + ec.message());
+  const fs::path canonical_root = fs::canonical(root, ec);
+  if (ec) throw UserError("run.output_dir: cannot resolve " + root + ": " + ec.message());
+
+  const std::string base = name + "-" + timestamp;
+  for (int attempt = 1; attempt <= 1000; ++attempt) {
+    const std::string leaf = attempt == 1 ? base : base + "-" + std::to_string(attempt);
+    const fs::path candidate = canonical_root / leaf;
+    // mkdir fails with EEXIST on anything already there (a run, a file or a symlink), so
+    // an existing run is never reused and a planted link is never followed.
+    if (::mkdir(candidate.c_str(), 0755) == 0) return RunDir(candidate.string());
+    if (errno != EEXIST) {
+      throw UserError("run.output_dir: cannot create run directory " + candidate.string() + ": " +
+                      std::strerror(errno));
+    }
+  }
+  throw UserError("run.output_dir: too many runs named " + base + " in " + root);
+}
+
+std::string RunDir::timestamp_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &local);
+  return buf;
+}
+
+std::string RunDir::file(const std::string& relative) const { return (fs::path(path_) / relative).string(); }
+
+void RunDir::write_file(const std::string& relative, const std::string& text) const {
+  write_file_atomically(file(relative), text);
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw UserError(tmp + ": cannot write: " + std::strerror(errno));
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      throw UserError(tmp + ": cannot write: " + std::strerror(err));
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw UserError(tmp + ": cannot flush: " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw UserError(path + ": cannot rename into place: " + std::strerror(errno));
+  }
+}
+
+}  // namespace stratum

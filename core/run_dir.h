@@ -1,0 +1,37 @@
+#pragma once
+// The run directory: one folder per run that explains itself (resolved config, logs,
+// metrics, evaluation). Created so that it can never escape its root or overwrite a run.
+
+#include <string>
+
+namespace stratum {
+
+/// A freshly created, empty run directory `<root>/<name>-<timestamp>[-N]`.
+class RunDir {
+ public:
+  /// Creates the directory. `name` must be a plain folder name (letters, digits, `.`, `_`,
+  /// `-`; not `.` or `..`): anything that could point outside `root` is a UserError.
+  /// An existing directory is never reused; a numeric suffix keeps names unique.
+  static RunDir create(const std::string& root, const std::string& name, const std::string& timestamp);
+
+  /// Local time as YYYYmmdd-HHMMSS.
+  static std::string timestamp_now();
+
+  const std::string& path() const { return path_; }
+
+  /// `path()/relative`.
+  std::string file(const std::string& relative) const;
+
+  /// Writes `text` to `relative` atomically (temporary file, fsync, rename).
+  void write_file(const std::string& relative, const std::string& text) const;
+
+ private:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+/// Writes `text` to `path` via a temporary file in the same folder, fsync and rename, so a
+/// reader sees either the old or the new content, never a torn file.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace stratum

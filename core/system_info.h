@@ -1,0 +1,15 @@
+#pragma once
+// Facts about the machine and libraries a run depends on, for `stratum info` and run logs.
+
+#include <string>
+
+namespace stratum {
+
+/// The BLAS library actually mapped into this process (e.g. ".../openblas-pthread/libblas.so.3
+/// (OpenBLAS)"), or "none loaded". LibTorch's speed on the CPU depends on it.
+std::string loaded_blas();
+
+/// Peak resident set size of this process in bytes.
+long peak_rss_bytes();
+
+}  // namespace stratum

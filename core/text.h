@@ -1,0 +1,24 @@
+#pragma once
+// Small string helpers shared by config parsing, the CLI and reports.
+
+#include <string>
+#include <vector>
+
+namespace stratum {
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator);
+std::vector<std::string> split(const std::string& text, char separator);
+
+/// Edit (Levenshtein) distance between two words.
+size_t edit_distance(const std::string& a, const std::string& b);
+
+/// The option closest to `word` when it is close enough to be a likely typo, else "".
+std::string nearest(const std::string& word, const std::vector<std::string>& options);
+
+/// A number as short text: 0.001 -> "0.001", 25 -> "25".
+std::string format_number(double value);
+
+/// A duration in seconds as "1h02m", "3m05s" or "12.3s".
+std::string format_duration(double seconds);
+
+}  // namespace stratum

@@ -1,0 +1,24 @@
+#pragma once
+// Every difference between the two supported LibTorch builds (Debian's 1.13 CPU build and the
+// PyTorch wheel's 2.x CUDA build) lives here. Nothing else tests TORCH_VERSION.
+
+#include <string>
+
+namespace stratum::compat {
+
+/// The LibTorch version this binary was compiled against, e.g. "1.13.0".
+std::string torch_version();
+
+/// True when a CUDA device is usable at run time.
+bool cuda_available();
+
+/// True when the LibTorch build includes the c10d NCCL process group.
+bool nccl_available();
+
+/// True when the c10d Gloo process group was compiled into Stratum.
+bool gloo_available();
+
+/// True when LibTorch has the fused scaled-dot-product attention kernel (2.0 and later).
+bool has_fused_attention();
+
+}  // namespace stratum::compat

@@ -1,0 +1,187 @@
+#include "core/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/lr_schedule.h"
+#include "core/metrics_writer.h"
+#include "core/optimizer.h"
+#include "core/progress.h"
+#include "core/registry.h"
+#include "core/run_dir.h"
+#include "core/system_info.h"
+#include "core/text.h"
+
+namespace stratum {
+namespace {
+
+// Seeds one named random stream from the run seed, so adding a stream never shifts another.
+uint64_t derive_seed(uint64_t seed, const std::string& stream) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (char c : stream) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
+
+torch::Device pick_device(const std::string& wanted) {
+  if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::Device(torch::kCUDA);
+  return torch::Device(torch::kCPU);
+}
+
+// Endless micro-batches over the seen split, reshuffled each epoch by a seeded permutation.
+class EpochSampler {
+ public:
+  EpochSampler(const data::TensorDataset& dataset, int64_t batch_size, uint64_t seed)
+      : dataset_(dataset), batch_size_(batch_size), rng_(seed), order_(static_cast<size_t>(dataset.size())) {
+    std::iota(order_.begin(), order_.end(), 0);
+    reshuffle();
+  }
+
+  data::Batch next() {
+    if (cursor_ >= order_.size()) {
+      ++epoch_;
+      reshuffle();
+    }
+    const size_t end = std::min(order_.size(), cursor_ + static_cast<size_t>(batch_size_));
+    const torch::Tensor index =
+        torch::from_blob(order_.data() + cursor_, {static_cast<int64_t>(end - cursor_)}, torch::kInt64);
+    cursor_ = end;
+    return dataset_.gather(index);
+  }
+
+  int64_t epoch() const { return epoch_; }
+
+ private:
+  void reshuffle() {
+    std::shuffle(order_.begin(), order_.end(), rng_);
+    cursor_ = 0;
+  }
+
+  const data::TensorDataset& dataset_;
+  int64_t batch_size_;
+  std::mt19937_64 rng_;
+  std::vector<int64_t> order_;
+  size_t cursor_ = 0;
+  int64_t epoch_ = 0;
+};
+
+void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics) {
+  MetricRecord record{"eval", step, {}, {}};
+  record.add("split", e.split)
+      .add("samples", static_cast<double>(e.samples))
+      .add("loss", e.loss)
+      .add("accuracy", e.scores.accuracy)
+      .add("macro_f1", e.scores.macro_f1)
+      .add("samples_per_second", e.samples_per_second);
+  metrics.write(record);
+}
+
+}  // namespace
+
+TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir) {
+  const TrainerSection& options = config.trainer;
+  const uint64_t seed = static_cast<uint64_t>(config.run.seed);
+  torch::manual_seed(derive_seed(seed, "torch"));
+  if (options.threads > 0) torch::set_num_threads(static_cast<int>(options.threads));
+  const torch::Device device = pick_device(options.device);
+  log::info("device: " + device.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()));
+
+  const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, seed);
+  STRATUM_USER_CHECK(data.seen.size() > 0, "data: the seen (training) split is empty");
+  const int64_t num_classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
+
+  models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
+  model->to(device);
+  model->train();
+  ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
+  log::info("model: " + config.model.name + ", " + std::to_string(facts.parameters) + " parameters (" +
+            std::to_string(facts.trainable_parameters) + " trainable)");
+
+  auto optimizer = make_optimizer(options, *model);
+  const int64_t micro_per_epoch = (data.seen.size() + options.batch_size - 1) / options.batch_size;
+  const int64_t steps_per_epoch = std::max<int64_t>(1, micro_per_epoch / options.grad_accum);
+  const int64_t total_steps = options.steps > 0 ? options.steps : options.epochs * steps_per_epoch;
+  log::info("training: " + std::to_string(total_steps) + " steps of " +
+            std::to_string(options.batch_size * options.grad_accum) + " examples (" +
+            std::to_string(steps_per_epoch) + " steps per epoch)");
+
+  MetricsWriter metrics(run_dir.file("metrics.jsonl"));
+  EpochSampler sampler(data.seen, options.batch_size, derive_seed(seed, "shuffle"));
+  const double start = monotonic_seconds();
+  const Progress progress(total_steps, start, "samples");
+  TrainingOutcome outcome;
+
+  // The loss is summed on the device and read back only when a line is logged, so the loop
+  // does not synchronise with the host every step.
+  torch::Tensor window_loss = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  int64_t window_steps = 0, window_samples = 0;
+  double window_start = start;
+  bool first_window = true;
+
+  for (int64_t step = 1; step <= total_steps; ++step) {
+    const double lr = learning_rate(options, step - 1, total_steps);
+    set_learning_rate(*optimizer, lr);
+    optimizer->zero_grad();
+    for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
+      const data::Batch batch = sampler.next().to(device);
+      const torch::Tensor logits = model->forward(batch);
+      const torch::Tensor loss = classification_loss(logits, batch.targets, options.label_smoothing);
+      (loss / static_cast<double>(options.grad_accum)).backward();
+      window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
+      window_samples += batch.size();
+    }
+    double grad_norm = 0;
+    if (options.clip_grad_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
+    optimizer->step();
+    ++window_steps;
+
+    if (step == 1 || step % config.logging.every == 0 || step == total_steps) {
+      const double now = monotonic_seconds();
+      const double loss = window_loss.item<double>() / static_cast<double>(window_steps);
+      const double throughput = static_cast<double>(window_samples) / std::max(1e-9, now - window_start);
+      if (!std::isfinite(loss)) {
+        throw UserError("trainer: the training loss became " + std::to_string(loss) + " at step " +
+                        std::to_string(step) + "; lower trainer.lr or enable trainer.clip_grad_norm");
+      }
+      if (first_window) outcome.first_loss = loss;
+      first_window = false;
+      outcome.last_loss = loss;
+      MetricRecord record{"train", step, {}, {}};
+      record.add("epoch", static_cast<double>(sampler.epoch()))
+          .add("loss", loss)
+          .add("lr", lr)
+          .add("grad_norm", grad_norm)
+          .add("samples_per_second", throughput);
+      metrics.write(record);
+      log::status(progress.line(step, loss, lr, throughput, now));
+      window_loss.zero_();
+      window_steps = window_samples = 0;
+      window_start = now;
+    }
+    if (config.eval.every > 0 && step % config.eval.every == 0 && step != total_steps) {
+      log_evaluation(evaluate_split(*model, data.validation, "validation", num_classes, config.eval, device), step,
+                     metrics);
+    }
+  }
+  log::end_status();
+  outcome.steps = total_steps;
+  outcome.seconds = monotonic_seconds() - start;
+  log::info("trained " + std::to_string(total_steps) + " steps in " + format_duration(outcome.seconds));
+
+  for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
+                                    {"validation", &data.validation},
+                                    {"unseen", &data.unseen}}) {
+    outcome.final_evaluation.push_back(evaluate_split(*model, *split, name, num_classes, config.eval, device));
+    log_evaluation(outcome.final_evaluation.back(), total_steps, metrics);
+  }
+  facts.peak_rss_bytes = peak_rss_bytes();
+  run_dir.write_file("eval.json",
+                     evaluation_json(outcome.final_evaluation, data.spec.class_names, facts, total_steps));
+  return outcome;
+}
+
+}  // namespace stratum

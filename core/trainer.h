@@ -1,0 +1,29 @@
+#pragma once
+// The training loop: data and model from the registry, optimizer and schedule from the
+// config, progress on the console, metrics.jsonl, and evaluation on every split.
+
+#include <cstdint>
+#include <vector>
+
+#include "core/config.h"
+#include "core/evaluator.h"
+
+namespace stratum {
+
+class Registry;
+class RunDir;
+
+/// What a finished run reports.
+struct TrainingOutcome {
+  int64_t steps = 0;
+  double seconds = 0;
+  double first_loss = 0;  ///< mean training loss of the first logged window
+  double last_loss = 0;   ///< mean training loss of the last logged window
+  std::vector<SplitEvaluation> final_evaluation;  ///< seen, validation, unseen
+};
+
+/// Trains the configured model and writes metrics.jsonl and eval.json into `run_dir`.
+/// `config` must have passed `preflight`.
+TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir);
+
+}  // namespace stratum

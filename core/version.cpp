@@ -1,0 +1,7 @@
+#include "core/version.h"
+
+namespace stratum {
+
+const char* stratum_version() { return STRATUM_VERSION; }
+
+}  // namespace stratum

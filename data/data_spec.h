@@ -1,0 +1,18 @@
+#pragma once
+// What the data looks like, so a model can be sized without knowing where the data came from.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stratum::data {
+
+/// Shape and label space of one data source's examples.
+struct DataSpec {
+  std::vector<int64_t> input_shape;      ///< one example, e.g. {1, 28, 28}; {T} for token sequences
+  int64_t num_classes = 0;               ///< classification label count (0: not a classification source)
+  int64_t vocab_size = 0;                ///< token vocabulary (0: not a text source)
+  std::vector<std::string> class_names;  ///< display names, index = class id
+};
+
+}  // namespace stratum::data

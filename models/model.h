@@ -1,0 +1,31 @@
+#pragma once
+// The interface every model implements, built-in or from a plugin.
+
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "data/batch.h"
+
+namespace stratum::models {
+
+/// A torch::nn::Module that maps a Batch to logits; tasks in core/ turn logits into losses.
+class Model : public torch::nn::Module {
+ public:
+  /// Logits for the batch: (B, classes) for classification, (B, T, vocab) for language models.
+  virtual torch::Tensor forward(const data::Batch& batch) = 0;
+};
+
+using ModelPtr = std::shared_ptr<Model>;
+
+/// Number of scalar parameters in `module` (only those with requires_grad when `trainable_only`).
+inline int64_t count_parameters(const torch::nn::Module& module, bool trainable_only = false) {
+  int64_t total = 0;
+  for (const auto& p : module.parameters()) {
+    if (!trainable_only || p.requires_grad()) total += p.numel();
+  }
+  return total;
+}
+
+}  // namespace stratum::models

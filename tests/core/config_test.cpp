@@ -1,0 +1,226 @@
+#include "core/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "support/temp_dir.h"
+
+namespace stratum {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+const char* kValid = R"(run:
+  name: test
+  seed: 7
+data:
+  source: idx
+  path: /usr/share/datasets/fashion-mnist
+model:
+  name: cnn
+  channels: [8, 16]
+trainer:
+  lr: 0.003
+  batch_size: 32
+)";
+
+// The message of the UserError that loading `path` throws ("" when it loads).
+std::string load_error(const std::string& path, const std::vector<std::string>& overrides = {}) {
+  try {
+    load_config(path, overrides);
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "error messages are one line: " << message;
+    return message;
+  }
+  return "";
+}
+
+TEST(Config, LoadsTypedValuesAndKeepsDefaults) {
+  TempDir dir;
+  const RunConfig c = load_config(dir.write("c.yaml", kValid));
+  EXPECT_EQ(c.run.name, "test");
+  EXPECT_EQ(c.run.seed, 7);
+  EXPECT_EQ(c.data.source, "idx");
+  EXPECT_EQ(c.model.channels, (std::vector<int64_t>{8, 16}));
+  EXPECT_DOUBLE_EQ(c.trainer.lr, 0.003);
+  EXPECT_EQ(c.trainer.batch_size, 32);
+  EXPECT_EQ(c.trainer.optimizer, "adamw");  // default
+  EXPECT_EQ(c.trainer.checkpoint.keep_last, 2);
+}
+
+TEST(Config, WrongTypeNamesFileLineColumnAndKey) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "data:\n  source: idx\nmodel:\n  name: cnn\ntrainer:\n  lr: fast\n");
+  EXPECT_EQ(load_error(path), path + ":6:3: trainer.lr: expected a positive number, got \"fast\"");
+}
+
+TEST(Config, OutOfRangeValue) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  batch_size: 0\n");
+  EXPECT_EQ(load_error(path), path + ":4:3: trainer.batch_size: expected an integer >= 1, got \"0\"");
+}
+
+TEST(Config, NonIntegerForIntegerField) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  steps: 2.5\n");
+  EXPECT_THAT(load_error(path), HasSubstr("trainer.steps: expected an integer >= 0, got \"2.5\""));
+}
+
+TEST(Config, UnknownKeySuggestsNearestValidKey) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  lrr: 0.1\n");
+  EXPECT_EQ(load_error(path), path + ":4:3: trainer.lrr: unknown key (did you mean lr?)");
+}
+
+TEST(Config, UnknownTopLevelSection) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainr:\n  lr: 0.1\n");
+  EXPECT_EQ(load_error(path), path + ":3:1: trainr: unknown key (did you mean trainer?)");
+}
+
+TEST(Config, WordOutsideChoicesSuggestsNearest) {
+  TempDir dir;
+  const std::string path =
+      dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  optimizer: adamm\n");
+  EXPECT_EQ(load_error(path),
+            path + ":4:3: trainer.optimizer: expected one of: adamw, sgd, got \"adamm\" (did you mean adamw?)");
+}
+
+TEST(Config, BooleanAndListTypes) {
+  TempDir dir;
+  EXPECT_THAT(load_error(dir.write("a.yaml", "data: {source: idx}\nmodel: {name: cnn}\nlogging: {tensorboard: maybe}\n")),
+              HasSubstr("logging.tensorboard: expected true or false, got \"maybe\""));
+  EXPECT_THAT(load_error(dir.write("b.yaml", "data: {source: idx}\nmodel: {name: cnn, channels: 5}\n")),
+              HasSubstr("model.channels: expected a list (each an integer >= 1), got \"5\""));
+  EXPECT_THAT(load_error(dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn, channels: [8, x]}\n")),
+              HasSubstr("model.channels: item 1: expected an integer >= 1, got \"x\""));
+  EXPECT_THAT(load_error(dir.write("d.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer: 5\n")),
+              HasSubstr("trainer: expected a section (a mapping of keys), got \"5\""));
+}
+
+TEST(Config, MissingRequiredKey) {
+  TempDir dir;
+  const std::string in_section = dir.write("a.yaml", "data:\n  source: idx\nmodel:\n  hidden: 8\n");
+  EXPECT_EQ(load_error(in_section), in_section + ":3:1: model.name: missing required key");
+  const std::string no_section = dir.write("b.yaml", "data:\n  source: idx\n");
+  EXPECT_EQ(load_error(no_section), no_section + ": model.name: missing required key");
+}
+
+TEST(Config, UnreadableFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/missing.yaml";
+  EXPECT_EQ(load_error(path), path + ": cannot read config file: No such file or directory");
+  EXPECT_EQ(load_error(dir.path()), dir.path() + ": cannot read config file: is a directory");
+}
+
+TEST(Config, MalformedYamlNamesLine) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "data:\n  source: idx\nmodel: [unclosed\n");
+  EXPECT_THAT(load_error(path), HasSubstr(path + ":"));
+  EXPECT_THAT(load_error(path), HasSubstr("malformed YAML"));
+  const std::string scalar = dir.write("s.yaml", "just a string\n");
+  EXPECT_THAT(load_error(scalar), HasSubstr("expected a mapping of sections at the top level"));
+}
+
+TEST(Config, ExtendsMergesDeeplyWithRelativePaths) {
+  TempDir dir;
+  dir.write("base/common.yaml", kValid);
+  const std::string child = dir.write("child.yaml", "extends: base/common.yaml\ntrainer:\n  lr: 0.01\n");
+  const RunConfig c = load_config(child);
+  EXPECT_DOUBLE_EQ(c.trainer.lr, 0.01);      // from the child
+  EXPECT_EQ(c.trainer.batch_size, 32);       // kept from the base's trainer section
+  EXPECT_EQ(c.model.name, "cnn");            // base only
+}
+
+TEST(Config, ErrorsInBaseFileNameTheBaseFile) {
+  TempDir dir;
+  const std::string base = dir.write("base.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  lr: -1\n");
+  const std::string child = dir.write("child.yaml", "extends: base.yaml\nrun: {name: x}\n");
+  EXPECT_EQ(load_error(child), base + ":4:3: trainer.lr: expected a positive number, got \"-1\"");
+}
+
+TEST(Config, ExtendsCycleIsDetected) {
+  TempDir dir;
+  dir.write("a.yaml", "extends: b.yaml\n");
+  dir.write("b.yaml", "extends: a.yaml\n");
+  EXPECT_THAT(load_error(dir.path() + "/a.yaml"), HasSubstr("extends cycle: a.yaml -> b.yaml -> a.yaml"));
+  const std::string self = dir.write("self.yaml", "extends: self.yaml\n");
+  EXPECT_THAT(load_error(self), HasSubstr("extends cycle"));
+}
+
+TEST(Config, ExtendsMissingBase) {
+  TempDir dir;
+  const std::string child = dir.write("child.yaml", "extends: nowhere.yaml\n");
+  EXPECT_THAT(load_error(child), HasSubstr(child + ":1:10: extends: cannot read config file"));
+}
+
+TEST(Config, SetOverridesValuesSectionsAndLists) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", kValid);
+  const RunConfig c = load_config(path, {"trainer.lr=0.5", "model.channels=[4, 4, 4]", "eval.every=10",
+                                         "trainer.lr=0.25"});
+  EXPECT_DOUBLE_EQ(c.trainer.lr, 0.25);  // later overrides win
+  EXPECT_EQ(c.model.channels, (std::vector<int64_t>{4, 4, 4}));
+  EXPECT_EQ(c.eval.every, 10);  // section absent from the file
+}
+
+TEST(Config, SetErrorsNameTheOverride) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", kValid);
+  EXPECT_EQ(load_error(path, {"trainer.lr=fast"}),
+            "--set trainer.lr=fast: trainer.lr: expected a positive number, got \"fast\"");
+  EXPECT_EQ(load_error(path, {"trainer.lrr=1"}), "--set trainer.lrr=1: trainer.lrr: unknown key (did you mean lr?)");
+  EXPECT_THAT(load_error(path, {"trainer.lr"}), HasSubstr("--set trainer.lr: expected KEY=VALUE"));
+  EXPECT_THAT(load_error(path, {"trainer..lr=1"}), HasSubstr("malformed key"));
+  EXPECT_THAT(load_error(path, {"trainer.lr.x=1"}), HasSubstr("trainer.lr is a value, not a section"));
+}
+
+TEST(Config, ResolvedDumpRoundTripsToEqualStructs) {
+  TempDir dir;
+  const RunConfig original =
+      load_config(dir.write("c.yaml", kValid), {"trainer.lr=0.1", "adapters.lora.targets=[a, \"b c\"]",
+                                                "trainer.eps=1e-10", "run.name=\"123\""});
+  const std::string dumped = dump_config(original);
+  const RunConfig reloaded = load_config(dir.write("resolved.yaml", dumped));
+  EXPECT_TRUE(reloaded == original) << dumped;
+  EXPECT_EQ(dump_config(reloaded), dumped);
+
+  RunConfig changed = reloaded;
+  changed.trainer.eps = 2e-10;
+  EXPECT_TRUE(changed != original);
+}
+
+TEST(Config, LaterChecksLocateKeys) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", kValid);
+  const RunConfig c = load_config(path, {"trainer.steps=5"});
+  try {
+    c.fail("model.name", "unknown model");
+    FAIL() << "fail() must throw";
+  } catch (const UserError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":8:3: model.name: unknown model");
+  }
+  EXPECT_EQ(c.sources->locate("trainer.steps"), "--set trainer.steps=5");
+  EXPECT_EQ(c.sources->locate("eval.every"), path);
+}
+
+TEST(Config, ReferenceListsEveryKeyOnce) {
+  const std::string reference = config_reference();
+  EXPECT_THAT(reference, HasSubstr("trainer.lr (number, default 0.001, a positive number)"));
+  EXPECT_THAT(reference, HasSubstr("trainer.optimizer (string, default \"adamw\", one of: adamw, sgd)"));
+  EXPECT_THAT(reference, HasSubstr("model.name (string, required)"));
+  EXPECT_THAT(reference, HasSubstr("trainer.checkpoint.keep_last (int, default 2, an integer >= 2)"));
+}
+
+TEST(Config, ShippedConfigsLoad) {
+  for (const char* name : {"smoke.yaml", "quickstart.yaml"}) {
+    const std::string path = std::string(STRATUM_SOURCE_DIR) + "/configs/" + name;
+    EXPECT_EQ(load_error(path), "") << path;
+  }
+}
+
+}  // namespace
+}  // namespace stratum

@@ -1,0 +1,113 @@
+// The binary's contract with users: exit codes 0 / 2 and one-line `error:` messages that name
+// the file, key or line at fault.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/stratum_binary.h"
+
+namespace stratum::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A usage error: exit 2 and exactly one `error:` line on stderr.
+void expect_usage_error(const CommandResult& r, const std::string& fragment) {
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, StartsWith("error: "));
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(fragment));
+}
+
+const char* kMinimal = "data:\n  source: idx\n  path: /usr/share/datasets/fashion-mnist\nmodel:\n  name: cnn\n";
+
+TEST(Cli, VersionAndHelp) {
+  const CommandResult version = run_stratum("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, StartsWith("stratum 0."));
+  const CommandResult help = run_stratum("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* command : {"train", "eval", "launch", "data", "qa", "export", "info"}) {
+    EXPECT_THAT(help.out, HasSubstr(command));
+    EXPECT_EQ(run_stratum(std::string(command) + " --help").exit_code, 0) << command;
+  }
+  EXPECT_THAT(run_stratum("train --help").out, HasSubstr("trainer.lr (number, default 0.001"));
+}
+
+TEST(Cli, NoCommandOrUnknownCommand) {
+  EXPECT_EQ(run_stratum("").exit_code, 2);
+  expect_usage_error(run_stratum("trian"), "unknown command \"trian\" (did you mean train?)");
+}
+
+TEST(Cli, BadFlags) {
+  expect_usage_error(run_stratum("train"), "missing required option --config FILE");
+  expect_usage_error(run_stratum("train --config x.yaml --bogus"), "unknown option --bogus");
+  expect_usage_error(run_stratum("train --config"), "--config needs a value");
+}
+
+TEST(Cli, MissingConfigFile) {
+  expect_usage_error(run_stratum("train --config /nonexistent/x.yaml"),
+                     "/nonexistent/x.yaml: cannot read config file: No such file or directory");
+}
+
+TEST(Cli, ConfigErrorsNameFileLineAndKey) {
+  TempDir dir;
+  const std::string unknown = dir.write("u.yaml", std::string(kMinimal) + "trainer:\n  epoch: 3\n");
+  expect_usage_error(run_stratum("train --config " + unknown),
+                     unknown + ":7:3: trainer.epoch: unknown key (did you mean epochs?)");
+  const std::string type = dir.write("t.yaml", std::string(kMinimal) + "trainer:\n  lr: fast\n");
+  expect_usage_error(run_stratum("train --config " + type),
+                     type + ":7:3: trainer.lr: expected a positive number, got \"fast\"");
+  const std::string malformed = dir.write("m.yaml", "data:\n  source: idx\n bad indent: [\n");
+  expect_usage_error(run_stratum("train --config " + malformed), malformed + ":");
+  expect_usage_error(run_stratum("train --config " + malformed), "malformed YAML");
+  expect_usage_error(run_stratum("train --config " + type + " --set trainer.lr=x"),
+                     "--set trainer.lr=x: trainer.lr: expected a positive number, got \"x\"");
+}
+
+TEST(Cli, RegistryAndPendingFeatureErrorsNameTheKey) {
+  TempDir dir;
+  const std::string model = dir.write("m.yaml", "data:\n  source: idx\nmodel:\n  name: cnnn\n");
+  expect_usage_error(run_stratum("train --config " + model),
+                     model + ":4:3: model.name: unknown model \"cnnn\" (did you mean cnn?)");
+  const std::string lora = dir.write("l.yaml", std::string(kMinimal) + "adapters:\n  lora:\n    enabled: true\n");
+  expect_usage_error(run_stratum("train --config " + lora),
+                     lora + ":8:5: adapters.lora.enabled: LoRA adapters: not available in this build yet");
+}
+
+TEST(Cli, UnsafeRunNameIsRefusedBeforeAnythingIsWritten) {
+  TempDir dir;
+  const std::string config = dir.write("c.yaml", kMinimal);
+  expect_usage_error(
+      run_stratum("train --config " + config + " --set run.name=../escape --set run.output_dir=" + dir.path() + "/runs"),
+      "run.name: \"../escape\" is not a plain folder name");
+}
+
+TEST(Cli, BadEnvironmentForMultiProcess) {
+  TempDir dir;
+  const std::string config = dir.write("c.yaml", kMinimal);
+  CommandResult r = run_command(std::string("RANK=3 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 '") +
+                                STRATUM_BINARY + "' train --config " + config);
+  expect_usage_error(r, "environment: RANK=3 is not below WORLD_SIZE=2");
+}
+
+TEST(Cli, PendingCommandsSaySoAndExit2) {
+  for (const char* command : {"eval", "launch", "data", "qa", "export"}) {
+    expect_usage_error(run_stratum(command), "not available in this build yet");
+  }
+}
+
+TEST(Cli, InfoListsVersionsBlasAndModels) {
+  const CommandResult r = run_stratum("info");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("LibTorch  1."));
+  EXPECT_THAT(r.out, HasSubstr("BLAS      /"));
+  EXPECT_THAT(r.out, HasSubstr("Gloo"));
+  EXPECT_THAT(r.out, HasSubstr("cnn"));
+  EXPECT_THAT(r.out, HasSubstr("mlp"));
+  EXPECT_THAT(r.out, HasSubstr("idx"));
+}
+
+}  // namespace
+}  // namespace stratum::testing

@@ -1,0 +1,22 @@
+#pragma once
+// Runs the built `stratum` binary for integration tests.
+
+#include <string>
+
+#include "support/temp_dir.h"
+
+namespace stratum::testing {
+
+/// Runs `stratum <arguments>` from the source tree (so relative config paths resolve).
+inline CommandResult run_stratum(const std::string& arguments) {
+  return run_command(std::string("cd '") + STRATUM_SOURCE_DIR + "' && '" + STRATUM_BINARY + "' " + arguments);
+}
+
+/// Number of lines in `text` (a final line without '\n' counts).
+inline int count_lines(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines + (!text.empty() && text.back() != '\n');
+}
+
+}  // namespace stratum::testing
