@@ -28,6 +28,45 @@ struct RunSection {
   }
 };
 
+/// Stratified per-label reservoirs: quotas, caps, recency decay and multi-label handling.
+struct ReservoirSection {
+  int64_t min_per_label = 200;
+  int64_t max_per_label = 2000;
+  double label_share_cap = 0.1;
+  int64_t max_items = 20000;
+  int64_t max_bytes = int64_t{256} << 20;
+  double decay = 0.0;
+  std::string multi_label = "primary";
+  int64_t max_labels_per_record = 4;
+  int64_t rebalance_every = 4096;
+  std::string dedup = "none";
+  double dedup_quantum = 0.05;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("min_per_label", &ReservoirSection::min_per_label,
+            "items a label keeps even when scarce (if it has that many)", at_least(0));
+    v.field("max_per_label", &ReservoirSection::max_per_label, "hard cap on one label's items", at_least(1));
+    v.field("label_share_cap", &ReservoirSection::label_share_cap,
+            "no label holds more than this share of max_items", in_range(0.0, 1.0));
+    v.field("max_items", &ReservoirSection::max_items, "global cap on items in all reservoirs", at_least(1));
+    v.field("max_bytes", &ReservoirSection::max_bytes, "global cap on the bytes those items occupy", at_least(1));
+    v.field("decay", &ReservoirSection::decay,
+            "recency weight exp(decay * t) per time unit (0: uniform sampling)", at_least(0.0));
+    v.field("multi_label", &ReservoirSection::multi_label,
+            "records with several labels enter the first label's reservoir, or each (weight shared)",
+            one_of({"primary", "split"}));
+    v.field("max_labels_per_record", &ReservoirSection::max_labels_per_record,
+            "with split: at most this many reservoirs per record", at_least(1));
+    v.field("rebalance_every", &ReservoirSection::rebalance_every,
+            "records between quota reallocations", at_least(1));
+    v.field("dedup", &ReservoirSection::dedup, "keep near-duplicates out of a reservoir by bucket",
+            one_of({"none", "payload", "features"}));
+    v.field("dedup_quantum", &ReservoirSection::dedup_quantum,
+            "with dedup: features: bucket width for quantizing features", positive());
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataSection {
   std::string source;
@@ -35,6 +74,7 @@ struct DataSection {
   double validation_fraction = 0.1;
   int64_t max_records = 0;
   double max_reject_fraction = 0.01;
+  ReservoirSection reservoir;
 
   template <class V>
   static void describe(V& v) {
@@ -45,6 +85,7 @@ struct DataSection {
     v.field("max_records", &DataSection::max_records, "read at most this many training records (0: all)", at_least(0));
     v.field("max_reject_fraction", &DataSection::max_reject_fraction,
             "share of rejected records after which the run stops", in_range(0.0, 1.0));
+    v.section("reservoir", &DataSection::reservoir, "stratified per-label reservoirs");
   }
 };
 
