@@ -27,7 +27,7 @@ struct ModelEntry {
 struct DataSourceEntry {
   std::string name;
   std::string description;
-  std::function<data::SplitData(const DataSection&, uint64_t seed)> build;
+  std::function<data::SplitData(const DataSection&, const data::DataContext&)> build;
 };
 
 /// Entries of one kind, by unique name.

@@ -90,7 +90,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   const torch::Device device = pick_device(options.device);
   log::info("device: " + device.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()));
 
-  const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, seed);
+  data::DataContext context;
+  context.seed = seed;
+  context.rejects_path = run_dir.file("rejects.jsonl");
+  const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
+  if (!data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
   STRATUM_USER_CHECK(data.seen.size() > 0, "data: the seen (training) split is empty");
   const int64_t num_classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "data/reject_log.h"
 
 namespace stratum::data {
 namespace {
@@ -29,16 +30,18 @@ class GzReader {
     gzbuffer(file_.get(), 1 << 17);
   }
 
-  // Reads up to `size` bytes; returns how many were read. Corrupt compressed data throws.
+  // Reads up to `size` bytes; returns how many were read. Corrupt compressed data stops the
+  // read and leaves its description in error().
   size_t read(void* out, size_t size) {
     size_t done = 0;
-    while (done < size) {
+    while (done < size && error_.empty()) {
       const unsigned chunk = static_cast<unsigned>(std::min<size_t>(size - done, 1u << 30));
       const int n = gzread(file_.get(), static_cast<char*>(out) + done, chunk);
       if (n < 0) {
         int code = 0;
-        const char* message = gzerror(file_.get(), &code);
-        throw UserError(path_ + ": bad gzip stream near byte " + std::to_string(offset_ + done) + ": " + message);
+        error_ = std::string("bad gzip stream near byte ") + std::to_string(offset_ + done) + ": " +
+                 gzerror(file_.get(), &code);
+        break;
       }
       if (n == 0) break;
       done += static_cast<size_t>(n);
@@ -47,57 +50,91 @@ class GzReader {
     return done;
   }
 
+  const std::string& error() const { return error_; }
+
   uint64_t offset() const { return offset_; }
 
  private:
   std::string path_;
   std::unique_ptr<gzFile_s, GzCloser> file_;
   uint64_t offset_ = 0;
+  std::string error_;
+};
+
+// A damaged-file problem: thrown without a reject log, logged and absorbed with one.
+struct Damage {
+  uint64_t offset;
+  std::string reason;
 };
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
-  GzReader in(path);
+namespace {
+
+IdxArray read_header(GzReader& in, const std::string& path, uint64_t& count) {
+  const auto damaged = [&](uint64_t offset, const std::string& reason) { return Damage{offset, reason}; };
   unsigned char magic[4];
-  if (in.read(magic, 4) != 4) throw UserError(path + ": truncated IDX file: no 4-byte header at offset 0");
-  if (magic[0] != 0 || magic[1] != 0) {
-    throw UserError(path + ": not an IDX file: wrong magic number at offset 0 (expected 00 00 08 NN)");
+  if (in.read(magic, 4) != 4) {
+    throw damaged(0, in.error().empty() ? "truncated IDX file: no 4-byte header" : in.error());
   }
+  if (magic[0] != 0 || magic[1] != 0) throw damaged(0, "not an IDX file: wrong magic number (expected 00 00 08 NN)");
   if (magic[2] != 0x08) {
-    throw UserError(path + ": unsupported IDX element type 0x" + std::to_string(magic[2]) +
-                    " at offset 2 (only unsigned bytes, 0x08)");
+    throw damaged(2, "unsupported IDX element type 0x" + std::to_string(magic[2]) + " (only unsigned bytes, 0x08)");
   }
   const int ndims = magic[3];
-  if (ndims < 1 || ndims > 4) {
-    throw UserError(path + ": implausible IDX rank " + std::to_string(ndims) + " at offset 3");
-  }
-
+  if (ndims < 1 || ndims > 4) throw damaged(3, "implausible IDX rank " + std::to_string(ndims));
   IdxArray array;
-  uint64_t count = 1;
+  count = 1;
   for (int i = 0; i < ndims; ++i) {
     unsigned char be[4];
     const uint64_t at = in.offset();
-    if (in.read(be, 4) != 4) throw UserError(path + ": truncated IDX header at offset " + std::to_string(at));
+    if (in.read(be, 4) != 4) throw damaged(at, "truncated IDX header");
     const uint64_t d = (uint64_t{be[0]} << 24) | (uint64_t{be[1]} << 16) | (uint64_t{be[2]} << 8) | be[3];
-    if (d == 0 || count * d > kMaxIdxValues) {
-      throw UserError(path + ": implausible IDX dimension " + std::to_string(d) + " at offset " + std::to_string(at));
-    }
+    if (d == 0 || count * d > kMaxIdxValues) throw damaged(at, "implausible IDX dimension " + std::to_string(d));
     count *= d;
     array.dims.push_back(static_cast<int64_t>(d));
+  }
+  (void)path;
+  return array;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, RejectLog* rejects) {
+  GzReader in(path);
+  uint64_t count = 0;
+  IdxArray array;
+  try {
+    array = read_header(in, path, count);
+  } catch (const Damage& d) {
+    if (!rejects) throw UserError(path + ": " + d.reason + " at offset " + std::to_string(d.offset));
+    rejects->reject(path, d.offset, d.reason + " (whole file rejected)");
+    return {};
   }
 
   const uint64_t body_start = in.offset();
   array.values.resize(count);
   const size_t got = in.read(array.values.data(), count);
   if (got != count) {
-    throw UserError(path + ": truncated IDX file: expected " + std::to_string(count) + " data bytes from offset " +
-                    std::to_string(body_start) + ", found " + std::to_string(got));
+    const std::string cause = in.error().empty() ? "truncated IDX file" : in.error();
+    if (!rejects) {
+      throw UserError(path + ": " + cause + ": expected " + std::to_string(count) + " data bytes from offset " +
+                      std::to_string(body_start) + ", found " + std::to_string(got));
+    }
+    const uint64_t row = count / static_cast<uint64_t>(array.dims[0]);
+    const uint64_t complete = got / row;
+    rejects->reject(path, body_start + complete * row,
+                    cause + ": " + std::to_string(complete) + " of " + std::to_string(array.dims[0]) + " rows complete",
+                    static_cast<int64_t>(static_cast<uint64_t>(array.dims[0]) - complete));
+    array.dims[0] = static_cast<int64_t>(complete);
+    array.values.resize(complete * row);
+    return array;
   }
   unsigned char extra;
   if (in.read(&extra, 1) != 0) {
-    throw UserError(path + ": IDX file longer than its header says: extra data at offset " +
-                    std::to_string(body_start + count));
+    const std::string reason = "IDX file longer than its header says: extra data";
+    if (!rejects) throw UserError(path + ": " + reason + " at offset " + std::to_string(body_start + count));
+    rejects->reject(path, body_start + count, reason);
   }
   return array;
 }

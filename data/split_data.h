@@ -1,16 +1,30 @@
 #pragma once
-// The three splits every run trains and evaluates on, as one data source produces them.
+// The three splits every run trains and evaluates on, as one data source produces them,
+// with the facts the manifest records about how they were made.
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "data/data_spec.h"
+#include "data/sampling/stratified_reservoir.h"
 #include "data/tensor_dataset.h"
 
 namespace stratum::data {
 
-/// Counts of what a source read, for the run log and the manifest.
-struct ReadStats {
+/// What a data source needs besides its config section.
+struct DataContext {
+  uint64_t seed = 0;
+  int rank = 0;                  ///< this process reads records whose index % world_size == rank
+  int world_size = 1;
+  std::string rejects_path;      ///< rejects.jsonl to write (empty: count rejects only)
+};
+
+/// One file a source read, for the manifest.
+struct SourceFile {
+  std::string role;  ///< e.g. "train-images"
+  std::string path;
   int64_t records_read = 0;
   int64_t records_accepted = 0;
   int64_t records_rejected = 0;
@@ -24,7 +38,10 @@ struct SplitData {
   TensorDataset validation;
   TensorDataset unseen;
   std::string unseen_description;  ///< how the unseen split was held out, for reports
-  ReadStats stats;
+  std::vector<SourceFile> files;
+  SamplerStats sampler;            ///< what the stratified reservoirs did with the seen stream
+  std::map<std::string, std::vector<int64_t>> label_counts;  ///< split -> examples per class id
+  std::string manifest;            ///< manifest.json text (see data/manifest.h)
 };
 
 }  // namespace stratum::data

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "data/binary_io.h"
+#include "data/hash.h"
 #include "data/sampling/quota_plan.h"
 
 namespace stratum::data {
@@ -15,14 +16,6 @@ namespace {
 
 constexpr uint64_t kStateMagic = 0x5354525352565231ull;  // "STRSRVR1"
 constexpr int32_t kMaxLabelId = 1 << 20;
-
-uint64_t hash_bytes(const void* data, size_t size) {
-  // FNV-1a, finished with splitmix64 for a good spread.
-  uint64_t h = 1469598103934665603ull;
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return splitmix64(h);
-}
 
 }  // namespace
 
@@ -47,12 +40,12 @@ LabelReservoir& StratifiedReservoir::reservoir_for(int32_t label) {
 }
 
 uint64_t StratifiedReservoir::bucket_of(const Record& record) const {
-  if (options_.dedup == "payload") return hash_bytes(record.payload.data(), record.payload.size());
+  if (options_.dedup == "payload") return content_hash(record.payload.data(), record.payload.size());
   std::vector<int64_t> cells(record.features.size());
   for (size_t i = 0; i < cells.size(); ++i) {
     cells[i] = static_cast<int64_t>(std::floor(record.features[i] / options_.dedup_quantum));
   }
-  return hash_bytes(cells.data(), cells.size() * sizeof(int64_t));
+  return content_hash(cells.data(), cells.size() * sizeof(int64_t));
 }
 
 int StratifiedReservoir::offer(const Record& record) {

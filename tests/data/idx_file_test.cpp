@@ -50,7 +50,7 @@ TEST(IdxFile, WrongMagicAndType) {
   std::string bytes = testing::idx_bytes({2, 2});
   bytes[0] = 'P';
   const std::string magic = dir.write("m", bytes);
-  EXPECT_THAT(read_error(magic), HasSubstr(magic + ": not an IDX file: wrong magic number at offset 0"));
+  EXPECT_EQ(read_error(magic), magic + ": not an IDX file: wrong magic number (expected 00 00 08 NN) at offset 0");
   bytes = testing::idx_bytes({2, 2});
   bytes[2] = 0x0D;  // float32
   EXPECT_THAT(read_error(dir.write("f", bytes)), HasSubstr("unsupported IDX element type"));

@@ -5,9 +5,11 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "data/hash.h"
 #include "data/idx_fixtures.h"
 #include "support/temp_dir.h"
 
@@ -24,13 +26,28 @@ void write_folder(const TempDir& dir, uint32_t train, uint32_t test, uint32_t tr
   dir.write("t10k-labels-idx1-ubyte", testing::idx_labels(test, 3));
 }
 
+DataContext context(uint64_t seed, const std::string& rejects = "") {
+  DataContext c;
+  c.seed = seed;
+  c.rejects_path = rejects;
+  return c;
+}
+
+// Hashes of each example's input bytes, to compare splits.
+std::set<uint64_t> example_hashes(const TensorDataset& d) {
+  std::set<uint64_t> out;
+  const torch::Tensor flat = d.inputs.reshape({d.size(), -1}).contiguous();
+  for (int64_t i = 0; i < d.size(); ++i) out.insert(content_hash(flat[i].data_ptr<float>(), flat.size(1) * sizeof(float)));
+  return out;
+}
+
 TEST(IdxSource, SplitsAreDisjointAndCoverTheTrainingFile) {
   TempDir dir;
   write_folder(dir, 200, 30, 200);
   DataSection options;
   options.path = dir.path();
   options.validation_fraction = 0.25;
-  const SplitData data = read_idx_source(options, 42);
+  const SplitData data = read_idx_source(options, context(42));
   EXPECT_EQ(data.seen.size() + data.validation.size(), 200);
   EXPECT_GT(data.validation.size(), 25);
   EXPECT_LT(data.validation.size(), 75);
@@ -40,44 +57,112 @@ TEST(IdxSource, SplitsAreDisjointAndCoverTheTrainingFile) {
   // The seen split is normalized to zero mean and unit standard deviation.
   EXPECT_NEAR(data.seen.inputs.mean().item<double>(), 0.0, 1e-4);
   EXPECT_NEAR(data.seen.inputs.std().item<double>(), 1.0, 1e-3);
-
-  int64_t validation = 0;
-  for (uint64_t i = 0; i < 200; ++i) validation += in_validation(i, 42, 0.25);
-  EXPECT_EQ(validation, data.validation.size());
-  EXPECT_EQ(read_idx_source(options, 42).validation.size(), data.validation.size());  // deterministic
+  const auto seen = example_hashes(data.seen), validation = example_hashes(data.validation);
+  for (uint64_t h : validation) EXPECT_EQ(seen.count(h), 0u);
+  EXPECT_EQ(read_idx_source(options, context(42)).validation.size(), data.validation.size());  // deterministic
+  EXPECT_EQ(data.label_counts.at("unseen"), (std::vector<int64_t>{10, 10, 10}));
 }
 
-TEST(IdxSource, MaxRecordsLimitsTheTrainingStream) {
+TEST(IdxSource, MaxRecordsAndRankShards) {
   TempDir dir;
   write_folder(dir, 200, 30, 200);
   DataSection options;
   options.path = dir.path();
   options.max_records = 50;
-  const SplitData data = read_idx_source(options, 1);
+  const SplitData data = read_idx_source(options, context(1));
   EXPECT_EQ(data.seen.size() + data.validation.size(), 50);
+
+  options.max_records = 0;
+  options.validation_fraction = 0;
+  DataContext rank0 = context(1), rank1 = context(1);
+  rank0.world_size = rank1.world_size = 2;
+  rank1.rank = 1;
+  const auto a = example_hashes(read_idx_source(options, rank0).seen);
+  const auto b = example_hashes(read_idx_source(options, rank1).seen);
+  EXPECT_EQ(a.size(), 100u);
+  EXPECT_EQ(b.size(), 100u);
+  for (uint64_t h : a) EXPECT_EQ(b.count(h), 0u) << "ranks read disjoint shares";
 }
 
-TEST(IdxSource, MismatchedLabelCountIsAnError) {
+TEST(IdxSource, ReservoirsBalanceAndBoundTheSeenSplit) {
+  TempDir dir;
+  write_folder(dir, 3000, 30, 3000);
+  DataSection options;
+  options.path = dir.path();
+  options.validation_fraction = 0;
+  options.reservoir.max_items = 600;
+  options.reservoir.min_per_label = 50;
+  options.reservoir.max_per_label = 150;
+  options.reservoir.label_share_cap = 1.0;
+  const SplitData data = read_idx_source(options, context(3));
+  EXPECT_EQ(data.seen.size(), 450);  // three labels at their 150 cap
+  EXPECT_EQ(data.label_counts.at("seen"), (std::vector<int64_t>{150, 150, 150}));
+  EXPECT_EQ(data.sampler.offered, 3000);
+  const auto manifest = nlohmann::json::parse(data.manifest);
+  EXPECT_EQ(manifest["reservoir"]["offered"], 3000);
+  EXPECT_EQ(manifest["files"].size(), 4u);
+  EXPECT_EQ(manifest["files"][0]["sha256"].get<std::string>().size(), 64u);
+}
+
+TEST(IdxSource, UnlabeledImagesAreRejectedCountedAndBudgeted) {
   TempDir dir;
   write_folder(dir, 20, 5, 19);
   DataSection options;
   options.path = dir.path();
+  options.max_reject_fraction = 0.01;
   try {
-    read_idx_source(options, 1);
+    read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
+    FAIL() << "expected the error budget to be exceeded";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("1 of 25 records rejected"));
+    EXPECT_THAT(e.what(), HasSubstr("train-images-idx3-ubyte at offset 320: image without a label"));
+  }
+  options.max_reject_fraction = 0.1;
+  const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
+  EXPECT_EQ(data.seen.size() + data.validation.size(), 19);
+  const auto line = nlohmann::json::parse(testing::read_file(dir.path() + "/rejects.jsonl"));
+  EXPECT_EQ(line["records"], 1);
+  EXPECT_EQ(line["offset"], 320);
+  EXPECT_THAT(line["reason"].get<std::string>(), HasSubstr("image without a label"));
+}
+
+TEST(IdxSource, TruncatedImageFileKeepsCompleteRecords) {
+  TempDir dir;
+  write_folder(dir, 100, 5, 100);
+  const std::string bytes = testing::idx_bytes({100, 4, 4});
+  dir.write("train-images-idx3-ubyte", bytes.substr(0, 16 + 90 * 16 + 5));  // 90 whole images and a bit
+  DataSection options;
+  options.path = dir.path();
+  options.max_reject_fraction = 0.2;
+  const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
+  EXPECT_EQ(data.seen.size() + data.validation.size(), 90);
+  const std::string rejects = testing::read_file(dir.path() + "/rejects.jsonl");
+  EXPECT_THAT(rejects, HasSubstr("truncated IDX file: 90 of 100 rows complete"));
+  EXPECT_THAT(rejects, HasSubstr("label without an image"));
+}
+
+TEST(IdxSource, WrongMagicRejectsTheWholeFileAndStops) {
+  TempDir dir;
+  write_folder(dir, 20, 5, 20);
+  dir.write("train-images-idx3-ubyte", "PK\x03\x04 this is a zip file, not IDX");
+  DataSection options;
+  options.path = dir.path();
+  try {
+    read_idx_source(options, context(1));
     FAIL() << "expected an error";
   } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("train-labels-idx1-ubyte.gz: 19 labels for 20 images"));
+    EXPECT_THAT(e.what(), HasSubstr("not an IDX file: wrong magic number"));
   }
 }
 
 TEST(IdxSource, MissingFolderOrFiles) {
   DataSection options;
   options.path = "/nonexistent/stratum";
-  EXPECT_THROW(read_idx_source(options, 1), UserError);
+  EXPECT_THROW(read_idx_source(options, context(1)), UserError);
   TempDir dir;
   options.path = dir.path();
   try {
-    read_idx_source(options, 1);
+    read_idx_source(options, context(1));
     FAIL() << "expected an error";
   } catch (const UserError& e) {
     EXPECT_THAT(e.what(), HasSubstr("no train-images-idx3-ubyte or train-images-idx3-ubyte.gz"));
@@ -90,16 +175,19 @@ TEST(IdxSource, RealFashionMnistSplitsAreDisjoint) {
   DataSection options;
   options.path = path;
   options.validation_fraction = 0.1;
-  const SplitData data = read_idx_source(options, 1234);
-  EXPECT_EQ(data.seen.size() + data.validation.size(), 60000);
+  options.reservoir.max_items = 60000;
+  options.reservoir.max_per_label = 6000;
+  const SplitData data = read_idx_source(options, context(1234));
+  EXPECT_EQ(data.seen.size() + data.validation.size(), 60000);  // the reservoirs hold every seen record
   EXPECT_EQ(data.unseen.size(), 10000);
   EXPECT_EQ(data.spec.num_classes, 10);
   EXPECT_EQ(data.spec.class_names.at(9), "Ankle boot");
-  std::set<uint64_t> validation;
-  for (uint64_t i = 0; i < 60000; ++i) {
-    if (in_validation(i, 1234, 0.1)) validation.insert(i);
-  }
-  EXPECT_EQ(static_cast<int64_t>(validation.size()), data.validation.size());
+  const auto seen = example_hashes(data.seen), validation = example_hashes(data.validation);
+  for (uint64_t h : validation) ASSERT_EQ(seen.count(h), 0u) << "a validation image is also in seen";
+  // With the default quotas the seen split is bounded and balanced: 2,000 per label at most.
+  options.reservoir = ReservoirSection{};
+  const SplitData sampled = read_idx_source(options, context(1234));
+  for (int64_t count : sampled.label_counts.at("seen")) EXPECT_EQ(count, 2000);
 }
 
 }  // namespace

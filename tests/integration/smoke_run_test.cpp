@@ -36,7 +36,8 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
   EXPECT_EQ(fs::path(run_dir).parent_path(), fs::canonical(runs));
   EXPECT_THAT(r.out, HasSubstr("test accuracy (unseen split): "));
 
-  for (const char* file : {"config.resolved.yaml", "metrics.jsonl", "eval.json", "train.log"}) {
+  for (const char* file : {"config.resolved.yaml", "metrics.jsonl", "eval.json", "train.log", "manifest.json",
+                           "rejects.jsonl"}) {
     EXPECT_TRUE(fs::is_regular_file(fs::path(run_dir) / file)) << file;
   }
 
@@ -74,6 +75,17 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
     EXPECT_EQ(s["confusion_matrix"].size(), 10u);
   }
   EXPECT_GT(eval["model"]["parameters"].get<int64_t>(), 0);
+
+  // manifest.json pins the files read and what the reservoirs kept; nothing was rejected.
+  const auto manifest = nlohmann::json::parse(read_file(run_dir + "/manifest.json"));
+  EXPECT_EQ(manifest["seed"], 1);
+  EXPECT_EQ(manifest["files"].size(), 4u);
+  int64_t seen = 0, validation = 0;
+  for (const auto& count : manifest["label_counts"]["seen"]) seen += count.get<int64_t>();
+  for (const auto& count : manifest["label_counts"]["validation"]) validation += count.get<int64_t>();
+  EXPECT_EQ(seen + validation, 4000);  // data.max_records
+  EXPECT_EQ(manifest["reservoir"]["offered"].get<int64_t>(), seen);  // small enough to keep everything
+  EXPECT_EQ(read_file(run_dir + "/rejects.jsonl"), "");
 }
 
 TEST(SmokeRun, SecondRunGetsItsOwnDirectory) {

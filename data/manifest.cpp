@@ -1,0 +1,50 @@
+#include "data/manifest.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/sha256.h"
+#include "core/version.h"
+
+namespace stratum::data {
+
+std::string manifest_json(const SplitData& data, const DataSection& options, uint64_t seed) {
+  nlohmann::ordered_json out;
+  out["stratum_version"] = stratum_version();
+  out["seed"] = seed;
+  out["source"] = options.source;
+  out["files"] = nlohmann::ordered_json::array();
+  for (const SourceFile& f : data.files) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f.path, ec);
+    out["files"].push_back({{"role", f.role},
+                            {"path", f.path},
+                            {"bytes", ec ? -1 : static_cast<int64_t>(size)},
+                            {"sha256", sha256_file(f.path)},
+                            {"records_read", f.records_read},
+                            {"records_accepted", f.records_accepted},
+                            {"records_rejected", f.records_rejected}});
+  }
+  out["class_names"] = data.spec.class_names;
+  out["label_counts"] = data.label_counts;
+  out["unseen"] = data.unseen_description;
+  const ReservoirSection& r = options.reservoir;
+  out["reservoir"] = {{"min_per_label", r.min_per_label},
+                      {"max_per_label", r.max_per_label},
+                      {"label_share_cap", r.label_share_cap},
+                      {"max_items", r.max_items},
+                      {"max_bytes", r.max_bytes},
+                      {"decay", r.decay},
+                      {"multi_label", r.multi_label},
+                      {"dedup", r.dedup},
+                      {"offered", data.sampler.offered},
+                      {"entered", data.sampler.entered},
+                      {"duplicates", data.sampler.duplicates},
+                      {"evicted", data.sampler.evicted},
+                      {"rebalances", data.sampler.rebalances}};
+  out["validation_fraction"] = options.validation_fraction;
+  out["max_reject_fraction"] = options.max_reject_fraction;
+  return out.dump(2) + "\n";
+}
+
+}  // namespace stratum::data

@@ -1,0 +1,47 @@
+#include "data/reject_log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace stratum::data {
+
+RejectLog::RejectLog(const std::string& path) : path_(path) {
+  if (path.empty()) return;
+  file_ = std::fopen(path.c_str(), "w");
+  if (!file_) throw UserError(path + ": cannot open for writing: " + std::strerror(errno));
+}
+
+RejectLog::~RejectLog() {
+  if (file_) std::fclose(file_);
+}
+
+void RejectLog::reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records) {
+  total_ += records;
+  by_source_[source] += records;
+  if (first_.empty()) first_ = source + " at offset " + std::to_string(offset) + ": " + reason;
+  if (!file_) return;
+  nlohmann::ordered_json line;
+  line["source"] = source;
+  line["offset"] = offset;
+  line["reason"] = reason;
+  line["records"] = records;
+  const std::string text = line.dump() + "\n";
+  std::fwrite(text.data(), 1, text.size(), file_);
+  std::fflush(file_);
+}
+
+void RejectLog::check_budget(int64_t accepted, double max_fraction) const {
+  if (total_ == 0) return;
+  const double fraction = static_cast<double>(total_) / static_cast<double>(total_ + accepted);
+  if (fraction <= max_fraction) return;
+  char share[64];
+  std::snprintf(share, sizeof share, "%.2f%% > data.max_reject_fraction %.2f%%", 100 * fraction, 100 * max_fraction);
+  throw UserError("data: " + std::to_string(total_) + " of " + std::to_string(total_ + accepted) +
+                  " records rejected (" + share + "); first: " + first_ +
+                  (path_.empty() ? "" : "; all in " + path_));
+}
+
+}  // namespace stratum::data

@@ -1,0 +1,41 @@
+#pragma once
+// Rejected records are never dropped silently: each is counted per source and written to
+// rejects.jsonl with its source, offset and reason, and the run stops with exit 2 once the
+// share of rejects passes the configured error budget.
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+
+namespace stratum::data {
+
+/// Counts rejected records and appends them to a JSONL file.
+class RejectLog {
+ public:
+  /// Writes one JSON line per rejection to `path` (created empty at once); with an empty
+  /// path it only counts (tools that read data without a run directory).
+  explicit RejectLog(const std::string& path = "");
+  ~RejectLog();
+  RejectLog(const RejectLog&) = delete;
+  RejectLog& operator=(const RejectLog&) = delete;
+
+  /// Records that `records` records at `offset` of `source` were rejected for `reason`.
+  void reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records = 1);
+
+  int64_t total() const { return total_; }
+  const std::map<std::string, int64_t>& by_source() const { return by_source_; }
+
+  /// Throws UserError when rejected / (accepted + rejected) exceeds `max_fraction`, naming the
+  /// source and reason of the first rejection.
+  void check_budget(int64_t accepted, double max_fraction) const;
+
+ private:
+  std::FILE* file_ = nullptr;
+  std::string path_;
+  int64_t total_ = 0;
+  std::map<std::string, int64_t> by_source_;
+  std::string first_;  // "source at offset N: reason"
+};
+
+}  // namespace stratum::data
