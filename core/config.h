@@ -67,6 +67,32 @@ struct ReservoirSection {
   }
 };
 
+/// Drift monitoring of the training stream: windows compared with a reference window.
+struct DriftSection {
+  int64_t window = 1000;
+  double tv_threshold = 0.1;
+  double psi_threshold = 0.25;
+  double ks_threshold = 0.2;
+  double wasserstein_threshold = 0.0;
+  std::string on_drift = "warn";
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("window", &DriftSection::window, "records per window; the first window is the reference (0: off)",
+            at_least(0));
+    v.field("tv_threshold", &DriftSection::tv_threshold, "alert when the label mix's total variation reaches this",
+            in_range(0.0, 1.0));
+    v.field("psi_threshold", &DriftSection::psi_threshold, "alert when the label mix's PSI reaches this", at_least(0.0));
+    v.field("ks_threshold", &DriftSection::ks_threshold, "alert when a feature's KS statistic reaches this",
+            in_range(0.0, 1.0));
+    v.field("wasserstein_threshold", &DriftSection::wasserstein_threshold,
+            "alert when a feature's Wasserstein-1 distance reaches this (0: no alert)", at_least(0.0));
+    v.field("on_drift", &DriftSection::on_drift,
+            "warn: log and record the event; rebalance: also re-plan quotas and make the current window the reference",
+            one_of({"warn", "rebalance"}));
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataSection {
   std::string source;
@@ -75,6 +101,7 @@ struct DataSection {
   int64_t max_records = 0;
   double max_reject_fraction = 0.01;
   ReservoirSection reservoir;
+  DriftSection drift;
 
   template <class V>
   static void describe(V& v) {
@@ -86,6 +113,7 @@ struct DataSection {
     v.field("max_reject_fraction", &DataSection::max_reject_fraction,
             "share of rejected records after which the run stops", in_range(0.0, 1.0));
     v.section("reservoir", &DataSection::reservoir, "stratified per-label reservoirs");
+    v.section("drift", &DataSection::drift, "drift monitoring of the training stream");
   }
 };
 

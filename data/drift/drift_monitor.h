@@ -1,0 +1,62 @@
+#pragma once
+// Watches the training stream in fixed windows of records and compares each window with a
+// reference window: label mix (total variation, PSI) and every numeric feature
+// (Kolmogorov-Smirnov, Wasserstein-1). Crossing a threshold raises a DriftEvent.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "data/record.h"
+
+namespace stratum::data {
+
+/// One threshold crossing.
+struct DriftEvent {
+  int64_t record = 0;     ///< stream position (records observed) when the window closed
+  std::string statistic;  ///< "tv", "psi", "ks", "wasserstein"
+  std::string subject;    ///< "labels" or "feature N"
+  double value = 0;
+  double threshold = 0;
+};
+
+/// The statistics of one closed window against the reference.
+struct DriftWindow {
+  int64_t end_record = 0;
+  double tv = 0, psi = 0;
+  double max_ks = 0, max_wasserstein = 0;  ///< over features
+  std::vector<int64_t> label_counts;
+};
+
+/// Windowed drift detection over records as they stream past.
+class DriftMonitor {
+ public:
+  explicit DriftMonitor(const DriftSection& options);
+
+  /// Observes one record; when it closes a window, returns the events that window raised.
+  std::vector<DriftEvent> observe(const Record& record);
+
+  /// Makes the most recent closed window the new reference (after the user's data moved on).
+  void reset_reference();
+
+  const std::vector<DriftWindow>& windows() const { return windows_; }
+  const std::vector<DriftEvent>& events() const { return events_; }
+
+ private:
+  struct Sample {
+    std::vector<int64_t> label_counts;
+    std::vector<std::vector<double>> features;  // [feature][record]
+    void add(const Record& record);
+  };
+  std::vector<DriftEvent> close_window();
+
+  DriftSection options_;
+  int64_t observed_ = 0;
+  bool have_reference_ = false;
+  Sample reference_, current_, last_closed_;
+  std::vector<DriftWindow> windows_;
+  std::vector<DriftEvent> events_;
+};
+
+}  // namespace stratum::data
