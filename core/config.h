@@ -93,6 +93,53 @@ struct DriftSection {
   }
 };
 
+/// How the unseen split is held out from the training stream.
+struct UnseenSection {
+  std::string by = "file";
+  std::vector<std::string> labels;
+  double after = 0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("by", &UnseenSection::by,
+            "file: the source's held-out file (IDX t10k; a fresh stream for synthetic); label: whole classes "
+            "never trained on; time: records after a cut-off; none",
+            one_of({"file", "label", "time", "none"}));
+    v.field("labels", &UnseenSection::labels, "with by: label: class names (or ids) held out");
+    v.field("after", &UnseenSection::after, "with by: time: records with a timestamp after this are unseen");
+  }
+};
+
+/// The synthetic drifting stream (source: synthetic): Gaussian classes in feature space.
+struct SyntheticSection {
+  int64_t records = 20000;
+  int64_t classes = 5;
+  int64_t features = 8;
+  double imbalance = 0.5;
+  double separation = 3.0;
+  std::vector<int64_t> label_shift_at;
+  std::vector<int64_t> covariate_shift_at;
+  double covariate_shift = 1.0;
+  double corrupt_fraction = 0.0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("records", &SyntheticSection::records, "records in the training stream", at_least(1));
+    v.field("classes", &SyntheticSection::classes, "number of classes", at_least(2));
+    v.field("features", &SyntheticSection::features, "numeric features per record", at_least(1));
+    v.field("imbalance", &SyntheticSection::imbalance, "class c has prior proportional to imbalance^c",
+            in_range(0.01, 1.0));
+    v.field("separation", &SyntheticSection::separation, "distance between class means", at_least(0.0));
+    v.field("label_shift_at", &SyntheticSection::label_shift_at,
+            "record indices where the class prior rotates by one class", at_least(0));
+    v.field("covariate_shift_at", &SyntheticSection::covariate_shift_at,
+            "record indices where every feature moves by covariate_shift", at_least(0));
+    v.field("covariate_shift", &SyntheticSection::covariate_shift, "size of each covariate shift");
+    v.field("corrupt_fraction", &SyntheticSection::corrupt_fraction,
+            "share of records injected corrupt (non-finite feature or unknown label)", in_range(0.0, 1.0));
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataSection {
   std::string source;
@@ -102,6 +149,8 @@ struct DataSection {
   double max_reject_fraction = 0.01;
   ReservoirSection reservoir;
   DriftSection drift;
+  UnseenSection unseen;
+  SyntheticSection synthetic;
 
   template <class V>
   static void describe(V& v) {
@@ -114,6 +163,8 @@ struct DataSection {
             "share of rejected records after which the run stops", in_range(0.0, 1.0));
     v.section("reservoir", &DataSection::reservoir, "stratified per-label reservoirs");
     v.section("drift", &DataSection::drift, "drift monitoring of the training stream");
+    v.section("unseen", &DataSection::unseen, "how the unseen split is held out");
+    v.section("synthetic", &DataSection::synthetic, "the synthetic drifting stream (source: synthetic)");
   }
 };
 

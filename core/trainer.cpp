@@ -95,6 +95,17 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   context.rejects_path = run_dir.file("rejects.jsonl");
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
   if (!data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
+  MetricsWriter metrics(run_dir.file("metrics.jsonl"));
+  for (const data::DriftEvent& e : data.drift_events) {
+    MetricRecord record{"event", 0, {}, {}};
+    record.add("event", std::string("drift"))
+        .add("statistic", e.statistic)
+        .add("subject", e.subject)
+        .add("record", static_cast<double>(e.record))
+        .add("value", e.value)
+        .add("threshold", e.threshold);
+    metrics.write(record);
+  }
   STRATUM_USER_CHECK(data.seen.size() > 0, "data: the seen (training) split is empty");
   const int64_t num_classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
 
@@ -113,7 +124,6 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
             std::to_string(options.batch_size * options.grad_accum) + " examples (" +
             std::to_string(steps_per_epoch) + " steps per epoch)");
 
-  MetricsWriter metrics(run_dir.file("metrics.jsonl"));
   EpochSampler sampler(data.seen, options.batch_size, derive_seed(seed, "shuffle"));
   const double start = monotonic_seconds();
   const Progress progress(total_steps, start, "samples");
@@ -173,6 +183,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   }
   log::end_status();
   outcome.steps = total_steps;
+  outcome.unseen_description = data.unseen_description;
   outcome.seconds = monotonic_seconds() - start;
   log::info("trained " + std::to_string(total_steps) + " steps in " + format_duration(outcome.seconds));
 

@@ -3,6 +3,7 @@
 // config, progress on the console, metrics.jsonl, and evaluation on every split.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/config.h"
@@ -20,6 +21,7 @@ struct TrainingOutcome {
   double first_loss = 0;  ///< mean training loss of the first logged window
   double last_loss = 0;   ///< mean training loss of the last logged window
   std::vector<SplitEvaluation> final_evaluation;  ///< seen, validation, unseen
+  std::string unseen_description;                 ///< how the unseen split was held out
 };
 
 /// Trains the configured model and writes metrics.jsonl and eval.json into `run_dir`.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/data_spec.h"
+#include "data/drift/drift_monitor.h"
 #include "data/sampling/stratified_reservoir.h"
 #include "data/tensor_dataset.h"
 
@@ -41,6 +42,7 @@ struct SplitData {
   std::vector<SourceFile> files;
   SamplerStats sampler;            ///< what the stratified reservoirs did with the seen stream
   std::map<std::string, std::vector<int64_t>> label_counts;  ///< split -> examples per class id
+  std::vector<DriftEvent> drift_events;  ///< alerts raised while reading the training stream
   std::string manifest;            ///< manifest.json text (see data/manifest.h)
 };
 

@@ -63,7 +63,9 @@ int train_command(const Args& args, Registry& registry) {
   const TrainingOutcome outcome = train(config, registry, run_dir);
   print_summary(outcome);
   for (const auto& e : outcome.final_evaluation) {
-    if (e.split == "unseen") std::printf("\ntest accuracy (unseen split): %.4f\n", e.scores.accuracy);
+    if (e.split == "unseen") {
+      std::printf("\ntest accuracy (unseen split: %s): %.4f\n", outcome.unseen_description.c_str(), e.scores.accuracy);
+    }
   }
   log::flush();
   std::printf("run directory: %s\n", run_dir.path().c_str());

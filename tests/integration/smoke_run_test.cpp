@@ -34,7 +34,7 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
   ASSERT_EQ(last.rfind(prefix, 0), 0u) << r.out;
   const std::string run_dir = last.substr(prefix.size());
   EXPECT_EQ(fs::path(run_dir).parent_path(), fs::canonical(runs));
-  EXPECT_THAT(r.out, HasSubstr("test accuracy (unseen split): "));
+  EXPECT_THAT(r.out, HasSubstr("test accuracy (unseen split: file-backed t10k set): "));
 
   for (const char* file : {"config.resolved.yaml", "metrics.jsonl", "eval.json", "train.log", "manifest.json",
                            "rejects.jsonl"}) {
@@ -86,6 +86,34 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
   EXPECT_EQ(seen + validation, 4000);  // data.max_records
   EXPECT_EQ(manifest["reservoir"]["offered"].get<int64_t>(), seen);  // small enough to keep everything
   EXPECT_EQ(read_file(run_dir + "/rejects.jsonl"), "");
+}
+
+TEST(SyntheticDriftRun, RecordsDriftEventsRejectsAndBalancedReservoirs) {
+  TempDir dir;
+  const CommandResult r = run_stratum("train --config configs/synthetic-drift.yaml --set trainer.epochs=1 "
+                                      "--set run.output_dir=" + dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string run_dir = r.out.substr(r.out.rfind("run directory: ") + 15, std::string::npos);
+  const std::string path = run_dir.substr(0, run_dir.find('\n'));
+  std::istringstream metrics(read_file(path + "/metrics.jsonl"));
+  std::string line;
+  int drift_events = 0;
+  while (std::getline(metrics, line)) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "event" && record["event"] == "drift") {
+      ++drift_events;
+      EXPECT_GE(record["record"].get<double>(), 14000.0) << "no alert before the shift at 12,000";
+    }
+  }
+  EXPECT_GT(drift_events, 0);
+  std::istringstream rejects(read_file(path + "/rejects.jsonl"));
+  int rejected = 0;
+  while (std::getline(rejects, line)) ++rejected;
+  EXPECT_GT(rejected, 50);  // 0.5% of 20,000 records were injected corrupt
+  const auto manifest = nlohmann::json::parse(read_file(path + "/manifest.json"));
+  EXPECT_EQ(manifest["label_counts"]["seen"][4], 0);  // the held-out class never reaches training
+  EXPECT_GT(manifest["label_counts"]["unseen"][4].get<int>(), 0);
+  EXPECT_LE(manifest["label_counts"]["seen"][0].get<int>(), 1500);
 }
 
 TEST(SmokeRun, SecondRunGetsItsOwnDirectory) {

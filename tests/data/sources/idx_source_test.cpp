@@ -1,4 +1,4 @@
-#include "data/idx_source.h"
+#include "data/sources/idx_source.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

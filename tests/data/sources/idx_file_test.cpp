@@ -1,4 +1,4 @@
-#include "data/idx_file.h"
+#include "data/sources/idx_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

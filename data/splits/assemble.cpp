@@ -1,0 +1,112 @@
+#include "data/splits/assemble.h"
+
+#include <torch/torch.h>
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "data/manifest.h"
+
+namespace stratum::data {
+namespace {
+
+// (N, *shape) float inputs and (N) primary labels.
+TensorDataset collate(const std::vector<const Record*>& records, const std::vector<int64_t>& shape, bool images) {
+  const auto n = static_cast<int64_t>(records.size());
+  std::vector<int64_t> sizes = {n};
+  sizes.insert(sizes.end(), shape.begin(), shape.end());
+  int64_t per_example = 1;
+  for (int64_t d : shape) per_example *= d;
+  torch::Tensor labels = torch::empty({n}, torch::kInt64);
+  auto* ids = labels.data_ptr<int64_t>();
+  torch::Tensor inputs;
+  if (images) {
+    inputs = torch::empty(sizes, torch::kUInt8);
+    auto* pixels = inputs.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      STRATUM_CHECK(static_cast<int64_t>(records[i]->payload.size()) == per_example, "image record of the wrong size");
+      std::memcpy(pixels + i * per_example, records[i]->payload.data(), static_cast<size_t>(per_example));
+    }
+    inputs = inputs.to(torch::kFloat32) / 255.0;
+  } else {
+    inputs = torch::empty(sizes, torch::kFloat32);
+    auto* values = inputs.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      STRATUM_CHECK(static_cast<int64_t>(records[i]->features.size()) == per_example, "feature record of the wrong size");
+      std::memcpy(values + i * per_example, records[i]->features.data(), static_cast<size_t>(per_example) * sizeof(float));
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) ids[i] = records[i]->labels.at(0);
+  return {inputs, labels};
+}
+
+std::vector<int64_t> count_labels(const torch::Tensor& labels, int64_t classes) {
+  std::vector<int64_t> counts(static_cast<size_t>(classes), 0);
+  const auto* ids = labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < labels.size(0); ++i) {
+    if (ids[i] >= 0 && ids[i] < classes) ++counts[static_cast<size_t>(ids[i])];
+  }
+  return counts;
+}
+
+std::vector<const Record*> pointers(const std::vector<Record>& records) {
+  std::vector<const Record*> out;
+  for (const Record& r : records) out.push_back(&r);
+  return out;
+}
+
+}  // namespace
+
+SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
+                          const DataContext& context) {
+  std::vector<const Record*> seen_records;
+  const StratifiedReservoir& reservoir = splitter.reservoir();
+  for (int32_t label : reservoir.labels()) {
+    for (const Record& r : reservoir.reservoir(label).items()) seen_records.push_back(&r);
+  }
+  STRATUM_USER_CHECK(!seen_records.empty(), "data: the seen (training) split is empty: no record reached the "
+                                            "reservoirs (check data.unseen, data.validation_fraction and max_records)");
+  std::vector<const Record*> unseen_records = pointers(splitter.unseen());
+  unseen_records.insert(unseen_records.end(), facts.held_out_file.begin(), facts.held_out_file.end());
+
+  const std::vector<int64_t>& shape = facts.spec.input_shape;
+  TensorDataset seen = collate(seen_records, shape, facts.images);
+  TensorDataset validation = collate(pointers(splitter.validation()), shape, facts.images);
+  TensorDataset unseen = collate(unseen_records, shape, facts.images);
+
+  // Standardization statistics come from the seen split only, so nothing leaks from held-out data.
+  torch::Tensor mean, stddev;
+  if (facts.images) {
+    mean = seen.inputs.mean();
+    stddev = seen.inputs.std().clamp_min(1e-6);
+  } else {
+    mean = seen.inputs.mean(0);
+    stddev = seen.inputs.size(0) > 1 ? seen.inputs.std(0).clamp_min(1e-6) : torch::ones_like(mean);
+  }
+  for (TensorDataset* d : {&seen, &validation, &unseen}) d->inputs = (d->inputs - mean) / stddev;
+
+  SplitData data;
+  data.spec = std::move(facts.spec);
+  data.seen = seen;
+  data.validation = validation;
+  data.unseen = unseen;
+  data.unseen_description = std::move(facts.unseen_description);
+  data.files = std::move(facts.files);
+  data.sampler = reservoir.stats();
+  data.drift_events = splitter.drift().events();
+  for (const auto& [name, split] : {std::pair<std::string, const TensorDataset*>{"seen", &data.seen},
+                                    {"validation", &data.validation},
+                                    {"unseen", &data.unseen}}) {
+    data.label_counts[name] = count_labels(split->targets, data.spec.num_classes);
+  }
+  data.manifest = manifest_json(data, options, context.seed);
+  log::info("data: read " + std::to_string(splitter.records_read()) + " training records (rank " +
+            std::to_string(context.rank) + " of " + std::to_string(context.world_size) + "); seen " +
+            std::to_string(data.seen.size()) + " kept by the reservoirs, validation " +
+            std::to_string(data.validation.size()) + ", unseen " + std::to_string(data.unseen.size()) + " (" +
+            data.unseen_description + ")");
+  return data;
+}
+
+}  // namespace stratum::data

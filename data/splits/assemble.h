@@ -1,0 +1,29 @@
+#pragma once
+// Turns what a StreamSplitter kept into the tensors and facts of a SplitData: collation,
+// normalization from the seen split only, per-label counts, drift events and the manifest.
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "data/split_data.h"
+#include "data/splits/stream_splitter.h"
+
+namespace stratum::data {
+
+/// What a source knows that the splitter does not.
+struct SourceFacts {
+  DataSpec spec;                              ///< input shape, classes and their names
+  bool images = true;                         ///< payload holds uint8 pixels; else features hold the input
+  std::vector<const Record*> held_out_file;   ///< unseen records from a separate file (unseen.by: file)
+  std::string unseen_description;
+  std::vector<SourceFile> files;
+};
+
+/// Collates seen (the reservoirs' contents, label by label), validation and unseen records.
+/// Images are scaled to [0, 1] and standardized by the seen split's mean and deviation;
+/// features are standardized per feature by the seen split's statistics.
+SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
+                          const DataContext& context);
+
+}  // namespace stratum::data

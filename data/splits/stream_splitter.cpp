@@ -1,0 +1,80 @@
+#include "data/splits/stream_splitter.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "data/hash.h"
+
+namespace stratum::data {
+
+bool in_validation(uint64_t record_hash, uint64_t seed, double fraction) {
+  const uint64_t h = splitmix64(record_hash ^ splitmix64(seed ^ 0x76616C6964ull));  // "valid"
+  return static_cast<double>(h >> 11) * 0x1.0p-53 < fraction;
+}
+
+std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std::vector<std::string>& class_names) {
+  std::vector<int32_t> ids;
+  if (options.unseen.by != "label") return ids;
+  if (options.unseen.labels.empty()) throw UserError("data.unseen.labels: unseen.by is label but no labels are listed");
+  for (const std::string& name : options.unseen.labels) {
+    int32_t id = -1;
+    for (size_t c = 0; c < class_names.size(); ++c) {
+      if (class_names[c] == name || std::to_string(c) == name) id = static_cast<int32_t>(c);
+    }
+    if (id < 0) {
+      throw UserError("data.unseen.labels: unknown label \"" + name + "\"" +
+                      (nearest(name, class_names).empty() ? "" : " (did you mean " + nearest(name, class_names) + "?)") +
+                      "; known: " + join(class_names, ", "));
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+Split assign_split(const Record& record, const DataSection& options, const std::vector<int32_t>& unseen_labels,
+                   uint64_t seed) {
+  if (options.unseen.by == "label") {
+    for (int32_t label : record.labels) {
+      if (std::find(unseen_labels.begin(), unseen_labels.end(), label) != unseen_labels.end()) return Split::unseen;
+    }
+  } else if (options.unseen.by == "time" && record.time > options.unseen.after) {
+    return Split::unseen;
+  }
+  uint64_t h = content_hash(record.payload.data(), record.payload.size());
+  if (!record.features.empty()) h ^= content_hash(record.features.data(), record.features.size() * sizeof(float));
+  return in_validation(h, seed, options.validation_fraction) ? Split::validation : Split::seen;
+}
+
+StreamSplitter::StreamSplitter(const DataSection& options, const DataContext& context,
+                               std::vector<int32_t> unseen_labels)
+    : options_(options),
+      context_(context),
+      unseen_labels_(std::move(unseen_labels)),
+      reservoir_(options.reservoir, context.seed),
+      drift_(options.drift) {}
+
+bool StreamSplitter::add(int64_t index, const Record& record) {
+  if (options_.max_records > 0 && read_ >= options_.max_records) return false;
+  if (index % context_.world_size != context_.rank) return true;
+  ++read_;
+  for (const DriftEvent& e : drift_.observe(record)) {
+    log::warn("drift: " + e.statistic + " of " + e.subject + " is " + format_number(e.value) + " (threshold " +
+              format_number(e.threshold) + ") at record " + std::to_string(e.record));
+    if (options_.drift.on_drift == "rebalance") {
+      reservoir_.rebalance();
+      drift_.reset_reference();
+    }
+  }
+  switch (assign_split(record, options_, unseen_labels_, context_.seed)) {
+    case Split::unseen: unseen_.push_back(record); break;
+    case Split::validation: validation_.push_back(record); break;
+    case Split::seen: reservoir_.offer(record); break;
+  }
+  return true;
+}
+
+void StreamSplitter::finish() { reservoir_.rebalance(); }
+
+}  // namespace stratum::data

@@ -1,0 +1,61 @@
+#pragma once
+// Routes a training stream into the three splits: this rank's share only; unseen by label or
+// time; validation by content hash; everything else through the stratified reservoirs. It
+// also watches the stream for drift and acts on alerts as configured.
+
+#include <cstdint>
+#include <vector>
+
+#include "core/config.h"
+#include "data/drift/drift_monitor.h"
+#include "data/record.h"
+#include "data/sampling/stratified_reservoir.h"
+#include "data/split_data.h"
+
+namespace stratum::data {
+
+/// Which split a training-stream record belongs to.
+enum class Split { seen, validation, unseen };
+
+/// True when a record with content hash `record_hash` belongs to the validation split: a pure
+/// function of the record and the seed, so no record (nor an exact duplicate of it) can land
+/// in two splits, and reruns split identically.
+bool in_validation(uint64_t record_hash, uint64_t seed, double fraction);
+
+/// Class ids of `data.unseen.labels`, each given by name or by id; an unknown one is a
+/// UserError naming the key and listing the known labels.
+std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std::vector<std::string>& class_names);
+
+/// The split of one record from the options alone (unseen labels already resolved to ids).
+Split assign_split(const Record& record, const DataSection& options, const std::vector<int32_t>& unseen_labels,
+                   uint64_t seed);
+
+/// Consumes one source's training stream.
+class StreamSplitter {
+ public:
+  StreamSplitter(const DataSection& options, const DataContext& context, std::vector<int32_t> unseen_labels);
+
+  /// Offers record number `index` of the stream. Records of other ranks are ignored. Returns
+  /// false once `max_records` have been taken (the source may stop reading).
+  bool add(int64_t index, const Record& record);
+
+  /// Ends the stream: a final quota plan.
+  void finish();
+
+  int64_t records_read() const { return read_; }
+  const StratifiedReservoir& reservoir() const { return reservoir_; }
+  const std::vector<Record>& validation() const { return validation_; }
+  const std::vector<Record>& unseen() const { return unseen_; }
+  const DriftMonitor& drift() const { return drift_; }
+
+ private:
+  const DataSection& options_;
+  DataContext context_;
+  std::vector<int32_t> unseen_labels_;
+  StratifiedReservoir reservoir_;
+  DriftMonitor drift_;
+  std::vector<Record> validation_, unseen_;
+  int64_t read_ = 0;
+};
+
+}  // namespace stratum::data

@@ -1,0 +1,111 @@
+#include "data/sources/synthetic_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "support/temp_dir.h"
+
+namespace stratum::data {
+namespace {
+
+using ::testing::HasSubstr;
+
+DataSection synthetic_options() {
+  DataSection o;
+  o.source = "synthetic";
+  o.synthetic.records = 6000;
+  o.synthetic.classes = 4;
+  o.synthetic.features = 4;
+  o.drift.window = 1000;
+  return o;
+}
+
+DataContext context(const std::string& rejects = "") {
+  DataContext c;
+  c.seed = 5;
+  c.rejects_path = rejects;
+  return c;
+}
+
+TEST(SyntheticSource, LabelShiftRaisesADriftEventAtTheShift) {
+  DataSection o = synthetic_options();
+  o.synthetic.label_shift_at = {3000};
+  const SplitData data = read_synthetic_source(o, context());
+  ASSERT_FALSE(data.drift_events.empty());
+  EXPECT_EQ(data.drift_events[0].statistic, "tv");
+  EXPECT_EQ(data.drift_events[0].record, 4000);  // the first window after the shift
+  for (const auto& e : data.drift_events) EXPECT_GE(e.record, 4000);
+}
+
+TEST(SyntheticSource, CovariateShiftRaisesKs) {
+  DataSection o = synthetic_options();
+  o.synthetic.covariate_shift_at = {2000};
+  const SplitData data = read_synthetic_source(o, context());
+  bool ks = false;
+  for (const auto& e : data.drift_events) ks |= e.statistic == "ks";
+  EXPECT_TRUE(ks);
+}
+
+TEST(SyntheticSource, CorruptRecordsAreRejectedCountedAndBudgeted) {
+  stratum::testing::TempDir dir;
+  DataSection o = synthetic_options();
+  o.synthetic.corrupt_fraction = 0.02;
+  o.max_reject_fraction = 0.05;
+  const std::string rejects = dir.path() + "/rejects.jsonl";
+  const SplitData data = read_synthetic_source(o, context(rejects));
+  const std::string log = stratum::testing::read_file(rejects);
+  int lines = 0;
+  for (char c : log) lines += c == '\n';
+  EXPECT_GT(lines, 60);
+  EXPECT_LT(lines, 180);
+  EXPECT_THAT(log, HasSubstr("non-finite feature value"));
+  EXPECT_THAT(log, HasSubstr("unknown label 5"));
+  const auto manifest = nlohmann::json::parse(data.manifest);
+  EXPECT_EQ(manifest["reservoir"]["offered"].get<int64_t>() + lines, 6000 - data.validation.size());
+  o.max_reject_fraction = 0.005;
+  try {
+    read_synthetic_source(o, context());
+    FAIL() << "expected the error budget to stop the run";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("records rejected"));
+    EXPECT_THAT(e.what(), HasSubstr("first: synthetic at offset"));
+  }
+}
+
+TEST(SyntheticSource, UnseenByLabelHoldsOutWholeClasses) {
+  DataSection o = synthetic_options();
+  o.unseen.by = "label";
+  o.unseen.labels = {"class2", "3"};
+  const SplitData data = read_synthetic_source(o, context());
+  EXPECT_EQ(data.label_counts.at("seen")[2], 0);
+  EXPECT_EQ(data.label_counts.at("seen")[3], 0);
+  EXPECT_EQ(data.label_counts.at("validation")[3], 0);
+  EXPECT_EQ(data.label_counts.at("unseen")[0], 0);
+  EXPECT_GT(data.label_counts.at("unseen")[2], 0);
+  o.unseen.labels = {"clas2"};
+  try {
+    read_synthetic_source(o, context());
+    FAIL() << "expected an unknown-label error";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("data.unseen.labels: unknown label \"clas2\" (did you mean class2?)"));
+  }
+}
+
+TEST(SyntheticSource, UnseenByTimeTakesTheTail) {
+  DataSection o = synthetic_options();
+  o.unseen.by = "time";
+  o.unseen.after = 4999;
+  o.validation_fraction = 0.1;
+  o.reservoir.max_per_label = 10000;  // keep every seen record, so the counts add up
+  o.reservoir.label_share_cap = 1.0;
+  const SplitData data = read_synthetic_source(o, context());
+  EXPECT_EQ(data.unseen.size(), 1000);
+  EXPECT_EQ(data.seen.size() + data.validation.size(), 5000);
+}
+
+}  // namespace
+}  // namespace stratum::data
