@@ -25,6 +25,8 @@ std::string manifest_json(const SplitData& data, const DataSection& options, uin
                             {"records_accepted", f.records_accepted},
                             {"records_rejected", f.records_rejected}});
   }
+  out["records_read"] = data.records_read;
+  out["records_rejected"] = data.records_rejected;
   out["class_names"] = data.spec.class_names;
   out["label_counts"] = data.label_counts;
   out["unseen"] = data.unseen_description;

@@ -42,7 +42,10 @@ struct SplitData {
   std::vector<SourceFile> files;
   SamplerStats sampler;            ///< what the stratified reservoirs did with the seen stream
   std::map<std::string, std::vector<int64_t>> label_counts;  ///< split -> examples per class id
-  std::vector<DriftEvent> drift_events;  ///< alerts raised while reading the training stream
+  std::vector<DriftEvent> drift_events;   ///< alerts raised while reading the training stream
+  std::vector<DriftWindow> drift_windows; ///< every compared window's statistics
+  int64_t records_read = 0;               ///< training-stream records this rank read
+  int64_t records_rejected = 0;           ///< records rejected by the source (see rejects.jsonl)
   std::string manifest;            ///< manifest.json text (see data/manifest.h)
 };
 

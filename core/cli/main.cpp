@@ -34,7 +34,7 @@ std::vector<Command> commands() {
       {"train", "train a model from a YAML config", train_command},
       {"eval", "evaluate a checkpoint on every split", pending("eval")},
       {"launch", "start a multi-process job (torchrun-style)", pending("launch")},
-      {"data", "inspect a data stream, write manifests, train a tokenizer", pending("data")},
+      {"data", "inspect a data stream, write its manifest (tokenizer: later)", data_command},
       {"qa", "labeling-quality tools", pending("qa")},
       {"export", "export weights as safetensors", pending("export")},
       {"info", "versions, devices, registered models and sources", info_command},

@@ -22,9 +22,6 @@ const std::map<std::string, PendingSpec>& pending_specs() {
        {"stratum launch --nproc-per-node N [--nnodes M --node-rank R --master-addr A --master-port P "
         "--max-restarts K] -- train ...",
         "Start N worker processes with the torchrun environment and supervise them."}},
-      {"data",
-       {"stratum data inspect|manifest|tokenizer --config FILE",
-        "Stream statistics, per-label counts, drift and manifests; train a BPE vocabulary."}},
       {"qa",
        {"stratum qa agreement|spotcheck|relabel|select ...",
         "Labeling-quality tools: agreement, spot checks, relabeling queue, active learning."}},

@@ -139,6 +139,7 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
   if (held_out_file) {
     for (auto& f : test.files(test.size(), test.size(), rejects)) facts.files.push_back(f);
   }
+  facts.records_rejected = rejects.total();
   return assemble_splits(splitter, std::move(facts), options, context);
 }
 

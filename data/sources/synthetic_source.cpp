@@ -120,6 +120,7 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
   } else {
     facts.unseen_description = "held out from the training stream by " + options.unseen.by;
   }
+  facts.records_rejected = rejects.total();
   return assemble_splits(splitter, std::move(facts), options, context);
 }
 

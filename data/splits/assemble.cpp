@@ -95,6 +95,9 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   data.files = std::move(facts.files);
   data.sampler = reservoir.stats();
   data.drift_events = splitter.drift().events();
+  data.drift_windows = splitter.drift().windows();
+  data.records_read = splitter.records_read();
+  data.records_rejected = facts.records_rejected;
   for (const auto& [name, split] : {std::pair<std::string, const TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {

@@ -18,6 +18,7 @@ struct SourceFacts {
   std::vector<const Record*> held_out_file;   ///< unseen records from a separate file (unseen.by: file)
   std::string unseen_description;
   std::vector<SourceFile> files;
+  int64_t records_rejected = 0;
 };
 
 /// Collates seen (the reservoirs' contents, label by label), validation and unseen records.

@@ -93,9 +93,26 @@ TEST(Cli, BadEnvironmentForMultiProcess) {
 }
 
 TEST(Cli, PendingCommandsSaySoAndExit2) {
-  for (const char* command : {"eval", "launch", "data", "qa", "export"}) {
+  for (const char* command : {"eval", "launch", "qa", "export"}) {
     expect_usage_error(run_stratum(command), "not available in this build yet");
   }
+}
+
+TEST(Cli, DataInspectAndManifest) {
+  const CommandResult inspect = run_stratum("data inspect --config configs/synthetic-drift.yaml");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out, HasSubstr("balance ratio (largest / smallest label in the seen sample): "));
+  EXPECT_THAT(inspect.out, HasSubstr("class4"));
+  EXPECT_THAT(inspect.out, HasSubstr("max KS"));
+  EXPECT_THAT(inspect.out, HasSubstr("drift alerts: "));
+  TempDir dir;
+  const CommandResult manifest =
+      run_stratum("data manifest --config configs/smoke.yaml --out " + dir.path() + "/m.json");
+  ASSERT_EQ(manifest.exit_code, 0) << manifest.err;
+  EXPECT_THAT(read_file(dir.path() + "/m.json"), HasSubstr("\"sha256\""));
+  expect_usage_error(run_stratum("data inspekt --config configs/smoke.yaml"), "unknown action \"inspekt\"");
+  expect_usage_error(run_stratum("data tokenizer --config configs/smoke.yaml"), "not available in this build yet");
+  expect_usage_error(run_stratum("data inspect"), "missing required option --config FILE");
 }
 
 TEST(Cli, InfoListsVersionsBlasAndModels) {

@@ -1,0 +1,112 @@
+// `stratum data inspect|manifest --config F.yaml`: read the configured data exactly as
+// training would, without training.
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "core/cli/args.h"
+#include "core/cli/commands.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/preflight.h"
+#include "core/registry.h"
+#include "core/run_dir.h"
+#include "core/text.h"
+
+namespace stratum::cli {
+namespace {
+
+data::SplitData read_data(const std::string& config_path, const std::vector<std::string>& overrides,
+                          const Registry& registry) {
+  const RunConfig config = load_config(config_path, overrides);
+  preflight(config, registry);
+  data::DataContext context;
+  context.seed = static_cast<uint64_t>(config.run.seed);
+  return registry.data_sources.find(config.data.source)->build(config.data, context);
+}
+
+int64_t at(const std::vector<int64_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; }
+
+void print_inspection(const data::SplitData& data) {
+  const auto& seen = data.label_counts.at("seen");
+  const auto& validation = data.label_counts.at("validation");
+  const auto& unseen = data.label_counts.at("unseen");
+  int64_t seen_total = 0;
+  for (int64_t c : seen) seen_total += c;
+  std::printf("%-4s %-16s %9s %7s %11s %9s\n", "id", "label", "seen", "share", "validation", "unseen");
+  int64_t largest = 0, smallest = std::numeric_limits<int64_t>::max();
+  for (size_t c = 0; c < data.spec.class_names.size(); ++c) {
+    const int64_t s = at(seen, c);
+    if (s > 0) {
+      largest = std::max(largest, s);
+      smallest = std::min(smallest, s);
+    }
+    std::printf("%-4zu %-16s %9lld %6.1f%% %11lld %9lld\n", c, data.spec.class_names[c].c_str(),
+                static_cast<long long>(s), seen_total ? 100.0 * static_cast<double>(s) / seen_total : 0.0,
+                static_cast<long long>(at(validation, c)), static_cast<long long>(at(unseen, c)));
+  }
+  std::printf("\nbalance ratio (largest / smallest label in the seen sample): %s\n",
+              largest > 0 ? format_number(static_cast<double>(largest) / static_cast<double>(smallest)).c_str() : "n/a");
+  std::printf("records read %lld, rejected %lld; reservoirs: offered %lld, entered %lld, evicted %lld, "
+              "duplicates %lld, rebalances %lld\n",
+              static_cast<long long>(data.records_read), static_cast<long long>(data.records_rejected),
+              static_cast<long long>(data.sampler.offered), static_cast<long long>(data.sampler.entered),
+              static_cast<long long>(data.sampler.evicted), static_cast<long long>(data.sampler.duplicates),
+              static_cast<long long>(data.sampler.rebalances));
+  std::printf("unseen: %s\n", data.unseen_description.c_str());
+  if (data.drift_windows.empty()) {
+    std::printf("\ndrift: no windows compared (data.drift.window is 0 or the stream is shorter than two windows)\n");
+    return;
+  }
+  std::printf("\n%12s %8s %8s %8s %12s   (each window against the first)\n", "window end", "TV", "PSI", "max KS",
+              "max W1");
+  for (const auto& w : data.drift_windows) {
+    std::printf("%12lld %8.4f %8.4f %8.4f %12.4f\n", static_cast<long long>(w.end_record), w.tv, w.psi, w.max_ks,
+                w.max_wasserstein);
+  }
+  std::printf("drift alerts: %zu\n", data.drift_events.size());
+}
+
+}  // namespace
+
+int data_command(const Args& args, Registry& registry) {
+  const std::string usage = "inspect|manifest|tokenizer --config FILE [--set KEY=VALUE]... [--out FILE]";
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::printf("usage: stratum data %s\n\n"
+                "  inspect    per-label counts per split, balance ratio, sampler figures and drift statistics\n"
+                "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
+                "  tokenizer  train a BPE vocabulary (not available in this build yet)\n",
+                usage.c_str());
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string action = args[0];
+  if (action == "tokenizer") {
+    throw UserError("stratum data tokenizer: not available in this build yet");
+  }
+  if (action != "inspect" && action != "manifest") {
+    throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest or tokenizer)");
+  }
+  std::string config_path, out = "manifest.json";
+  std::vector<std::string> overrides;
+  ArgParser parser("stratum data " + action, "--config FILE [--set KEY=VALUE]...",
+                   action == "inspect" ? "Read the configured data as training would and print what it holds."
+                                       : "Write the data manifest without training.");
+  parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
+  parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
+  if (action == "manifest") parser.option("--out", "FILE", "where to write the manifest (default manifest.json)", &out);
+  if (!parser.parse({args.begin() + 1, args.end()})) {
+    std::fputs(parser.help().c_str(), stdout);
+    return kExitOk;
+  }
+  const data::SplitData data = read_data(config_path, overrides, registry);
+  if (action == "inspect") {
+    print_inspection(data);
+  } else {
+    write_file_atomically(out, data.manifest);
+    std::printf("manifest: %s\n", out.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace stratum::cli
