@@ -147,6 +147,7 @@ struct DataSection {
   double validation_fraction = 0.1;
   int64_t max_records = 0;
   double max_reject_fraction = 0.01;
+  int64_t prefetch = 4;
   ReservoirSection reservoir;
   DriftSection drift;
   UnseenSection unseen;
@@ -161,6 +162,8 @@ struct DataSection {
     v.field("max_records", &DataSection::max_records, "read at most this many training records (0: all)", at_least(0));
     v.field("max_reject_fraction", &DataSection::max_reject_fraction,
             "share of rejected records after which the run stops", in_range(0.0, 1.0));
+    v.field("prefetch", &DataSection::prefetch, "batches gathered ahead on a background thread (0: none)",
+            at_least(0));
     v.section("reservoir", &DataSection::reservoir, "stratified per-label reservoirs");
     v.section("drift", &DataSection::drift, "drift monitoring of the training stream");
     v.section("unseen", &DataSection::unseen, "how the unseen split is held out");

@@ -3,8 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <numeric>
-#include <random>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -16,6 +14,7 @@
 #include "core/run_dir.h"
 #include "core/system_info.h"
 #include "core/text.h"
+#include "data/loader.h"
 
 namespace stratum {
 namespace {
@@ -31,43 +30,6 @@ torch::Device pick_device(const std::string& wanted) {
   if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::Device(torch::kCUDA);
   return torch::Device(torch::kCPU);
 }
-
-// Endless micro-batches over the seen split, reshuffled each epoch by a seeded permutation.
-class EpochSampler {
- public:
-  EpochSampler(const data::TensorDataset& dataset, int64_t batch_size, uint64_t seed)
-      : dataset_(dataset), batch_size_(batch_size), rng_(seed), order_(static_cast<size_t>(dataset.size())) {
-    std::iota(order_.begin(), order_.end(), 0);
-    reshuffle();
-  }
-
-  data::Batch next() {
-    if (cursor_ >= order_.size()) {
-      ++epoch_;
-      reshuffle();
-    }
-    const size_t end = std::min(order_.size(), cursor_ + static_cast<size_t>(batch_size_));
-    const torch::Tensor index =
-        torch::from_blob(order_.data() + cursor_, {static_cast<int64_t>(end - cursor_)}, torch::kInt64);
-    cursor_ = end;
-    return dataset_.gather(index);
-  }
-
-  int64_t epoch() const { return epoch_; }
-
- private:
-  void reshuffle() {
-    std::shuffle(order_.begin(), order_.end(), rng_);
-    cursor_ = 0;
-  }
-
-  const data::TensorDataset& dataset_;
-  int64_t batch_size_;
-  std::mt19937_64 rng_;
-  std::vector<int64_t> order_;
-  size_t cursor_ = 0;
-  int64_t epoch_ = 0;
-};
 
 void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics) {
   MetricRecord record{"eval", step, {}, {}};
@@ -124,7 +86,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
             std::to_string(options.batch_size * options.grad_accum) + " examples (" +
             std::to_string(steps_per_epoch) + " steps per epoch)");
 
-  EpochSampler sampler(data.seen, options.batch_size, derive_seed(seed, "shuffle"));
+  data::Loader sampler(data.seen, {options.batch_size, derive_seed(seed, "shuffle"), config.data.prefetch});
   const double start = monotonic_seconds();
   const Progress progress(total_steps, start, "samples");
   TrainingOutcome outcome;

@@ -1,0 +1,83 @@
+#include "data/loader.h"
+
+#include <torch/torch.h>
+
+#include <numeric>
+
+#include "core/error.h"
+#include "data/rng.h"
+
+namespace stratum::data {
+
+Loader::Loader(const TensorDataset& dataset, LoaderOptions options)
+    : dataset_(dataset), options_(options), order_(static_cast<size_t>(dataset.size())) {
+  STRATUM_CHECK(dataset.size() > 0, "a loader needs a non-empty split");
+  STRATUM_CHECK(options.batch_size > 0, "batch size must be positive");
+  if (options_.prefetch > 0) worker_ = std::thread([this] { run(); });
+}
+
+Loader::~Loader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+Loader::Item Loader::produce() {
+  if (cursor_ >= order_.size() || produce_epoch_ < 0) {
+    ++produce_epoch_;
+    std::iota(order_.begin(), order_.end(), 0);
+    Rng rng(options_.seed, static_cast<uint64_t>(produce_epoch_));
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);  // Fisher-Yates
+    cursor_ = 0;
+  }
+  const size_t end = std::min(order_.size(), cursor_ + static_cast<size_t>(options_.batch_size));
+  const torch::Tensor index =
+      torch::from_blob(order_.data() + cursor_, {static_cast<int64_t>(end - cursor_)}, torch::kInt64);
+  Item item{dataset_.gather(index), produce_epoch_};
+  cursor_ = end;
+  return item;
+}
+
+void Loader::run() {
+  try {
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stop_ || static_cast<int64_t>(queue_.size()) < options_.prefetch; });
+        if (stop_) return;
+      }
+      Item item = produce();  // gathered outside the lock
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queue_.push_back(std::move(item));
+      }
+      changed_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = std::current_exception();
+    changed_.notify_all();
+  }
+}
+
+Batch Loader::next() {
+  if (options_.prefetch == 0) {
+    Item item = produce();
+    epoch_ = item.epoch;
+    return std::move(item.batch);
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return !queue_.empty() || error_; });
+  if (queue_.empty() && error_) std::rethrow_exception(error_);
+  Item item = std::move(queue_.front());
+  queue_.pop_front();
+  lock.unlock();
+  changed_.notify_all();
+  epoch_ = item.epoch;
+  return std::move(item.batch);
+}
+
+}  // namespace stratum::data
