@@ -140,6 +140,30 @@ struct SyntheticSection {
   }
 };
 
+/// How text sources (source: text, fortunes) turn lines into records.
+struct TextSection {
+  std::string format = "lines";
+  std::string separator = "\t";
+  std::vector<std::string> label_fields = {"label"};
+  std::string text_field = "text";
+  std::string time_field;
+  std::vector<std::string> feature_fields;
+  int64_t max_length = 256;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("format", &TextSection::format, "lines: LABEL<separator>TEXT per line; jsonl: one JSON object per line",
+            one_of({"lines", "jsonl"}));
+    v.field("separator", &TextSection::separator, "with lines: what separates the label from the text");
+    v.field("label_fields", &TextSection::label_fields,
+            "with jsonl: fields holding the label(s); a field may hold a string or a list of strings");
+    v.field("text_field", &TextSection::text_field, "with jsonl: the field holding the text");
+    v.field("time_field", &TextSection::time_field, "with jsonl: numeric timestamp field (empty: arrival order)");
+    v.field("feature_fields", &TextSection::feature_fields, "with jsonl: numeric fields kept as features");
+    v.field("max_length", &TextSection::max_length, "bytes of text kept per record (byte-level tokens)", at_least(1));
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataSection {
   std::string source;
@@ -148,26 +172,31 @@ struct DataSection {
   int64_t max_records = 0;
   double max_reject_fraction = 0.01;
   int64_t prefetch = 4;
+  std::vector<std::string> labels;
   ReservoirSection reservoir;
   DriftSection drift;
   UnseenSection unseen;
   SyntheticSection synthetic;
+  TextSection text;
 
   template <class V>
   static void describe(V& v) {
     v.field("source", &DataSection::source, "registered data source (see `stratum info`)", required());
-    v.field("path", &DataSection::path, "file or folder the source reads");
+    v.field("path", &DataSection::path, "file or folder the source reads (- for standard input)");
     v.field("validation_fraction", &DataSection::validation_fraction,
             "share of the training stream held out for validation", in_range(0.0, 0.5));
     v.field("max_records", &DataSection::max_records, "read at most this many training records (0: all)", at_least(0));
     v.field("max_reject_fraction", &DataSection::max_reject_fraction,
             "share of rejected records after which the run stops", in_range(0.0, 1.0));
+    v.field("labels", &DataSection::labels,
+            "the allowed labels, in class-id order; records with any other label are rejected (empty: any)");
     v.field("prefetch", &DataSection::prefetch, "batches gathered ahead on a background thread (0: none)",
             at_least(0));
     v.section("reservoir", &DataSection::reservoir, "stratified per-label reservoirs");
     v.section("drift", &DataSection::drift, "drift monitoring of the training stream");
     v.section("unseen", &DataSection::unseen, "how the unseen split is held out");
     v.section("synthetic", &DataSection::synthetic, "the synthetic drifting stream (source: synthetic)");
+    v.section("text", &DataSection::text, "text sources (source: text or fortunes)");
   }
 };
 

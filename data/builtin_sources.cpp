@@ -3,6 +3,7 @@
 #include "core/registry.h"
 #include "data/sources/idx_source.h"
 #include "data/sources/synthetic_source.h"
+#include "data/sources/text_source.h"
 
 namespace stratum::data {
 
@@ -11,6 +12,10 @@ void register_builtin_sources(Registry& registry) {
                              &read_idx_source});
   registry.data_sources.add({"synthetic", "drifting Gaussian-class feature stream with injectable corrupt records",
                              &read_synthetic_source});
+  registry.data_sources.add({"text", "labeled text lines or JSONL records from a file or standard input (-)",
+                             &read_text_source});
+  registry.data_sources.add({"fortunes", "the fortunes corpus: file name = label, records separated by % lines",
+                             &read_fortunes_source});
 }
 
 }  // namespace stratum::data

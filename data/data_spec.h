@@ -7,8 +7,12 @@
 
 namespace stratum::data {
 
+/// What one example's input tensor holds.
+enum class InputKind { images, features, tokens };
+
 /// Shape and label space of one data source's examples.
 struct DataSpec {
+  InputKind kind = InputKind::images;    ///< float images (C, H, W), float features (F), or int64 tokens (T)
   std::vector<int64_t> input_shape;      ///< one example, e.g. {1, 28, 28}; {T} for token sequences
   int64_t num_classes = 0;               ///< classification label count (0: not a classification source)
   int64_t vocab_size = 0;                ///< token vocabulary (0: not a text source)

@@ -15,12 +15,14 @@ std::string manifest_json(const SplitData& data, const DataSection& options, uin
   out["source"] = options.source;
   out["files"] = nlohmann::ordered_json::array();
   for (const SourceFile& f : data.files) {
+    // Standard input cannot be hashed after the fact: its size and hash are recorded as null.
+    const bool stream = f.path == "-";
     std::error_code ec;
-    const auto size = std::filesystem::file_size(f.path, ec);
+    const auto size = stream ? 0 : std::filesystem::file_size(f.path, ec);
     out["files"].push_back({{"role", f.role},
-                            {"path", f.path},
-                            {"bytes", ec ? -1 : static_cast<int64_t>(size)},
-                            {"sha256", sha256_file(f.path)},
+                            {"path", stream ? "<stdin>" : f.path},
+                            {"bytes", stream || ec ? nlohmann::ordered_json() : nlohmann::ordered_json(size)},
+                            {"sha256", stream ? nlohmann::ordered_json() : nlohmann::ordered_json(sha256_file(f.path))},
                             {"records_read", f.records_read},
                             {"records_accepted", f.records_accepted},
                             {"records_rejected", f.records_rejected}});

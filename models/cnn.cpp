@@ -12,7 +12,9 @@
 namespace stratum::models {
 
 CNN::CNN(const ModelSection& options, const data::DataSpec& spec) {
-  STRATUM_CHECK(spec.input_shape.size() == 3, "cnn needs image inputs (C, H, W)");
+  if (spec.kind != data::InputKind::images || spec.input_shape.size() != 3) {
+    throw UserError("model.name: cnn needs image inputs (C, H, W), but the data source gives another kind");
+  }
   const int64_t classes = options.num_classes > 0 ? options.num_classes : spec.num_classes;
   STRATUM_CHECK(classes > 0, "cnn needs a classification source");
 

@@ -9,6 +9,9 @@
 namespace stratum::models {
 
 MLP::MLP(const ModelSection& options, const data::DataSpec& spec) {
+  if (spec.kind == data::InputKind::tokens) {
+    throw UserError("model.name: mlp needs image or feature inputs, but the data source gives token sequences");
+  }
   int64_t in_features = 1;
   for (int64_t d : spec.input_shape) in_features *= d;
   const int64_t classes = options.num_classes > 0 ? options.num_classes : spec.num_classes;

@@ -126,7 +126,6 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
 
   SourceFacts facts;
   facts.spec = spec;
-  facts.images = true;
   std::vector<Record> test_records;
   if (held_out_file) {
     for (int64_t i = 0; i < test.size(); ++i) test_records.push_back(image_record(test, i, 2));

@@ -84,6 +84,7 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
   const SyntheticSection& synthetic = options.synthetic;
   RejectLog rejects(context.rejects_path);
   DataSpec spec;
+  spec.kind = InputKind::features;
   spec.input_shape = {synthetic.features};
   spec.num_classes = synthetic.classes;
   for (int64_t c = 0; c < synthetic.classes; ++c) spec.class_names.push_back("class" + std::to_string(c));
@@ -104,7 +105,6 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
 
   SourceFacts facts;
   facts.spec = spec;
-  facts.images = false;
   std::vector<Record> held_out;
   if (options.unseen.by == "file") {
     // An independent draw of the stream as it was before any shift: the "test file".

@@ -11,8 +11,11 @@
 namespace stratum::data {
 namespace {
 
-// (N, *shape) float inputs and (N) primary labels.
-TensorDataset collate(const std::vector<const Record*>& records, const std::vector<int64_t>& shape, bool images) {
+// Byte-level tokens: ids 0-255 are bytes, kPadToken fills sequences shorter than T.
+constexpr int64_t kPadToken = 256;
+
+// (N, *shape) inputs (float for images and features, int64 for tokens) and (N) primary labels.
+TensorDataset collate(const std::vector<const Record*>& records, const std::vector<int64_t>& shape, InputKind kind) {
   const auto n = static_cast<int64_t>(records.size());
   std::vector<int64_t> sizes = {n};
   sizes.insert(sizes.end(), shape.begin(), shape.end());
@@ -21,7 +24,7 @@ TensorDataset collate(const std::vector<const Record*>& records, const std::vect
   torch::Tensor labels = torch::empty({n}, torch::kInt64);
   auto* ids = labels.data_ptr<int64_t>();
   torch::Tensor inputs;
-  if (images) {
+  if (kind == InputKind::images) {
     inputs = torch::empty(sizes, torch::kUInt8);
     auto* pixels = inputs.data_ptr<uint8_t>();
     for (int64_t i = 0; i < n; ++i) {
@@ -29,12 +32,20 @@ TensorDataset collate(const std::vector<const Record*>& records, const std::vect
       std::memcpy(pixels + i * per_example, records[i]->payload.data(), static_cast<size_t>(per_example));
     }
     inputs = inputs.to(torch::kFloat32) / 255.0;
-  } else {
+  } else if (kind == InputKind::features) {
     inputs = torch::empty(sizes, torch::kFloat32);
     auto* values = inputs.data_ptr<float>();
     for (int64_t i = 0; i < n; ++i) {
       STRATUM_CHECK(static_cast<int64_t>(records[i]->features.size()) == per_example, "feature record of the wrong size");
       std::memcpy(values + i * per_example, records[i]->features.data(), static_cast<size_t>(per_example) * sizeof(float));
+    }
+  } else {
+    inputs = torch::full(sizes, kPadToken, torch::kInt64);
+    auto* tokens = inputs.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string& text = records[i]->payload;
+      const int64_t length = std::min<int64_t>(per_example, static_cast<int64_t>(text.size()));
+      for (int64_t t = 0; t < length; ++t) tokens[i * per_example + t] = static_cast<unsigned char>(text[t]);
     }
   }
   for (int64_t i = 0; i < n; ++i) ids[i] = records[i]->labels.at(0);
@@ -71,20 +82,23 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   unseen_records.insert(unseen_records.end(), facts.held_out_file.begin(), facts.held_out_file.end());
 
   const std::vector<int64_t>& shape = facts.spec.input_shape;
-  TensorDataset seen = collate(seen_records, shape, facts.images);
-  TensorDataset validation = collate(pointers(splitter.validation()), shape, facts.images);
-  TensorDataset unseen = collate(unseen_records, shape, facts.images);
+  const InputKind kind = facts.spec.kind;
+  TensorDataset seen = collate(seen_records, shape, kind);
+  TensorDataset validation = collate(pointers(splitter.validation()), shape, kind);
+  TensorDataset unseen = collate(unseen_records, shape, kind);
 
   // Standardization statistics come from the seen split only, so nothing leaks from held-out data.
-  torch::Tensor mean, stddev;
-  if (facts.images) {
-    mean = seen.inputs.mean();
-    stddev = seen.inputs.std().clamp_min(1e-6);
-  } else {
-    mean = seen.inputs.mean(0);
-    stddev = seen.inputs.size(0) > 1 ? seen.inputs.std(0).clamp_min(1e-6) : torch::ones_like(mean);
+  if (kind != InputKind::tokens) {
+    torch::Tensor mean, stddev;
+    if (kind == InputKind::images) {
+      mean = seen.inputs.mean();
+      stddev = seen.inputs.std().clamp_min(1e-6);
+    } else {
+      mean = seen.inputs.mean(0);
+      stddev = seen.inputs.size(0) > 1 ? seen.inputs.std(0).clamp_min(1e-6) : torch::ones_like(mean);
+    }
+    for (TensorDataset* d : {&seen, &validation, &unseen}) d->inputs = (d->inputs - mean) / stddev;
   }
-  for (TensorDataset* d : {&seen, &validation, &unseen}) d->inputs = (d->inputs - mean) / stddev;
 
   SplitData data;
   data.spec = std::move(facts.spec);

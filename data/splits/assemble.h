@@ -13,8 +13,7 @@ namespace stratum::data {
 
 /// What a source knows that the splitter does not.
 struct SourceFacts {
-  DataSpec spec;                              ///< input shape, classes and their names
-  bool images = true;                         ///< payload holds uint8 pixels; else features hold the input
+  DataSpec spec;                              ///< input kind and shape, classes and their names
   std::vector<const Record*> held_out_file;   ///< unseen records from a separate file (unseen.by: file)
   std::string unseen_description;
   std::vector<SourceFile> files;
@@ -23,7 +22,8 @@ struct SourceFacts {
 
 /// Collates seen (the reservoirs' contents, label by label), validation and unseen records.
 /// Images are scaled to [0, 1] and standardized by the seen split's mean and deviation;
-/// features are standardized per feature by the seen split's statistics.
+/// features are standardized per feature by the seen split's statistics; text becomes
+/// byte-level tokens (0-255, padded with 256 to the spec's length).
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
                           const DataContext& context);
 

@@ -216,7 +216,7 @@ TEST(Config, ReferenceListsEveryKeyOnce) {
 }
 
 TEST(Config, ShippedConfigsLoad) {
-  for (const char* name : {"smoke.yaml", "quickstart.yaml", "synthetic-drift.yaml"}) {
+  for (const char* name : {"smoke.yaml", "quickstart.yaml", "synthetic-drift.yaml", "fortunes-data.yaml"}) {
     const std::string path = std::string(STRATUM_SOURCE_DIR) + "/configs/" + name;
     EXPECT_EQ(load_error(path), "") << path;
   }

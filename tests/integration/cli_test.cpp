@@ -115,6 +115,24 @@ TEST(Cli, DataInspectAndManifest) {
   expect_usage_error(run_stratum("data inspect"), "missing required option --config FILE");
 }
 
+TEST(Cli, TextFromStandardInput) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 300; ++i) lines += std::string(i % 3 ? "news\t" : "sport\t") + "item " + std::to_string(i) + "\n";
+  const std::string file = dir.write("stream.txt", lines);
+  const std::string config = dir.write("c.yaml", "data:\n  source: text\n  path: '-'\n  unseen: {by: none}\n"
+                                                 "model:\n  name: mlp\n");
+  const CommandResult r = run_command("cat " + file + " | '" + STRATUM_BINARY + "' data inspect --config " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("records read 300, rejected 0"));
+  EXPECT_THAT(r.out, HasSubstr("sport"));
+  // Training a model that cannot read tokens is refused with the key named.
+  const CommandResult train =
+      run_command("cat " + file + " | '" + STRATUM_BINARY + "' train --config " + config + " --set run.output_dir=" +
+                  dir.path() + "/runs");
+  expect_usage_error(train, "model.name: mlp needs image or feature inputs");
+}
+
 TEST(Cli, InfoListsVersionsBlasAndModels) {
   const CommandResult r = run_stratum("info");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -40,7 +40,7 @@ std::string read_file(const std::string& path) {
 CommandResult run_command(const std::string& command) {
   TempDir capture;
   const std::string out = capture.path() + "/out", err = capture.path() + "/err";
-  const int status = std::system((command + " >" + out + " 2>" + err + " </dev/null").c_str());
+  const int status = std::system(("(" + command + ") >" + out + " 2>" + err + " </dev/null").c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = read_file(out);

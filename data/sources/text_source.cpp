@@ -1,0 +1,216 @@
+#include "data/sources/text_source.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "data/reject_log.h"
+#include "data/sources/line_reader.h"
+#include "data/splits/assemble.h"
+#include "data/splits/stream_splitter.h"
+
+namespace fs = std::filesystem;
+
+namespace stratum::data {
+namespace {
+
+// Adds label `name`, or explains why it cannot be used.
+std::optional<std::string> add_label(const std::string& name, LabelVocabulary& labels, Record& record) {
+  if (name.empty()) return "empty label";
+  const int32_t id = labels.id(name);
+  if (id < 0) return "unknown label \"" + name + "\" (not in data.labels)";
+  record.labels.push_back(id);
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_jsonl(const std::string& line, const TextSection& options, LabelVocabulary& labels,
+                                       Record& record) {
+  const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (object.is_discarded()) return std::string("malformed JSON");
+  if (!object.is_object()) return std::string("not a JSON object");
+  const auto text = object.find(options.text_field);
+  if (text == object.end() || !text->is_string()) return "missing string field \"" + options.text_field + "\"";
+  record.payload = text->get<std::string>();
+  for (const auto& field : options.label_fields) {
+    const auto value = object.find(field);
+    if (value == object.end()) return "missing label field \"" + field + "\"";
+    if (value->is_string()) {
+      if (auto problem = add_label(value->get<std::string>(), labels, record)) return problem;
+    } else if (value->is_array()) {
+      for (const auto& item : *value) {
+        if (!item.is_string()) return "label field \"" + field + "\" holds a non-string";
+        if (auto problem = add_label(item.get<std::string>(), labels, record)) return problem;
+      }
+    } else {
+      return "label field \"" + field + "\" is neither a string nor a list of strings";
+    }
+  }
+  if (record.labels.empty()) return std::string("no label");
+  if (!options.time_field.empty()) {
+    const auto time = object.find(options.time_field);
+    if (time == object.end() || !time->is_number()) return "missing numeric field \"" + options.time_field + "\"";
+    record.time = time->get<double>();
+  }
+  for (const auto& field : options.feature_fields) {
+    const auto value = object.find(field);
+    if (value == object.end() || !value->is_number()) return "missing numeric field \"" + field + "\"";
+    const double v = value->get<double>();
+    if (!std::isfinite(v)) return "non-finite value in \"" + field + "\"";
+    record.features.push_back(static_cast<float>(v));
+  }
+  return std::nullopt;
+}
+
+DataSpec text_spec(const TextSection& options) {
+  DataSpec spec;
+  spec.kind = InputKind::tokens;
+  spec.input_shape = {options.max_length};
+  spec.vocab_size = 257;  // bytes and the padding token
+  return spec;
+}
+
+// Feeds records to the splitter, budgets rejects, and assembles the splits.
+class TextReading {
+ public:
+  TextReading(const DataSection& options, const DataContext& context)
+      : options_(options), context_(context), rejects_(context.rejects_path), labels_(options.labels),
+        splitter_(options, context, {}) {}
+
+  LabelVocabulary& labels() { return labels_; }
+
+  // Returns false when the splitter wants no more records.
+  bool add(Record& record) { return splitter_.add(index_++, record); }
+  void reject(const std::string& source, uint64_t offset, const std::string& reason) {
+    if (index_++ % context_.world_size == context_.rank) rejects_.reject(source, offset, reason);
+  }
+
+  SplitData finish(std::vector<SourceFile> files) {
+    splitter_.finish();
+    rejects_.check_budget(splitter_.records_read(), options_.max_reject_fraction);
+    SourceFacts facts;
+    facts.spec = text_spec(options_.text);
+    facts.spec.class_names = labels_.names();
+    facts.spec.num_classes = static_cast<int64_t>(labels_.names().size());
+    facts.unseen_description = "held out from the stream by " + options_.unseen.by;
+    for (auto& f : files) f.records_rejected = rejected(f.path);
+    facts.files = std::move(files);
+    facts.records_rejected = rejects_.total();
+    return assemble_splits(splitter_, std::move(facts), options_, context_);
+  }
+
+ private:
+  int64_t rejected(const std::string& path) const {
+    const auto it = rejects_.by_source().find(path);
+    return it == rejects_.by_source().end() ? 0 : it->second;
+  }
+
+  const DataSection& options_;
+  DataContext context_;
+  RejectLog rejects_;
+  LabelVocabulary labels_;
+  StreamSplitter splitter_;
+  int64_t index_ = 0;
+};
+
+void check_unseen(const DataSection& options) {
+  if (options.unseen.by == "file" || options.unseen.by == "label") {
+    throw UserError("data.unseen.by: \"" + options.unseen.by + "\" is not available for text sources yet; use time or none");
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> parse_text_line(const std::string& line, const TextSection& options,
+                                           LabelVocabulary& labels, Record& record) {
+  record = Record{};
+  if (options.format == "jsonl") return parse_jsonl(line, options, labels, record);
+  const auto cut = line.find(options.separator);
+  if (cut == std::string::npos) return "no \"" + options.separator + "\" between label and text";
+  if (auto problem = add_label(line.substr(0, cut), labels, record)) return problem;
+  record.payload = line.substr(cut + options.separator.size());
+  return std::nullopt;
+}
+
+SplitData read_text_source(const DataSection& options, const DataContext& context) {
+  if (options.path.empty()) throw UserError("data.path: the text source needs a file (or - for standard input)");
+  check_unseen(options);
+  TextReading reading(options, context);
+  LineReader reader(options.path);
+  std::string line;
+  int64_t read = 0;
+  while (reader.next(line)) {
+    if (line.empty()) continue;
+    Record record;
+    if (auto problem = parse_text_line(line, options.text, reading.labels(), record)) {
+      reading.reject(options.path, reader.line_number(), "line " + std::to_string(reader.line_number()) + ": " + *problem);
+      continue;
+    }
+    if (options.text.time_field.empty()) record.time = static_cast<double>(read);
+    record.origin.offset = reader.line_offset();
+    ++read;
+    if (!reading.add(record)) break;
+  }
+  return reading.finish({{"text", options.path, read, read, 0}});
+}
+
+SplitData read_fortunes_source(const DataSection& options, const DataContext& context) {
+  if (options.path.empty()) throw UserError("data.path: the fortunes source needs a folder such as /usr/share/games/fortunes");
+  check_unseen(options);
+  std::vector<std::string> paths;
+  if (fs::is_directory(options.path)) {
+    for (const auto& entry : fs::directory_iterator(options.path)) {
+      const std::string ext = entry.path().extension().string();
+      // Fortune files have no extension; .dat are strfile indexes and .u8 their UTF-8 twins.
+      if (entry.is_regular_file() && ext.empty()) paths.push_back(entry.path().string());
+    }
+    std::sort(paths.begin(), paths.end());  // a fixed order makes the stream deterministic
+  } else if (fs::is_regular_file(options.path)) {
+    paths.push_back(options.path);
+  } else {
+    throw UserError("data.path: " + options.path + ": no such file or folder");
+  }
+  if (paths.empty()) throw UserError("data.path: " + options.path + ": no fortune files (files without an extension)");
+
+  TextReading reading(options, context);
+  std::vector<SourceFile> files;
+  int64_t time = 0;
+  bool more = true;
+  for (const std::string& path : paths) {
+    if (!more) break;
+    const std::string label = fs::path(path).filename().string();
+    LineReader reader(path);
+    SourceFile file{"fortunes/" + label, path, 0, 0, 0};
+    std::string line, text;
+    uint64_t start = 0;  // byte offset of the record being collected
+    const auto flush = [&]() {
+      if (text.empty()) return;
+      ++file.records_read;
+      Record record;
+      if (auto problem = add_label(label, reading.labels(), record)) {
+        reading.reject(path, start, *problem);
+      } else {
+        record.payload = text;
+        record.time = static_cast<double>(time++);
+        record.origin.offset = start;
+        ++file.records_accepted;
+        more = reading.add(record);
+      }
+      text.clear();
+    };
+    while (more && reader.next(line)) {
+      if (line == "%") {
+        flush();
+        continue;
+      }
+      if (text.empty()) start = reader.line_offset();
+      text += text.empty() ? line : "\n" + line;
+    }
+    if (more) flush();
+    files.push_back(file);
+  }
+  return reading.finish(std::move(files));
+}
+
+}  // namespace stratum::data

@@ -1,0 +1,28 @@
+#pragma once
+// Text sources: labeled lines ("label<TAB>text"), JSONL records with configurable fields, and
+// the fortunes corpus (file name = label, records separated by "%" lines). All read
+// incrementally; a path of "-" reads standard input.
+
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "data/label_vocabulary.h"
+#include "data/record.h"
+#include "data/split_data.h"
+
+namespace stratum::data {
+
+/// Parses one line of a `text` source into `record` (labels through `labels`). Returns the
+/// reason the line must be rejected, or nothing when it is usable.
+std::optional<std::string> parse_text_line(const std::string& line, const TextSection& options,
+                                           LabelVocabulary& labels, Record& record);
+
+/// source: text — `data.path` is a file or "-"; `data.text` says the format.
+SplitData read_text_source(const DataSection& options, const DataContext& context);
+
+/// source: fortunes — `data.path` is a folder of fortune files (or one file); each record is
+/// labeled with its file's name.
+SplitData read_fortunes_source(const DataSection& options, const DataContext& context);
+
+}  // namespace stratum::data

@@ -1,0 +1,122 @@
+#include "data/sources/text_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <set>
+
+#include "core/error.h"
+#include "data/hash.h"
+#include "support/temp_dir.h"
+
+namespace stratum::data {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+std::optional<std::string> parse(const std::string& line, const TextSection& options, LabelVocabulary& labels,
+                                 Record& record) {
+  return parse_text_line(line, options, labels, record);
+}
+
+TEST(TextLines, LabelTabText) {
+  TextSection options;
+  LabelVocabulary labels({});
+  Record r;
+  EXPECT_FALSE(parse("spam\tbuy now", options, labels, r));
+  EXPECT_EQ(r.payload, "buy now");
+  EXPECT_EQ(r.labels, (std::vector<int32_t>{0}));
+  EXPECT_FALSE(parse("ham\thello\tworld", options, labels, r));
+  EXPECT_EQ(r.payload, "hello\tworld");
+  EXPECT_EQ(labels.names(), (std::vector<std::string>{"spam", "ham"}));
+  EXPECT_EQ(*parse("no separator here", options, labels, r), "no \"\t\" between label and text");
+  EXPECT_EQ(*parse("\ttext", options, labels, r), "empty label");
+  LabelVocabulary fixed({"spam", "ham"});
+  EXPECT_EQ(*parse("eggs\ttext", options, fixed, r), "unknown label \"eggs\" (not in data.labels)");
+}
+
+TEST(TextJsonl, FieldsMultiLabelTimeAndFeatures) {
+  TextSection options;
+  options.format = "jsonl";
+  options.label_fields = {"tags"};
+  options.time_field = "ts";
+  options.feature_fields = {"score"};
+  LabelVocabulary labels({});
+  Record r;
+  EXPECT_FALSE(parse(R"({"text": "hi", "tags": ["a", "b"], "ts": 12.5, "score": 0.25})", options, labels, r));
+  EXPECT_EQ(r.payload, "hi");
+  EXPECT_EQ(r.labels, (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(r.time, 12.5);
+  EXPECT_EQ(r.features, (std::vector<float>{0.25f}));
+  EXPECT_EQ(*parse(R"({"text": "hi", "tags": "a", "ts": 1, "score": 1)", options, labels, r), "malformed JSON");
+  EXPECT_EQ(*parse(R"({"tags": "a", "ts": 1, "score": 1})", options, labels, r), "missing string field \"text\"");
+  EXPECT_EQ(*parse(R"({"text": "x", "ts": 1, "score": 1})", options, labels, r), "missing label field \"tags\"");
+  EXPECT_EQ(*parse(R"({"text": "x", "tags": 3, "ts": 1, "score": 1})", options, labels, r),
+            "label field \"tags\" is neither a string nor a list of strings");
+  EXPECT_EQ(*parse(R"({"text": "x", "tags": "a", "score": 1})", options, labels, r), "missing numeric field \"ts\"");
+  EXPECT_EQ(*parse(R"([1, 2])", options, labels, r), "not a JSON object");
+}
+
+TEST(TextSource, RejectsBadLinesWithLineNumbersAndBudget) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += (i % 2 ? "even\t" : "odd\t") + std::string("record ") + std::to_string(i) + "\n";
+  text += "this line has no tab\n";
+  const std::string path = dir.write("data.txt", text);
+  DataSection options;
+  options.source = "text";
+  options.path = path;
+  options.unseen.by = "none";
+  options.max_reject_fraction = 0.01;
+  DataContext context;
+  context.rejects_path = dir.path() + "/rejects.jsonl";
+  const SplitData data = read_text_source(options, context);
+  EXPECT_EQ(data.seen.size() + data.validation.size(), 200);
+  EXPECT_EQ(data.spec.class_names, (std::vector<std::string>{"odd", "even"}));
+  EXPECT_EQ(data.seen.inputs.scalar_type(), torch::kInt64);
+  EXPECT_EQ(data.seen.inputs.size(1), 256);
+  EXPECT_THAT(testing::read_file(dir.path() + "/rejects.jsonl"), HasSubstr("line 201: no \\\"\\t\\\" between label"));
+  options.max_reject_fraction = 0.001;
+  EXPECT_THROW(read_text_source(options, context), UserError);
+}
+
+TEST(FortunesSource, RealCorpusSplitsAreDisjointAndLabeledByFile) {
+  const std::string path = "/usr/share/games/fortunes";
+  ASSERT_TRUE(std::filesystem::is_directory(path)) << "install fortunes (scripts/setup.sh does)";
+  DataSection options;
+  options.source = "fortunes";
+  options.path = path;
+  options.unseen.by = "time";
+  options.unseen.after = 12000;
+  options.reservoir.max_items = 100000;
+  options.reservoir.max_per_label = 100000;
+  options.reservoir.label_share_cap = 1.0;
+  options.text.max_length = 512;
+  const SplitData data = read_fortunes_source(options, DataContext{});
+  EXPECT_GT(data.spec.num_classes, 30);
+  EXPECT_NE(std::find(data.spec.class_names.begin(), data.spec.class_names.end(), "computers"),
+            data.spec.class_names.end());
+  EXPECT_GT(data.seen.size(), 5000);
+  EXPECT_GT(data.unseen.size(), 1000);
+  // Complete texts (rows that end in padding) never appear in two splits.
+  const auto complete_rows = [](const TensorDataset& d) {
+    std::set<uint64_t> hashes;
+    for (int64_t i = 0; i < d.size(); ++i) {
+      const torch::Tensor row = d.inputs[i].contiguous();
+      if (row[-1].item<int64_t>() == 256) hashes.insert(content_hash(row.data_ptr<int64_t>(), row.numel() * 8));
+    }
+    return hashes;
+  };
+  const auto seen = complete_rows(data.seen), validation = complete_rows(data.validation);
+  EXPECT_GT(validation.size(), 100u);
+  for (uint64_t h : validation) EXPECT_EQ(seen.count(h), 0u);
+  int64_t records = 0;
+  for (const auto& f : data.files) records += f.records_read;
+  EXPECT_EQ(records, data.records_read);
+}
+
+}  // namespace
+}  // namespace stratum::data
