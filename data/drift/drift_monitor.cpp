@@ -1,6 +1,10 @@
 #include "data/drift/drift_monitor.h"
 
 #include <algorithm>
+#include <istream>
+#include <ostream>
+
+#include "data/binary_io.h"
 
 #include "data/drift/drift_statistics.h"
 
@@ -61,6 +65,75 @@ std::vector<DriftEvent> DriftMonitor::close_window() {
 
 void DriftMonitor::reset_reference() {
   if (!last_closed_.label_counts.empty() || !last_closed_.features.empty()) reference_ = last_closed_;
+}
+
+namespace {
+
+void save_counts(std::ostream& out, const std::vector<int64_t>& counts) {
+  binary::write_u64(out, counts.size());
+  for (int64_t c : counts) binary::write_u64(out, static_cast<uint64_t>(c));
+}
+
+std::vector<int64_t> load_counts(std::istream& in, const std::string& where) {
+  std::vector<int64_t> counts(binary::read_count(in, where, 1 << 20));
+  for (int64_t& c : counts) c = static_cast<int64_t>(binary::read_u64(in, where));
+  return counts;
+}
+
+}  // namespace
+
+void DriftMonitor::save(std::ostream& out) const {
+  binary::write_u64(out, static_cast<uint64_t>(observed_));
+  binary::write_u64(out, have_reference_);
+  for (const Sample* sample : {&reference_, &current_, &last_closed_}) {
+    save_counts(out, sample->label_counts);
+    binary::write_u64(out, sample->features.size());
+    for (const auto& values : sample->features) {
+      binary::write_u64(out, values.size());
+      for (double v : values) binary::write_f64(out, v);
+    }
+  }
+  binary::write_u64(out, windows_.size());
+  for (const DriftWindow& w : windows_) {
+    binary::write_u64(out, static_cast<uint64_t>(w.end_record));
+    for (double v : {w.tv, w.psi, w.max_ks, w.max_wasserstein}) binary::write_f64(out, v);
+    save_counts(out, w.label_counts);
+  }
+  binary::write_u64(out, events_.size());
+  for (const DriftEvent& e : events_) {
+    binary::write_u64(out, static_cast<uint64_t>(e.record));
+    binary::write_string(out, e.statistic);
+    binary::write_string(out, e.subject);
+    binary::write_f64(out, e.value);
+    binary::write_f64(out, e.threshold);
+  }
+}
+
+void DriftMonitor::load(std::istream& in, const std::string& where) {
+  observed_ = static_cast<int64_t>(binary::read_u64(in, where));
+  have_reference_ = binary::read_u64(in, where) != 0;
+  for (Sample* sample : {&reference_, &current_, &last_closed_}) {
+    sample->label_counts = load_counts(in, where);
+    sample->features.assign(binary::read_count(in, where, 1 << 16), {});
+    for (auto& values : sample->features) {
+      values.resize(binary::read_count(in, where, uint64_t{1} << 32));
+      for (double& v : values) v = binary::read_f64(in, where);
+    }
+  }
+  windows_.assign(binary::read_count(in, where, uint64_t{1} << 32), {});
+  for (DriftWindow& w : windows_) {
+    w.end_record = static_cast<int64_t>(binary::read_u64(in, where));
+    for (double* v : {&w.tv, &w.psi, &w.max_ks, &w.max_wasserstein}) *v = binary::read_f64(in, where);
+    w.label_counts = load_counts(in, where);
+  }
+  events_.assign(binary::read_count(in, where, uint64_t{1} << 32), {});
+  for (DriftEvent& e : events_) {
+    e.record = static_cast<int64_t>(binary::read_u64(in, where));
+    e.statistic = binary::read_string(in, where, 64);
+    e.subject = binary::read_string(in, where, 256);
+    e.value = binary::read_f64(in, where);
+    e.threshold = binary::read_f64(in, where);
+  }
 }
 
 }  // namespace stratum::data

@@ -4,6 +4,7 @@
 // (Kolmogorov-Smirnov, Wasserstein-1). Crossing a threshold raises a DriftEvent.
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ class DriftMonitor {
 
   const std::vector<DriftWindow>& windows() const { return windows_; }
   const std::vector<DriftEvent>& events() const { return events_; }
+
+  /// Writes and restores the windows in progress and the history, for exact resumption.
+  void save(std::ostream& out) const;
+  void load(std::istream& in, const std::string& where);
 
  private:
   struct Sample {

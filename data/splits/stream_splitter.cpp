@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "data/binary_io.h"
 #include "data/hash.h"
 
 namespace stratum::data {
@@ -76,5 +77,40 @@ bool StreamSplitter::add(int64_t index, const Record& record) {
 }
 
 void StreamSplitter::finish() { reservoir_.rebalance(); }
+
+namespace {
+
+constexpr uint64_t kSplitterMagic = 0x53545253504C5431ull;  // "STRSPLT1"
+
+void save_records(std::ostream& out, const std::vector<Record>& records) {
+  binary::write_u64(out, records.size());
+  for (const Record& r : records) binary::write_record(out, r);
+}
+
+std::vector<Record> load_records(std::istream& in, const std::string& where) {
+  std::vector<Record> records(binary::read_count(in, where, uint64_t{1} << 32));
+  for (Record& r : records) r = binary::read_record(in, where);
+  return records;
+}
+
+}  // namespace
+
+void StreamSplitter::save(std::ostream& out) const {
+  binary::write_u64(out, kSplitterMagic);
+  binary::write_u64(out, static_cast<uint64_t>(read_));
+  save_records(out, validation_);
+  save_records(out, unseen_);
+  reservoir_.save(out);
+  drift_.save(out);
+}
+
+void StreamSplitter::load(std::istream& in, const std::string& where) {
+  if (binary::read_u64(in, where) != kSplitterMagic) throw UserError(where + ": not a Stratum data-pipeline state");
+  read_ = static_cast<int64_t>(binary::read_u64(in, where));
+  validation_ = load_records(in, where);
+  unseen_ = load_records(in, where);
+  reservoir_.load(in, where);
+  drift_.load(in, where);
+}
 
 }  // namespace stratum::data

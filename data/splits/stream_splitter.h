@@ -4,6 +4,8 @@
 // also watches the stream for drift and acts on alerts as configured.
 
 #include <cstdint>
+#include <iosfwd>
+#include <string>
 #include <vector>
 
 #include "core/config.h"
@@ -47,6 +49,12 @@ class StreamSplitter {
   const std::vector<Record>& validation() const { return validation_; }
   const std::vector<Record>& unseen() const { return unseen_; }
   const DriftMonitor& drift() const { return drift_; }
+
+  /// Writes the whole pipeline state: stream position, held-out records, the reservoirs
+  /// (contents, keys, random streams, skip counters) and the drift monitor. `load` on a
+  /// splitter built with the same options and context continues exactly where it stopped.
+  void save(std::ostream& out) const;
+  void load(std::istream& in, const std::string& where);
 
  private:
   const DataSection& options_;

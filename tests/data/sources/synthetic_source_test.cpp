@@ -5,8 +5,10 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.h"
+#include "data/splits/stream_splitter.h"
 #include "support/temp_dir.h"
 
 namespace stratum::data {
@@ -105,6 +107,49 @@ TEST(SyntheticSource, UnseenByTimeTakesTheTail) {
   const SplitData data = read_synthetic_source(o, context());
   EXPECT_EQ(data.unseen.size(), 1000);
   EXPECT_EQ(data.seen.size() + data.validation.size(), 5000);
+}
+
+}  // namespace
+}  // namespace stratum::data
+
+namespace stratum::data {
+namespace {
+
+TEST(StreamSplitter, SaveAndRestoreMidStreamContinuesExactly) {
+  DataSection o = synthetic_options();
+  o.synthetic.label_shift_at = {2500};
+  o.synthetic.covariate_shift_at = {3500};
+  o.reservoir.decay = 0.001;
+  o.reservoir.max_items = 800;
+  o.unseen.by = "time";
+  o.unseen.after = 5500;
+  o.drift.window = 500;
+  DataContext c = context();
+  SyntheticStream stream(o.synthetic, 3, 1);
+  std::vector<Record> records;
+  for (int i = 0; i < 6000; ++i) records.push_back(stream.next());
+
+  StreamSplitter uninterrupted(o, c, {});
+  for (int i = 0; i < 6000; ++i) uninterrupted.add(i, records[i]);
+
+  StreamSplitter first(o, c, {}), resumed(o, c, {});
+  for (int i = 0; i < 2750; ++i) first.add(i, records[i]);
+  std::stringstream state;
+  first.save(state);
+  resumed.load(state, "checkpoint/data.bin");
+  for (int i = 2750; i < 6000; ++i) resumed.add(i, records[i]);
+
+  EXPECT_EQ(resumed.records_read(), uninterrupted.records_read());
+  ASSERT_EQ(resumed.validation().size(), uninterrupted.validation().size());
+  ASSERT_EQ(resumed.unseen().size(), uninterrupted.unseen().size());
+  ASSERT_EQ(resumed.drift().events().size(), uninterrupted.drift().events().size());
+  EXPECT_GT(resumed.drift().events().size(), 0u);
+  for (int32_t label : uninterrupted.reservoir().labels()) {
+    const auto& a = uninterrupted.reservoir().reservoir(label).items();
+    const auto& b = resumed.reservoir().reservoir(label).items();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].origin.offset, b[j].origin.offset);
+  }
 }
 
 }  // namespace
