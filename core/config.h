@@ -97,15 +97,17 @@ struct DriftSection {
 struct UnseenSection {
   std::string by = "file";
   std::vector<std::string> labels;
+  std::vector<std::string> sources;
   double after = 0;
 
   template <class V>
   static void describe(V& v) {
     v.field("by", &UnseenSection::by,
             "file: the source's held-out file (IDX t10k; a fresh stream for synthetic); label: whole classes "
-            "never trained on; time: records after a cut-off; none",
-            one_of({"file", "label", "time", "none"}));
+            "never trained on; time: records after a cut-off; source: whole input files (fortunes); none",
+            one_of({"file", "label", "time", "source", "none"}));
     v.field("labels", &UnseenSection::labels, "with by: label: class names (or ids) held out");
+    v.field("sources", &UnseenSection::sources, "with by: source: input file names held out");
     v.field("after", &UnseenSection::after, "with by: time: records with a timestamp after this are unseen");
   }
 };

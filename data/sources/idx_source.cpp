@@ -101,7 +101,10 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
     for (int64_t c = 0; c < spec.num_classes; ++c) spec.class_names.push_back(std::to_string(c));
   }
 
-  StreamSplitter splitter(options, context, resolve_unseen_labels(options, spec.class_names));
+  if (options.unseen.by == "source") {
+    throw UserError("data.unseen.by: \"source\" needs a multi-file source (fortunes); use file, label or time");
+  }
+  StreamSplitter splitter(options, context, {resolve_unseen_labels(options, spec.class_names), {}});
   const auto image_record = [&](const IdxPair& pair, int64_t i, uint32_t source) {
     Record record;
     record.payload.assign(reinterpret_cast<const char*>(pair.image(i)), static_cast<size_t>(h * w));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/error.h"
 #include "data/reject_log.h"
 #include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
@@ -89,7 +90,10 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
   spec.num_classes = synthetic.classes;
   for (int64_t c = 0; c < synthetic.classes; ++c) spec.class_names.push_back("class" + std::to_string(c));
 
-  StreamSplitter splitter(options, context, resolve_unseen_labels(options, spec.class_names));
+  if (options.unseen.by == "source") {
+    throw UserError("data.unseen.by: \"source\" needs a multi-file source (fortunes); use file, label or time");
+  }
+  StreamSplitter splitter(options, context, {resolve_unseen_labels(options, spec.class_names), {}});
   SyntheticStream stream(synthetic, context.seed, 1);
   for (int64_t i = 0; i < synthetic.records; ++i) {
     const Record record = stream.next();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "data/reject_log.h"
 #include "data/sources/line_reader.h"
 #include "data/splits/assemble.h"
@@ -74,9 +75,14 @@ DataSpec text_spec(const TextSection& options) {
 // Feeds records to the splitter, budgets rejects, and assembles the splits.
 class TextReading {
  public:
-  TextReading(const DataSection& options, const DataContext& context)
-      : options_(options), context_(context), rejects_(context.rejects_path), labels_(options.labels),
-        splitter_(options, context, {}) {}
+  // `known_labels`: the class names when the source knows them before reading (fortunes).
+  TextReading(const DataSection& options, const DataContext& context, const std::vector<std::string>& known_labels,
+              UnseenIds unseen)
+      : options_(options),
+        context_(context),
+        rejects_(context.rejects_path),
+        labels_(options.labels.empty() ? known_labels : options.labels),
+        splitter_(options, context, std::move(unseen)) {}
 
   LabelVocabulary& labels() { return labels_; }
 
@@ -94,6 +100,8 @@ class TextReading {
     facts.spec.class_names = labels_.names();
     facts.spec.num_classes = static_cast<int64_t>(labels_.names().size());
     facts.unseen_description = "held out from the stream by " + options_.unseen.by;
+    if (options_.unseen.by == "label") facts.unseen_description += " (" + join(options_.unseen.labels, ", ") + ")";
+    if (options_.unseen.by == "source") facts.unseen_description += " (" + join(options_.unseen.sources, ", ") + ")";
     for (auto& f : files) f.records_rejected = rejected(f.path);
     facts.files = std::move(files);
     facts.records_rejected = rejects_.total();
@@ -114,9 +122,15 @@ class TextReading {
   int64_t index_ = 0;
 };
 
-void check_unseen(const DataSection& options) {
-  if (options.unseen.by == "file" || options.unseen.by == "label") {
-    throw UserError("data.unseen.by: \"" + options.unseen.by + "\" is not available for text sources yet; use time or none");
+// Text sources have no held-out file; a single text stream has no sources to hold out, and
+// its labels are only known once read.
+void check_unseen(const DataSection& options, bool multi_file) {
+  const std::string& by = options.unseen.by;
+  const bool labels_known = multi_file || !options.labels.empty();
+  if (by == "file" || (by == "source" && !multi_file) || (by == "label" && !labels_known)) {
+    throw UserError("data.unseen.by: \"" + by + "\" is not available for this text source; use time" +
+                    std::string(labels_known ? ", label" : "") + (multi_file ? ", source" : "") + " or none" +
+                    (by == "label" ? " (or list data.labels)" : ""));
   }
 }
 
@@ -135,8 +149,8 @@ std::optional<std::string> parse_text_line(const std::string& line, const TextSe
 
 SplitData read_text_source(const DataSection& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the text source needs a file (or - for standard input)");
-  check_unseen(options);
-  TextReading reading(options, context);
+  check_unseen(options, /*multi_file=*/false);
+  TextReading reading(options, context, {}, {resolve_unseen_labels(options, options.labels), {}});
   LineReader reader(options.path);
   std::string line;
   int64_t read = 0;
@@ -157,7 +171,7 @@ SplitData read_text_source(const DataSection& options, const DataContext& contex
 
 SplitData read_fortunes_source(const DataSection& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the fortunes source needs a folder such as /usr/share/games/fortunes");
-  check_unseen(options);
+  check_unseen(options, /*multi_file=*/true);
   std::vector<std::string> paths;
   if (fs::is_directory(options.path)) {
     for (const auto& entry : fs::directory_iterator(options.path)) {
@@ -173,13 +187,25 @@ SplitData read_fortunes_source(const DataSection& options, const DataContext& co
   }
   if (paths.empty()) throw UserError("data.path: " + options.path + ": no fortune files (files without an extension)");
 
-  TextReading reading(options, context);
+  // Every file is a label and a source: both are known before reading.
+  std::vector<std::string> names;
+  for (const std::string& path : paths) names.push_back(fs::path(path).filename().string());
+  UnseenIds unseen{resolve_unseen_labels(options, options.labels.empty() ? names : options.labels), {}};
+  for (const std::string& wanted : options.unseen.by == "source" ? options.unseen.sources : std::vector<std::string>{}) {
+    const auto it = std::find(names.begin(), names.end(), wanted);
+    if (it == names.end()) {
+      throw UserError("data.unseen.sources: no fortune file \"" + wanted + "\" in " + options.path +
+                      (nearest(wanted, names).empty() ? "" : " (did you mean " + nearest(wanted, names) + "?)"));
+    }
+    unseen.sources.push_back(static_cast<uint32_t>(it - names.begin()));
+  }
+  TextReading reading(options, context, names, std::move(unseen));
   std::vector<SourceFile> files;
   int64_t time = 0;
   bool more = true;
-  for (const std::string& path : paths) {
-    if (!more) break;
-    const std::string label = fs::path(path).filename().string();
+  for (size_t file_index = 0; file_index < paths.size() && more; ++file_index) {
+    const std::string& path = paths[file_index];
+    const std::string& label = names[file_index];
     LineReader reader(path);
     SourceFile file{"fortunes/" + label, path, 0, 0, 0};
     std::string line, text;
@@ -193,7 +219,7 @@ SplitData read_fortunes_source(const DataSection& options, const DataContext& co
       } else {
         record.payload = text;
         record.time = static_cast<double>(time++);
-        record.origin.offset = start;
+        record.origin = {static_cast<uint32_t>(file_index), start};
         ++file.records_accepted;
         more = reading.add(record);
       }

@@ -34,11 +34,14 @@ std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std
   return ids;
 }
 
-Split assign_split(const Record& record, const DataSection& options, const std::vector<int32_t>& unseen_labels,
-                   uint64_t seed) {
+Split assign_split(const Record& record, const DataSection& options, const UnseenIds& unseen, uint64_t seed) {
   if (options.unseen.by == "label") {
     for (int32_t label : record.labels) {
-      if (std::find(unseen_labels.begin(), unseen_labels.end(), label) != unseen_labels.end()) return Split::unseen;
+      if (std::find(unseen.labels.begin(), unseen.labels.end(), label) != unseen.labels.end()) return Split::unseen;
+    }
+  } else if (options.unseen.by == "source") {
+    if (std::find(unseen.sources.begin(), unseen.sources.end(), record.origin.source) != unseen.sources.end()) {
+      return Split::unseen;
     }
   } else if (options.unseen.by == "time" && record.time > options.unseen.after) {
     return Split::unseen;
@@ -48,11 +51,10 @@ Split assign_split(const Record& record, const DataSection& options, const std::
   return in_validation(h, seed, options.validation_fraction) ? Split::validation : Split::seen;
 }
 
-StreamSplitter::StreamSplitter(const DataSection& options, const DataContext& context,
-                               std::vector<int32_t> unseen_labels)
+StreamSplitter::StreamSplitter(const DataSection& options, const DataContext& context, UnseenIds unseen)
     : options_(options),
       context_(context),
-      unseen_labels_(std::move(unseen_labels)),
+      unseen_ids_(std::move(unseen)),
       reservoir_(options.reservoir, context.seed),
       drift_(options.drift) {}
 
@@ -68,7 +70,7 @@ bool StreamSplitter::add(int64_t index, const Record& record) {
       drift_.reset_reference();
     }
   }
-  switch (assign_split(record, options_, unseen_labels_, context_.seed)) {
+  switch (assign_split(record, options_, unseen_ids_, context_.seed)) {
     case Split::unseen: unseen_.push_back(record); break;
     case Split::validation: validation_.push_back(record); break;
     case Split::seen: reservoir_.offer(record); break;

@@ -28,14 +28,20 @@ bool in_validation(uint64_t record_hash, uint64_t seed, double fraction);
 /// UserError naming the key and listing the known labels.
 std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std::vector<std::string>& class_names);
 
-/// The split of one record from the options alone (unseen labels already resolved to ids).
-Split assign_split(const Record& record, const DataSection& options, const std::vector<int32_t>& unseen_labels,
-                   uint64_t seed);
+/// Which records are held out as unseen, resolved to ids: classes (by: label) or input
+/// files, i.e. Provenance::source (by: source).
+struct UnseenIds {
+  std::vector<int32_t> labels;
+  std::vector<uint32_t> sources;
+};
+
+/// The split of one record from the options alone.
+Split assign_split(const Record& record, const DataSection& options, const UnseenIds& unseen, uint64_t seed);
 
 /// Consumes one source's training stream.
 class StreamSplitter {
  public:
-  StreamSplitter(const DataSection& options, const DataContext& context, std::vector<int32_t> unseen_labels);
+  StreamSplitter(const DataSection& options, const DataContext& context, UnseenIds unseen);
 
   /// Offers record number `index` of the stream. Records of other ranks are ignored. Returns
   /// false once `max_records` have been taken (the source may stop reading).
@@ -59,7 +65,7 @@ class StreamSplitter {
  private:
   const DataSection& options_;
   DataContext context_;
-  std::vector<int32_t> unseen_labels_;
+  UnseenIds unseen_ids_;
   StratifiedReservoir reservoir_;
   DriftMonitor drift_;
   std::vector<Record> validation_, unseen_;

@@ -118,5 +118,35 @@ TEST(FortunesSource, RealCorpusSplitsAreDisjointAndLabeledByFile) {
   EXPECT_EQ(records, data.records_read);
 }
 
+TEST(FortunesSource, UnseenBySourceOrLabelHoldsOutWholeFiles) {
+  TempDir dir;
+  dir.write("cats", "meow\n%\npurr\n%\nhiss\n");
+  dir.write("dogs", "woof\n%\nbark\n");
+  dir.write("cats.dat", "index file, skipped");
+  DataSection options;
+  options.source = "fortunes";
+  options.path = dir.path();
+  options.validation_fraction = 0;
+  options.unseen.by = "source";
+  options.unseen.sources = {"dogs"};
+  SplitData data = read_fortunes_source(options, DataContext{});
+  EXPECT_EQ(data.spec.class_names, (std::vector<std::string>{"cats", "dogs"}));
+  EXPECT_EQ(data.label_counts.at("seen"), (std::vector<int64_t>{3, 0}));
+  EXPECT_EQ(data.label_counts.at("unseen"), (std::vector<int64_t>{0, 2}));
+  options.unseen.by = "label";
+  options.unseen.labels = {"cats"};
+  data = read_fortunes_source(options, DataContext{});
+  EXPECT_EQ(data.label_counts.at("unseen"), (std::vector<int64_t>{3, 0}));
+  options.unseen.by = "source";
+  options.unseen.sources = {"dog"};
+  try {
+    read_fortunes_source(options, DataContext{});
+    FAIL() << "expected an error";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("data.unseen.sources: no fortune file \"dog\""));
+    EXPECT_THAT(e.what(), HasSubstr("(did you mean dogs?)"));
+  }
+}
+
 }  // namespace
 }  // namespace stratum::data
