@@ -71,7 +71,7 @@ struct Damage {
 
 namespace {
 
-IdxArray read_header(GzReader& in, const std::string& path, uint64_t& count) {
+IdxArray read_header(GzReader& in, uint64_t& count) {
   const auto damaged = [&](uint64_t offset, const std::string& reason) { return Damage{offset, reason}; };
   unsigned char magic[4];
   if (in.read(magic, 4) != 4) {
@@ -94,48 +94,75 @@ IdxArray read_header(GzReader& in, const std::string& path, uint64_t& count) {
     count *= d;
     array.dims.push_back(static_cast<int64_t>(d));
   }
-  (void)path;
   return array;
 }
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path, RejectLog* rejects) {
-  GzReader in(path);
+struct IdxReader::Stream : GzReader {
+  using GzReader::GzReader;
+};
+
+IdxReader::IdxReader(const std::string& path, RejectLog* rejects)
+    : in_(std::make_unique<Stream>(path)), path_(path), rejects_(rejects) {
   uint64_t count = 0;
-  IdxArray array;
   try {
-    array = read_header(in, path, count);
+    dims_ = read_header(*in_, count).dims;
   } catch (const Damage& d) {
     if (!rejects) throw UserError(path + ": " + d.reason + " at offset " + std::to_string(d.offset));
     rejects->reject(path, d.offset, d.reason + " (whole file rejected)");
-    return {};
+    dims_.clear();
+    done_ = true;
+    return;
   }
+  row_bytes_ = static_cast<int64_t>(count / static_cast<uint64_t>(dims_[0]));
+  header_bytes_ = in_->offset();
+}
 
-  const uint64_t body_start = in.offset();
-  array.values.resize(count);
-  const size_t got = in.read(array.values.data(), count);
-  if (got != count) {
-    const std::string cause = in.error().empty() ? "truncated IDX file" : in.error();
-    if (!rejects) {
-      throw UserError(path + ": " + cause + ": expected " + std::to_string(count) + " data bytes from offset " +
-                      std::to_string(body_start) + ", found " + std::to_string(got));
+IdxReader::~IdxReader() = default;
+
+bool IdxReader::next(std::string& row) {
+  if (done_) return false;
+  if (rows_read_ == rows()) {
+    done_ = true;
+    unsigned char extra;
+    if (in_->read(&extra, 1) != 0) {
+      const std::string reason = "IDX file longer than its header says: extra data";
+      const uint64_t at = row_offset(rows());
+      if (!rejects_) throw UserError(path_ + ": " + reason + " at offset " + std::to_string(at));
+      rejects_->reject(path_, at, reason);
     }
-    const uint64_t row = count / static_cast<uint64_t>(array.dims[0]);
-    const uint64_t complete = got / row;
-    rejects->reject(path, body_start + complete * row,
-                    cause + ": " + std::to_string(complete) + " of " + std::to_string(array.dims[0]) + " rows complete",
-                    static_cast<int64_t>(static_cast<uint64_t>(array.dims[0]) - complete));
-    array.dims[0] = static_cast<int64_t>(complete);
-    array.values.resize(complete * row);
-    return array;
+    return false;
   }
-  unsigned char extra;
-  if (in.read(&extra, 1) != 0) {
-    const std::string reason = "IDX file longer than its header says: extra data";
-    if (!rejects) throw UserError(path + ": " + reason + " at offset " + std::to_string(body_start + count));
-    rejects->reject(path, body_start + count, reason);
+  row.resize(static_cast<size_t>(row_bytes_));
+  const size_t got = in_->read(row.data(), row.size());
+  if (got == row.size()) {
+    ++rows_read_;
+    return true;
   }
+  done_ = true;
+  const std::string cause = in_->error().empty() ? "truncated IDX file" : in_->error();
+  if (!rejects_) {
+    const uint64_t expected = static_cast<uint64_t>(rows() * row_bytes_);
+    const uint64_t found = static_cast<uint64_t>(rows_read_ * row_bytes_) + got;
+    throw UserError(path_ + ": " + cause + ": expected " + std::to_string(expected) + " data bytes from offset " +
+                    std::to_string(header_bytes_) + ", found " + std::to_string(found));
+  }
+  rejects_->reject(path_, row_offset(rows_read_),
+                   cause + ": " + std::to_string(rows_read_) + " of " + std::to_string(rows()) + " rows complete",
+                   rows() - rows_read_);
+  return false;
+}
+
+IdxArray read_idx(const std::string& path, RejectLog* rejects) {
+  IdxReader reader(path, rejects);
+  IdxArray array;
+  array.dims = reader.dims();
+  if (array.dims.empty()) return array;
+  array.values.reserve(static_cast<size_t>(reader.rows() * reader.row_bytes()));
+  std::string row;
+  while (reader.next(row)) array.values.insert(array.values.end(), row.begin(), row.end());
+  array.dims[0] = reader.rows_read();
   return array;
 }
 

@@ -138,7 +138,32 @@ TEST(IdxSource, TruncatedImageFileKeepsCompleteRecords) {
   EXPECT_EQ(data.seen.size() + data.validation.size(), 90);
   const std::string rejects = testing::read_file(dir.path() + "/rejects.jsonl");
   EXPECT_THAT(rejects, HasSubstr("truncated IDX file: 90 of 100 rows complete"));
-  EXPECT_THAT(rejects, HasSubstr("label without an image"));
+  EXPECT_THAT(rejects, HasSubstr("\"records\":10"));  // each lost record counted once
+}
+
+TEST(IdxSource, BrokenGzipStreamKeepsWhatDecoded) {
+  TempDir dir;
+  write_folder(dir, 2000, 5, 2000);
+  dir.write("t10k-images-idx3-ubyte", testing::idx_bytes({5, 16, 16}));
+  // Incompressible pixels (512 KiB, more than zlib decodes ahead), so the second half of the
+  // gzip stream holds the second half of the images.
+  std::string images = testing::idx_bytes({2000, 16, 16});
+  uint64_t x = 1;
+  for (size_t i = 16; i < images.size(); ++i) images[i] = static_cast<char>((x = x * 6364136223846793005ull + 1) >> 56);
+  const std::string path = dir.path() + "/train-images-idx3-ubyte.gz";
+  std::filesystem::remove(dir.path() + "/train-images-idx3-ubyte");
+  testing::write_gzip(path, images);
+  std::string compressed = testing::read_file(path);
+  for (size_t i = compressed.size() / 2; i < compressed.size() - 8; ++i) compressed[i] = static_cast<char>(0x55);
+  dir.write("train-images-idx3-ubyte.gz", compressed);
+  DataSection options;
+  options.path = dir.path();
+  options.max_reject_fraction = 0.9;
+  const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
+  EXPECT_GT(data.records_read, 500);
+  EXPECT_LT(data.records_read, 1500);
+  EXPECT_EQ(data.records_read + data.records_rejected, 2000);
+  EXPECT_THAT(testing::read_file(dir.path() + "/rejects.jsonl"), HasSubstr("bad gzip stream near byte"));
 }
 
 TEST(IdxSource, WrongMagicRejectsTheWholeFileAndStops) {
