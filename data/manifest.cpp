@@ -1,5 +1,6 @@
 #include "data/manifest.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,18 @@ std::string manifest_json(const SplitData& data, const DataSection& options, uin
                       {"duplicates", data.sampler.duplicates},
                       {"evicted", data.sampler.evicted},
                       {"rebalances", data.sampler.rebalances}};
+  // The most frequent label pairs of multi-label records, for analysis.
+  std::vector<std::pair<std::pair<int32_t, int32_t>, int64_t>> pairs(data.cooccurrence.begin(), data.cooccurrence.end());
+  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  out["label_cooccurrence"] = nlohmann::ordered_json::array();
+  const auto name = [&](int32_t id) {
+    return id >= 0 && static_cast<size_t>(id) < data.spec.class_names.size() ? data.spec.class_names[id]
+                                                                             : std::to_string(id);
+  };
+  for (size_t i = 0; i < pairs.size() && i < 50; ++i) {
+    out["label_cooccurrence"].push_back(
+        {{"labels", {name(pairs[i].first.first), name(pairs[i].first.second)}}, {"records", pairs[i].second}});
+  }
   out["validation_fraction"] = options.validation_fraction;
   out["max_reject_fraction"] = options.max_reject_fraction;
   return out.dump(2) + "\n";

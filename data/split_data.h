@@ -46,6 +46,7 @@ struct SplitData {
   std::vector<DriftWindow> drift_windows; ///< every compared window's statistics
   int64_t records_read = 0;               ///< training-stream records this rank read
   int64_t records_rejected = 0;           ///< records rejected by the source (see rejects.jsonl)
+  std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence;  ///< label pairs seen together (multi-label)
   std::string manifest;            ///< manifest.json text (see data/manifest.h)
 };
 

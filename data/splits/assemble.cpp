@@ -14,8 +14,10 @@ namespace {
 // Byte-level tokens: ids 0-255 are bytes, kPadToken fills sequences shorter than T.
 constexpr int64_t kPadToken = 256;
 
-// (N, *shape) inputs (float for images and features, int64 for tokens) and (N) primary labels.
-TensorDataset collate(const std::vector<const Record*>& records, const std::vector<int64_t>& shape, InputKind kind) {
+// (N, *shape) inputs (float for images and features, int64 for tokens) and (N) targets: the
+// given labels, or each record's primary label.
+TensorDataset collate(const std::vector<const Record*>& records, const std::vector<int64_t>& shape, InputKind kind,
+                      const std::vector<int32_t>& targets = {}) {
   const auto n = static_cast<int64_t>(records.size());
   std::vector<int64_t> sizes = {n};
   sizes.insert(sizes.end(), shape.begin(), shape.end());
@@ -48,7 +50,7 @@ TensorDataset collate(const std::vector<const Record*>& records, const std::vect
       for (int64_t t = 0; t < length; ++t) tokens[i * per_example + t] = static_cast<unsigned char>(text[t]);
     }
   }
-  for (int64_t i = 0; i < n; ++i) ids[i] = records[i]->labels.at(0);
+  for (int64_t i = 0; i < n; ++i) ids[i] = targets.empty() ? records[i]->labels.at(0) : targets[i];
   return {inputs, labels};
 }
 
@@ -71,10 +73,16 @@ std::vector<const Record*> pointers(const std::vector<Record>& records) {
 
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
                           const DataContext& context) {
+  // A record kept by several reservoirs (multi_label: split) trains once per reservoir, as
+  // that reservoir's label.
   std::vector<const Record*> seen_records;
+  std::vector<int32_t> seen_targets;
   const StratifiedReservoir& reservoir = splitter.reservoir();
   for (int32_t label : reservoir.labels()) {
-    for (const Record& r : reservoir.reservoir(label).items()) seen_records.push_back(&r);
+    for (const Record& r : reservoir.reservoir(label).items()) {
+      seen_records.push_back(&r);
+      seen_targets.push_back(label);
+    }
   }
   STRATUM_USER_CHECK(!seen_records.empty(), "data: the seen (training) split is empty: no record reached the "
                                             "reservoirs (check data.unseen, data.validation_fraction and max_records)");
@@ -83,7 +91,7 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
 
   const std::vector<int64_t>& shape = facts.spec.input_shape;
   const InputKind kind = facts.spec.kind;
-  TensorDataset seen = collate(seen_records, shape, kind);
+  TensorDataset seen = collate(seen_records, shape, kind, seen_targets);
   TensorDataset validation = collate(pointers(splitter.validation()), shape, kind);
   TensorDataset unseen = collate(unseen_records, shape, kind);
 
@@ -112,6 +120,7 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   data.drift_windows = splitter.drift().windows();
   data.records_read = splitter.records_read();
   data.records_rejected = facts.records_rejected;
+  data.cooccurrence = reservoir.cooccurrence();
   for (const auto& [name, split] : {std::pair<std::string, const TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {

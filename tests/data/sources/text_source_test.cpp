@@ -83,6 +83,29 @@ TEST(TextSource, RejectsBadLinesWithLineNumbersAndBudget) {
   EXPECT_THROW(read_text_source(options, context), UserError);
 }
 
+TEST(TextSource, MultiLabelJsonlSplitsWeightAndCountsPairs) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 100; ++i) {
+    lines += R"({"text": "item )" + std::to_string(i) + R"(", "tags": )" +
+             (i % 2 ? R"(["a", "b"])" : R"(["c"])") + "}\n";
+  }
+  DataSection options;
+  options.source = "text";
+  options.path = dir.write("multi.jsonl", lines);
+  options.text.format = "jsonl";
+  options.text.label_fields = {"tags"};
+  options.unseen.by = "none";
+  options.validation_fraction = 0;
+  options.reservoir.multi_label = "split";
+  const SplitData data = read_text_source(options, DataContext{});
+  EXPECT_EQ(data.cooccurrence.at({1, 2}), 50);  // ids in first-seen order: c = 0, a = 1, b = 2
+  EXPECT_EQ(data.sampler.entered, 150);  // split: a two-label record enters both reservoirs
+  // Each copy trains as the label of the reservoir that kept it.
+  EXPECT_EQ(data.label_counts.at("seen"), (std::vector<int64_t>{50, 50, 50}));
+  EXPECT_THAT(data.manifest, HasSubstr("\"label_cooccurrence\""));
+}
+
 TEST(FortunesSource, RealCorpusSplitsAreDisjointAndLabeledByFile) {
   const std::string path = "/usr/share/games/fortunes";
   ASSERT_TRUE(std::filesystem::is_directory(path)) << "install fortunes (scripts/setup.sh does)";
