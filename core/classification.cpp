@@ -49,10 +49,21 @@ ClassificationScores ConfusionMatrix::scores() const {
     s.recall.push_back(r);
     s.f1.push_back(ratio(2 * p * r, p + r));
   }
+  // Macro averages run over the classes present in the truth or the predictions (as
+  // scikit-learn does), so a split that holds some classes only is not dragged to zero.
+  std::vector<bool> present(static_cast<size_t>(classes_), false);
+  for (int64_t t = 0; t < classes_; ++t) {
+    for (int64_t p = 0; p < classes_; ++p) {
+      if (count(t, p) > 0) present[t] = present[p] = true;
+    }
+  }
   const auto mean = [&](const std::vector<double>& v) {
     double sum = 0;
-    for (double x : v) sum += x;
-    return sum / static_cast<double>(classes_);
+    int64_t k = 0;
+    for (int64_t c = 0; c < classes_; ++c) {
+      if (present[c]) sum += v[c], ++k;
+    }
+    return k ? sum / static_cast<double>(k) : 0.0;
   };
   s.accuracy = ratio(static_cast<double>(correct), static_cast<double>(total()));
   s.macro_precision = mean(s.precision);

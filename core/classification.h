@@ -12,7 +12,8 @@ namespace stratum {
 /// Mean cross-entropy of (B, C) logits against (B) class ids, with label smoothing.
 torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing);
 
-/// Per-class and macro-averaged scores derived from a confusion matrix.
+/// Per-class and macro-averaged scores derived from a confusion matrix (macro over the classes
+/// present in the truth or the predictions).
 struct ClassificationScores {
   double accuracy = 0;
   double macro_precision = 0;

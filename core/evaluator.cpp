@@ -27,6 +27,12 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   const int64_t n = options.max_samples > 0 ? std::min(options.max_samples, dataset.size()) : dataset.size();
   if (n == 0) return result;
 
+  // A capped evaluation takes evenly spaced examples, so a split stored in label order (as
+  // the reservoirs hand it over) is still represented class by class.
+  torch::Tensor subset;
+  if (n < dataset.size()) {
+    subset = torch::arange(n, torch::kInt64).mul(dataset.size()).div(n, /*rounding_mode=*/"floor");
+  }
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -35,7 +41,9 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   const double start = monotonic_seconds();
   for (int64_t begin = 0; begin < n; begin += options.batch_size) {
     const double t0 = monotonic_seconds();
-    const data::Batch batch = dataset.slice(begin, std::min(n, begin + options.batch_size)).to(device);
+    const int64_t end = std::min(n, begin + options.batch_size);
+    const data::Batch batch = (subset.defined() ? dataset.gather(subset.slice(0, begin, end)) : dataset.slice(begin, end))
+                                  .to(device);
     const torch::Tensor logits = model.forward(batch);
     loss_sum += classification_loss(logits, batch.targets, 0.0).to(torch::kFloat64) * batch.size();
     result.confusion.add(logits, batch.targets);

@@ -25,8 +25,8 @@ struct SplitEvaluation {
   double latency_p95_ms = 0;
 };
 
-/// Runs `model` in eval mode without gradients over the first `options.max_samples` examples
-/// of `dataset` (all when 0) and restores the model's training mode afterwards.
+/// Runs `model` in eval mode without gradients over `options.max_samples` evenly spaced
+/// examples of `dataset` (all when 0) and restores the model's training mode afterwards.
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, const EvalSection& options, const torch::Device& device);
 

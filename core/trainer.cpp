@@ -14,6 +14,7 @@
 #include "core/run_dir.h"
 #include "core/system_info.h"
 #include "core/text.h"
+#include "data/hash.h"
 #include "data/loader.h"
 
 namespace stratum {
@@ -21,9 +22,7 @@ namespace {
 
 // Seeds one named random stream from the run seed, so adding a stream never shifts another.
 uint64_t derive_seed(uint64_t seed, const std::string& stream) {
-  uint64_t h = 1469598103934665603ull ^ seed;
-  for (char c : stream) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  return h;
+  return data::splitmix64(seed ^ data::content_hash(stream.data(), stream.size()));
 }
 
 torch::Device pick_device(const std::string& wanted) {

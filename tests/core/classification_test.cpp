@@ -27,6 +27,16 @@ TEST(ConfusionMatrix, ScoresMatchHandComputedValues) {
   EXPECT_DOUBLE_EQ(s.macro_recall, (2.0 / 3 + 0.5 + 1.0) / 3);
 }
 
+TEST(ConfusionMatrix, MacroAveragesSkipClassesAbsentFromTruthAndPredictions) {
+  ConfusionMatrix m(4);
+  m.add(torch::one_hot(torch::tensor({0, 1, 1}, torch::kInt64), 4).to(torch::kFloat32),
+        torch::tensor({0, 1, 0}, torch::kInt64));
+  const ClassificationScores s = m.scores();
+  // Classes 2 and 3 never occur: the macro scores average classes 0 and 1 only.
+  EXPECT_DOUBLE_EQ(s.macro_precision, (1.0 + 0.5) / 2);
+  EXPECT_DOUBLE_EQ(s.macro_recall, (0.5 + 1.0) / 2);
+}
+
 TEST(ClassificationLoss, EqualsNegativeLogSoftmaxAndSmooths) {
   const torch::Tensor logits = torch::tensor({{2.0, 0.5, -1.0}, {0.1, 0.2, 0.3}});
   const torch::Tensor targets = torch::tensor({0, 2}, torch::kInt64);
