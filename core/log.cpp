@@ -106,13 +106,6 @@ void add_file(const std::string& path) {
   s.apply_pattern();
 }
 
-void remove_files() {
-  State& s = state();
-  s.logger->flush();
-  auto& sinks = s.logger->sinks();
-  sinks.erase(sinks.begin() + 1, sinks.end());
-}
-
 void debug(const std::string& message) { state().logger->debug(message); }
 void info(const std::string& message) { state().logger->info(message); }
 void warn(const std::string& message) { state().logger->warn(message); }

@@ -20,9 +20,6 @@ void set_rank(int rank, int world_size);
 /// Also writes every line (at any console level >= debug) to `path`, appending.
 void add_file(const std::string& path);
 
-/// Drops the file sink (e.g. between runs in one process, as tests do).
-void remove_files();
-
 void debug(const std::string& message);
 void info(const std::string& message);
 void warn(const std::string& message);

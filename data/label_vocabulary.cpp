@@ -11,7 +11,7 @@ LabelVocabulary::LabelVocabulary(const std::vector<std::string>& allowed) : fixe
 int32_t LabelVocabulary::id(const std::string& name) {
   const auto it = ids_.find(name);
   if (it != ids_.end()) return it->second;
-  if (fixed_) return -1;
+  if (fixed_ || names_.size() >= kMaxLabels) return -1;
   const auto id = static_cast<int32_t>(names_.size());
   ids_.emplace(name, id);
   names_.push_back(name);

@@ -15,10 +15,15 @@ class LabelVocabulary {
   /// `allowed` empty: any label, ids in first-seen order.
   explicit LabelVocabulary(const std::vector<std::string>& allowed);
 
-  /// The id of `name`, adding it when the vocabulary grows; -1 when it is not allowed.
+  /// The id of `name`, adding it when the vocabulary grows; -1 when it is not allowed (a
+  /// fixed vocabulary, or a growing one that already holds kMaxLabels names).
   int32_t id(const std::string& name);
 
   const std::vector<std::string>& names() const { return names_; }
+  bool fixed() const { return fixed_; }
+
+  /// A stream with more distinct labels than this is garbage, not a label space.
+  static constexpr size_t kMaxLabels = 65536;
 
  private:
   bool fixed_;

@@ -21,7 +21,8 @@ namespace {
 std::optional<std::string> add_label(const std::string& name, LabelVocabulary& labels, Record& record) {
   if (name.empty()) return "empty label";
   const int32_t id = labels.id(name);
-  if (id < 0) return "unknown label \"" + name + "\" (not in data.labels)";
+  if (id < 0 && labels.fixed()) return "unknown label \"" + name + "\" (not in data.labels)";
+  if (id < 0) return "label \"" + name + "\" would exceed " + std::to_string(LabelVocabulary::kMaxLabels) + " distinct labels";
   record.labels.push_back(id);
   return std::nullopt;
 }
