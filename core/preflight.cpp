@@ -32,7 +32,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
       {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
       {config.trainer.precision != "fp32", "trainer.precision", "mixed precision"},
-      {config.trainer.checkpoint.every > 0, "trainer.checkpoint.every", "periodic checkpoints"},
       {!config.trainer.checkpoint.best_metric.empty(), "trainer.checkpoint.best_metric", "best-checkpoint selection"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
       {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},

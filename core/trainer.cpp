@@ -13,7 +13,10 @@
 #include "core/registry.h"
 #include "core/run_dir.h"
 #include "core/system_info.h"
+#include "core/sha256.h"
+#include "core/stop_signal.h"
 #include "core/text.h"
+#include "core/training_checkpoint.h"
 #include "data/hash.h"
 #include "data/loader.h"
 
@@ -43,7 +46,8 @@ void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metri
 
 }  // namespace
 
-TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir) {
+TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir,
+                      const std::string& resume_from) {
   const TrainerSection& options = config.trainer;
   const uint64_t seed = static_cast<uint64_t>(config.run.seed);
   torch::manual_seed(derive_seed(seed, "torch"));
@@ -85,7 +89,34 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
             std::to_string(options.batch_size * options.grad_accum) + " examples (" +
             std::to_string(steps_per_epoch) + " steps per epoch)");
 
-  data::Loader sampler(data.seen, {options.batch_size, derive_seed(seed, "shuffle"), config.data.prefetch});
+  // What a checkpoint must match to be resumed: the same data (manifest and split sizes).
+  TrainingState state;
+  state.data_fingerprint = sha256_hex(data.manifest + std::to_string(data.seen.size()) + "/" +
+                                      std::to_string(data.validation.size()) + "/" + std::to_string(data.unseen.size()));
+  const std::string resolved_config = dump_config(config);
+  state.config_sha256 = sha256_hex(resolved_config);
+  if (!resume_from.empty()) {
+    const std::string checkpoint = resolve_checkpoint(resume_from);
+    const TrainingState saved = load_training_checkpoint(checkpoint, *model, *optimizer);
+    if (saved.data_fingerprint != state.data_fingerprint) {
+      throw UserError(checkpoint + "/state.json: the data differs from the data this checkpoint was trained on "
+                                   "(manifest or split sizes changed); resume with the same data and data.* settings");
+    }
+    if (saved.config_sha256 != state.config_sha256) {
+      log::warn("resume: the config differs from the checkpoint's (" + checkpoint + "/config.resolved.yaml)");
+    }
+    state.step = saved.step;
+    state.batches = saved.batches;
+    log::info("resumed from " + checkpoint + " at step " + std::to_string(state.step));
+  }
+  const std::string checkpoints = run_dir.file("checkpoints");
+  const auto checkpoint_now = [&]() {
+    return save_training_checkpoint(checkpoints, state, *model, *optimizer, resolved_config,
+                                    options.checkpoint.keep_last);
+  };
+
+  data::Loader sampler(data.seen,
+                       {options.batch_size, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches});
   const double start = monotonic_seconds();
   const Progress progress(total_steps, start, "samples");
   TrainingOutcome outcome;
@@ -97,7 +128,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   double window_start = start;
   bool first_window = true;
 
-  for (int64_t step = 1; step <= total_steps; ++step) {
+  for (int64_t step = state.step + 1; step <= total_steps; ++step) {
     const double lr = learning_rate(options, step - 1, total_steps);
     set_learning_rate(*optimizer, lr);
     optimizer->zero_grad();
@@ -108,11 +139,13 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       (loss / static_cast<double>(options.grad_accum)).backward();
       window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
       window_samples += batch.size();
+      ++state.batches;
     }
     double grad_norm = 0;
     if (options.clip_grad_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
     optimizer->step();
     ++window_steps;
+    state.step = step;
 
     if (step == 1 || step % config.logging.every == 0 || step == total_steps) {
       const double now = monotonic_seconds();
@@ -141,8 +174,20 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       log_evaluation(evaluate_split(*model, data.validation, "validation", num_classes, config.eval, device), step,
                      metrics);
     }
+    if (stop_requested()) {
+      log::end_status();
+      outcome.checkpoint = checkpoint_now();
+      outcome.interrupted = true;
+      outcome.steps = step;
+      log::info("stopped by signal after step " + std::to_string(step) + "; checkpoint " + outcome.checkpoint);
+      return outcome;
+    }
+    if (options.checkpoint.every > 0 && step % options.checkpoint.every == 0 && step != total_steps) {
+      outcome.checkpoint = checkpoint_now();
+    }
   }
   log::end_status();
+  outcome.checkpoint = checkpoint_now();
   outcome.steps = total_steps;
   outcome.unseen_description = data.unseen_description;
   outcome.seconds = monotonic_seconds() - start;

@@ -22,10 +22,15 @@ struct TrainingOutcome {
   double last_loss = 0;   ///< mean training loss of the last logged window
   std::vector<SplitEvaluation> final_evaluation;  ///< seen, validation, unseen
   std::string unseen_description;                 ///< how the unseen split was held out
+  bool interrupted = false;                       ///< stopped early by SIGINT / SIGTERM
+  std::string checkpoint;                         ///< the last checkpoint written
 };
 
-/// Trains the configured model and writes metrics.jsonl and eval.json into `run_dir`.
+/// Trains the configured model and writes metrics.jsonl, checkpoints and eval.json into
+/// `run_dir`. With `resume_from` (a checkpoint, or a run directory whose latest checkpoint is
+/// used) it continues from that step exactly as the uninterrupted run would have.
 /// `config` must have passed `preflight`.
-TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir);
+TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir,
+                      const std::string& resume_from = "");
 
 }  // namespace stratum

@@ -13,6 +13,12 @@ Loader::Loader(const TensorDataset& dataset, LoaderOptions options)
     : dataset_(dataset), options_(options), order_(static_cast<size_t>(dataset.size())) {
   STRATUM_CHECK(dataset.size() > 0, "a loader needs a non-empty split");
   STRATUM_CHECK(options.batch_size > 0, "batch size must be positive");
+  // Every epoch has the same number of batches, so the position after `start_batch` batches
+  // is known without replaying them.
+  const int64_t per_epoch = (dataset.size() + options.batch_size - 1) / options.batch_size;
+  start_epoch(options.start_batch / per_epoch);
+  cursor_ = static_cast<size_t>((options.start_batch % per_epoch) * options.batch_size);
+  epoch_ = produce_epoch_;
   if (options_.prefetch > 0) worker_ = std::thread([this] { run(); });
 }
 
@@ -25,14 +31,16 @@ Loader::~Loader() {
   if (worker_.joinable()) worker_.join();
 }
 
+void Loader::start_epoch(int64_t epoch) {
+  produce_epoch_ = epoch;
+  std::iota(order_.begin(), order_.end(), 0);
+  Rng rng(options_.seed, static_cast<uint64_t>(epoch));
+  for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);  // Fisher-Yates
+  cursor_ = 0;
+}
+
 Loader::Item Loader::produce() {
-  if (cursor_ >= order_.size() || produce_epoch_ < 0) {
-    ++produce_epoch_;
-    std::iota(order_.begin(), order_.end(), 0);
-    Rng rng(options_.seed, static_cast<uint64_t>(produce_epoch_));
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);  // Fisher-Yates
-    cursor_ = 0;
-  }
+  if (cursor_ >= order_.size()) start_epoch(produce_epoch_ + 1);
   const size_t end = std::min(order_.size(), cursor_ + static_cast<size_t>(options_.batch_size));
   const torch::Tensor index =
       torch::from_blob(order_.data() + cursor_, {static_cast<int64_t>(end - cursor_)}, torch::kInt64);

@@ -19,6 +19,7 @@ struct LoaderOptions {
   int64_t batch_size = 64;
   uint64_t seed = 0;
   int64_t prefetch = 4;  ///< batches prepared ahead (0: gather on the caller's thread)
+  int64_t start_batch = 0;  ///< batches already consumed (a resumed run continues mid-epoch)
 };
 
 /// An endless stream of shuffled batches over `dataset`: epoch e visits every example once in
@@ -43,12 +44,13 @@ class Loader {
     int64_t epoch;
   };
   Item produce();
+  void start_epoch(int64_t epoch);
   void run();
 
   const TensorDataset& dataset_;
   LoaderOptions options_;
   std::vector<int64_t> order_;
-  int64_t produce_epoch_ = -1;
+  int64_t produce_epoch_ = 0;
   size_t cursor_ = 0;
   int64_t epoch_ = 0;
 

@@ -10,6 +10,7 @@
 #include "core/preflight.h"
 #include "core/registry.h"
 #include "core/run_dir.h"
+#include "core/stop_signal.h"
 #include "core/system_info.h"
 #include "core/torch_compat.h"
 #include "core/trainer.h"
@@ -30,12 +31,15 @@ void print_summary(const TrainingOutcome& outcome) {
 }  // namespace
 
 int train_command(const Args& args, Registry& registry) {
-  std::string config_path;
+  std::string config_path, resume;
   std::vector<std::string> overrides;
-  ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]...",
+  ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]... [--resume PATH]",
                    "Train a model as the YAML config says; writes a run directory and prints its path last.");
   parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
   parser.repeated("--set", "KEY=VALUE", "override one config key, e.g. --set trainer.lr=3e-4", &overrides);
+  parser.option("--resume", "PATH",
+                "continue from a checkpoint directory, or from the latest complete checkpoint of a run directory",
+                &resume);
   parser.epilog("config keys (in YAML, or with --set):\n" + config_reference());
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
@@ -60,7 +64,17 @@ int train_command(const Args& args, Registry& registry) {
             loaded_blas());
   log::info("config: " + config_path + " -> " + run_dir.file("config.resolved.yaml"));
 
-  const TrainingOutcome outcome = train(config, registry, run_dir);
+  install_stop_handlers();
+  const TrainingOutcome outcome = train(config, registry, run_dir, resume);
+  if (outcome.interrupted) {
+    std::printf("\nstopped after step %lld; checkpoint: %s\nresume with: stratum train --config %s --resume %s\n",
+                static_cast<long long>(outcome.steps), outcome.checkpoint.c_str(), config_path.c_str(),
+                outcome.checkpoint.c_str());
+    log::flush();
+    std::printf("run directory: %s\n", run_dir.path().c_str());
+    std::fflush(stdout);
+    return kExitOk;
+  }
   print_summary(outcome);
   for (const auto& e : outcome.final_evaluation) {
     if (e.split == "unseen") {

@@ -41,6 +41,17 @@ TEST(Loader, PrefetchingNeverChangesTheOrder) {
   EXPECT_TRUE(differs);
 }
 
+TEST(Loader, StartingMidStreamContinuesTheSameSequence) {
+  const TensorDataset data = numbered(37);
+  Loader full(data, {5, 3, 2});
+  std::vector<torch::Tensor> expected;
+  for (int i = 0; i < 25; ++i) expected.push_back(full.next().targets);
+  for (int64_t start : {0, 4, 8, 13, 24}) {
+    Loader resumed(data, {5, 3, 2, start});
+    for (int64_t i = start; i < 25; ++i) ASSERT_TRUE(torch::equal(resumed.next().targets, expected[i])) << start;
+  }
+}
+
 TEST(Loader, ShutsDownCleanlyWhileTheQueueIsFull) {
   const TensorDataset data = numbered(1000);
   for (int i = 0; i < 20; ++i) {

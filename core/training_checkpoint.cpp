@@ -1,0 +1,103 @@
+#include "core/training_checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/checkpoint_store.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace stratum {
+namespace {
+
+template <class F>
+void load_file(const std::string& path, const std::string& what, F load) {
+  try {
+    load();
+  } catch (const c10::Error& e) {
+    throw UserError(path + ": cannot restore the " + what + ": " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
+                                     const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
+                                     int64_t keep_last) {
+  CheckpointWriter writer(root, state.step);
+  {
+    torch::serialize::OutputArchive archive;
+    model.save(archive);
+    archive.save_to(writer.staged_path("model.pt"));
+  }
+  torch::save(optimizer, writer.staged_path("optimizer.pt"));
+  {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    torch::save(generator.get_state(), writer.staged_path("rng_cpu.pt"));
+  }
+  nlohmann::ordered_json json;
+  json["step"] = state.step;
+  json["batches"] = state.batches;
+  json["data_fingerprint"] = state.data_fingerprint;
+  json["config_sha256"] = state.config_sha256;
+  writer.add_file("state.json", json.dump(2) + "\n");
+  writer.add_file("config.resolved.yaml", resolved_config);
+  const std::string dir = writer.commit();
+  rotate_checkpoints(root, keep_last);
+  return dir;
+}
+
+std::string resolve_checkpoint(const std::string& path) {
+  if (fs::is_regular_file(fs::path(path) / "metadata.json") || fs::is_regular_file(fs::path(path) / "COMMITTED")) {
+    return path;
+  }
+  const std::string latest = latest_checkpoint((fs::path(path) / "checkpoints").string());
+  if (latest.empty()) {
+    throw UserError(path + ": no complete checkpoint here or in " + (fs::path(path) / "checkpoints").string());
+  }
+  return latest;
+}
+
+TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
+                                       torch::optim::Optimizer& optimizer) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  for (const char* required : {"model.pt", "optimizer.pt", "rng_cpu.pt", "state.json"}) {
+    if (!info.sha256.count(required)) throw UserError(dir + "/" + required + ": not in the checkpoint");
+  }
+  const std::string state_path = dir + "/state.json";
+  std::ifstream in(state_path);
+  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("step") || !json.contains("batches")) {
+    throw UserError(state_path + ": corrupt training state");
+  }
+  TrainingState state;
+  state.step = json["step"].get<int64_t>();
+  state.batches = json["batches"].get<int64_t>();
+  state.data_fingerprint = json.value("data_fingerprint", "");
+  state.config_sha256 = json.value("config_sha256", "");
+
+  const std::string model_path = dir + "/model.pt";
+  load_file(model_path, "model (does the config build the same architecture?)", [&] {
+    torch::serialize::InputArchive archive;
+    archive.load_from(model_path);
+    model.load(archive);
+  });
+  const std::string optimizer_path = dir + "/optimizer.pt";
+  load_file(optimizer_path, "optimizer state", [&] { torch::load(optimizer, optimizer_path); });
+  const std::string rng_path = dir + "/rng_cpu.pt";
+  load_file(rng_path, "random generator", [&] {
+    torch::Tensor rng_state;
+    torch::load(rng_state, rng_path);
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng_state);
+  });
+  return state;
+}
+
+}  // namespace stratum

@@ -1,0 +1,43 @@
+#pragma once
+// What a training checkpoint holds and how it is saved and restored: model parameters and
+// buffers, optimizer state, the CPU random generator, the step and data position, the
+// resolved config and a fingerprint of the data the run trained on (see checkpoint_store.h
+// for the crash-safe directory format).
+
+#include <cstdint>
+#include <string>
+
+namespace torch {
+namespace nn {
+class Module;
+}
+namespace optim {
+class Optimizer;
+}
+}  // namespace torch
+
+namespace stratum {
+
+/// The counters a resumed run continues from.
+struct TrainingState {
+  int64_t step = 0;             ///< optimizer steps completed
+  int64_t batches = 0;          ///< micro-batches the loader has handed out
+  std::string data_fingerprint; ///< sha256 of the data manifest and split sizes
+  std::string config_sha256;    ///< sha256 of the resolved config
+};
+
+/// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
+std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
+                                     const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
+                                     int64_t keep_last);
+
+/// Verifies `dir` (or, for a run directory, its latest complete checkpoint) and restores the
+/// model, optimizer and random generator. Fails closed with a UserError naming the file.
+TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
+                                       torch::optim::Optimizer& optimizer);
+
+/// `path` itself when it is a checkpoint, else the latest complete checkpoint in
+/// `path/checkpoints`; a UserError when there is none.
+std::string resolve_checkpoint(const std::string& path);
+
+}  // namespace stratum

@@ -1,0 +1,109 @@
+// Checkpoints and resume through the binary: exact continuation, graceful stop on a signal,
+// and loading that fails closed.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "integration/stratum_binary.h"
+
+namespace fs = std::filesystem;
+
+namespace stratum::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string run_directory(const CommandResult& r) {
+  const auto at = r.out.rfind("run directory: ");
+  return at == std::string::npos ? "" : r.out.substr(at + 15, r.out.find('\n', at) - at - 15);
+}
+
+// step -> training loss, as metrics.jsonl recorded it.
+std::map<int64_t, double> losses(const std::string& run) {
+  std::map<int64_t, double> out;
+  std::istringstream lines(read_file(run + "/metrics.jsonl"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "train") out[record["step"].get<int64_t>()] = record["loss"].get<double>();
+  }
+  return out;
+}
+
+std::string args(const TempDir& dir, int steps) {
+  return "train --config configs/smoke.yaml --set model.dropout=0.2 --set trainer.steps=" + std::to_string(steps) +
+         " --set trainer.checkpoint.every=10 --set trainer.checkpoint.keep_last=5 --set logging.every=1"
+         " --set eval.max_samples=200 --set run.output_dir=" + dir.path();
+}
+
+TEST(Resume, ContinuesWithBitwiseEqualLosses) {
+  TempDir dir;
+  const CommandResult full = run_stratum(args(dir, 30));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const std::string a = run_directory(full);
+  for (const char* step : {"step-10", "step-20", "step-30"}) {
+    EXPECT_TRUE(fs::is_regular_file(a + "/checkpoints/" + step + "/COMMITTED")) << step;
+  }
+  // Resume from step 10 (with dropout on, so the restored random generator matters).
+  const CommandResult resumed = run_stratum(args(dir, 30) + " --resume " + a + "/checkpoints/step-10");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto expected = losses(a), got = losses(run_directory(resumed));
+  ASSERT_EQ(got.size(), 20u);
+  EXPECT_EQ(got.begin()->first, 11);
+  for (const auto& [step, loss] : got) EXPECT_EQ(loss, expected.at(step)) << "step " << step;
+  const auto eval_a = nlohmann::json::parse(read_file(a + "/eval.json"));
+  const auto eval_b = nlohmann::json::parse(read_file(run_directory(resumed) + "/eval.json"));
+  EXPECT_EQ(eval_a["splits"]["unseen"]["confusion_matrix"], eval_b["splits"]["unseen"]["confusion_matrix"]);
+  // A run directory resumes from its latest complete checkpoint.
+  const CommandResult latest = run_stratum(args(dir, 40) + " --resume " + a);
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  EXPECT_EQ(losses(run_directory(latest)).begin()->first, 31);
+}
+
+TEST(Resume, CorruptOrIncompleteCheckpointsFailClosed) {
+  TempDir dir;
+  const CommandResult full = run_stratum(args(dir, 20));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const std::string checkpoint = run_directory(full) + "/checkpoints/step-10";
+  dir.write(fs::relative(checkpoint + "/model.pt", dir.path()).string(), "garbage");
+  CommandResult r = run_stratum(args(dir, 20) + " --resume " + checkpoint);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr(checkpoint + "/model.pt: checksum mismatch"));
+
+  const std::string other = run_directory(full) + "/checkpoints/step-20";
+  fs::remove(other + "/COMMITTED");
+  r = run_stratum(args(dir, 20) + " --resume " + other);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr(other + "/COMMITTED: missing commit marker"));
+
+  // Different data: refused rather than silently training on something else.
+  const CommandResult again = run_stratum(args(dir, 20));
+  ASSERT_EQ(again.exit_code, 0);
+  r = run_stratum(args(dir, 20) + " --set data.max_records=3000 --resume " + run_directory(again));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("the data differs from the data this checkpoint was trained on"));
+}
+
+TEST(Resume, SigtermFinishesTheStepCheckpointsAndExitsZero) {
+  TempDir dir;
+  const std::string command = std::string("cd '") + STRATUM_SOURCE_DIR + "' && ('" + STRATUM_BINARY + "' " +
+                              args(dir, 100000) + " & pid=$!; sleep 4; kill -TERM $pid; wait $pid)";
+  const CommandResult r = run_command(command);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("resume with: stratum train --config configs/smoke.yaml --resume "));
+  const std::string run = run_directory(r);
+  ASSERT_FALSE(run.empty());
+  const auto trained = losses(run);
+  ASSERT_FALSE(trained.empty());
+  const int64_t last = trained.rbegin()->first;
+  EXPECT_LT(last, 100000);
+  EXPECT_TRUE(fs::is_regular_file(run + "/checkpoints/step-" + std::to_string(last) + "/COMMITTED"));
+}
+
+}  // namespace
+}  // namespace stratum::testing
