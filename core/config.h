@@ -354,12 +354,16 @@ struct EvalSection {
   int64_t every = 0;
   int64_t batch_size = 256;
   int64_t max_samples = 10000;
+  double reject_threshold = 0.5;
 
   template <class V>
   static void describe(V& v) {
     v.field("every", &EvalSection::every, "evaluate every N steps (0: only at the end)", at_least(0));
     v.field("batch_size", &EvalSection::batch_size, "examples per evaluation batch", at_least(1));
     v.field("max_samples", &EvalSection::max_samples, "examples evaluated per split (0: all)", at_least(0));
+    v.field("reject_threshold", &EvalSection::reject_threshold,
+            "with unseen.by: label: inputs whose max-softmax confidence is below this count as rejected",
+            in_range(0.0, 1.0));
   }
 };
 

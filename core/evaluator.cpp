@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/calibration.h"
 #include "core/metrics_writer.h"
 
 namespace stratum {
@@ -38,6 +39,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   torch::NoGradGuard no_grad;
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   std::vector<double> latencies_ms;
+  std::vector<uint8_t> correct;
   const double start = monotonic_seconds();
   for (int64_t begin = 0; begin < n; begin += options.batch_size) {
     const double t0 = monotonic_seconds();
@@ -47,6 +49,12 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     const torch::Tensor logits = model.forward(batch);
     loss_sum += classification_loss(logits, batch.targets, 0.0).to(torch::kFloat64) * batch.size();
     result.confusion.add(logits, batch.targets);
+    const auto [confidence, predicted] = torch::softmax(logits.to(torch::kFloat32), 1).max(1);
+    const torch::Tensor confidence_cpu = confidence.to(torch::kCPU).contiguous();
+    const torch::Tensor correct_cpu = predicted.eq(batch.targets).to(torch::kCPU, torch::kUInt8).contiguous();
+    result.confidence.insert(result.confidence.end(), confidence_cpu.data_ptr<float>(),
+                             confidence_cpu.data_ptr<float>() + confidence_cpu.numel());
+    correct.insert(correct.end(), correct_cpu.data_ptr<uint8_t>(), correct_cpu.data_ptr<uint8_t>() + correct_cpu.numel());
     latencies_ms.push_back((monotonic_seconds() - t0) * 1e3);
   }
   const double seconds = monotonic_seconds() - start;
@@ -55,14 +63,36 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   result.samples = n;
   result.loss = loss_sum.item<double>() / static_cast<double>(n);
   result.scores = result.confusion.scores();
+  result.ece = expected_calibration_error(result.confidence, correct);
   result.samples_per_second = seconds > 0 ? static_cast<double>(n) / seconds : 0;
   result.latency_p50_ms = percentile(latencies_ms, 0.50);
   result.latency_p95_ms = percentile(latencies_ms, 0.95);
   return result;
 }
 
+std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
+                                          const torch::Device& device, OpenSetScores* open_set) {
+  const int64_t classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
+  std::vector<SplitEvaluation> out;
+  for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
+                                    {"validation", &data.validation},
+                                    {"unseen", &data.unseen}}) {
+    out.push_back(evaluate_split(model, *split, name, classes, config.eval, device));
+  }
+  if (open_set && config.data.unseen.by == "label") {
+    const auto& known = out[1].confidence;
+    const auto& unknown = out[2].confidence;
+    open_set->available = !known.empty() && !unknown.empty();
+    open_set->auroc = auroc(known, unknown);
+    open_set->threshold = config.eval.reject_threshold;
+    open_set->unseen_rejection_rate = rejection_rate(unknown, open_set->threshold);
+    open_set->validation_rejection_rate = rejection_rate(known, open_set->threshold);
+  }
+  return out;
+}
+
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,
-                            const ModelFacts& facts, int64_t step) {
+                            const ModelFacts& facts, int64_t step, const OpenSetScores& open_set) {
   nlohmann::ordered_json out;
   out["step"] = step;
   out["model"] = {{"parameters", facts.parameters},
@@ -77,6 +107,7 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
     j["macro_precision"] = s.scores.macro_precision;
     j["macro_recall"] = s.scores.macro_recall;
     j["macro_f1"] = s.scores.macro_f1;
+    j["expected_calibration_error"] = s.ece;
     j["per_class"] = {{"precision", s.scores.precision}, {"recall", s.scores.recall}, {"f1", s.scores.f1}};
     std::vector<std::vector<int64_t>> matrix;
     for (int64_t t = 0; t < s.confusion.num_classes(); ++t) {
@@ -89,6 +120,12 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
                  {"batch_latency_p50_ms", s.latency_p50_ms},
                  {"batch_latency_p95_ms", s.latency_p95_ms}};
     out["splits"][s.split] = j;
+  }
+  if (open_set.available) {
+    out["open_set"] = {{"auroc_max_softmax", open_set.auroc},
+                       {"reject_threshold", open_set.threshold},
+                       {"unseen_rejection_rate", open_set.unseen_rejection_rate},
+                       {"validation_rejection_rate", open_set.validation_rejection_rate}};
   }
   return out.dump(2) + "\n";
 }

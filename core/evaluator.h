@@ -8,6 +8,7 @@
 
 #include "core/classification.h"
 #include "core/config.h"
+#include "data/split_data.h"
 #include "data/tensor_dataset.h"
 #include "models/model.h"
 
@@ -23,12 +24,29 @@ struct SplitEvaluation {
   double samples_per_second = 0;
   double latency_p50_ms = 0;  ///< per batch
   double latency_p95_ms = 0;
+  double ece = 0;                 ///< expected calibration error of the max-softmax confidence
+  std::vector<float> confidence;  ///< max-softmax probability per evaluated example
+};
+
+/// How well the max-softmax confidence tells known inputs (validation) from inputs of classes
+/// never trained on (an unseen split held out by label).
+struct OpenSetScores {
+  bool available = false;
+  double auroc = 0;                      ///< known vs unknown, by confidence
+  double threshold = 0;                  ///< confidence below which an input is rejected
+  double unseen_rejection_rate = 0;      ///< unknown inputs rejected (higher is better)
+  double validation_rejection_rate = 0;  ///< known inputs rejected (lower is better)
 };
 
 /// Runs `model` in eval mode without gradients over `options.max_samples` evenly spaced
 /// examples of `dataset` (all when 0) and restores the model's training mode afterwards.
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, const EvalSection& options, const torch::Device& device);
+
+/// Evaluates seen, validation and unseen, and the open-set scores when unseen is held out by
+/// label; logs nothing.
+std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
+                                          const torch::Device& device, OpenSetScores* open_set);
 
 /// Facts about the model recorded next to the evaluations.
 struct ModelFacts {
@@ -39,6 +57,6 @@ struct ModelFacts {
 
 /// eval.json: per split every score, the confusion matrix with class names, and the cost figures.
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,
-                            const ModelFacts& facts, int64_t step);
+                            const ModelFacts& facts, int64_t step, const OpenSetScores& open_set);
 
 }  // namespace stratum

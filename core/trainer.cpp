@@ -193,15 +193,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   outcome.seconds = monotonic_seconds() - start;
   log::info("trained " + std::to_string(total_steps) + " steps in " + format_duration(outcome.seconds));
 
-  for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
-                                    {"validation", &data.validation},
-                                    {"unseen", &data.unseen}}) {
-    outcome.final_evaluation.push_back(evaluate_split(*model, *split, name, num_classes, config.eval, device));
-    log_evaluation(outcome.final_evaluation.back(), total_steps, metrics);
-  }
+  OpenSetScores open_set;
+  outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set);
+  for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);
   facts.peak_rss_bytes = peak_rss_bytes();
   run_dir.write_file("eval.json",
-                     evaluation_json(outcome.final_evaluation, data.spec.class_names, facts, total_steps));
+                     evaluation_json(outcome.final_evaluation, data.spec.class_names, facts, total_steps, open_set));
   return outcome;
 }
 

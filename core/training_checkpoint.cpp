@@ -23,7 +23,23 @@ void load_file(const std::string& path, const std::string& what, F load) {
   }
 }
 
+void load_model(const std::string& dir, torch::nn::Module& model) {
+  const std::string model_path = dir + "/model.pt";
+  load_file(model_path, "model (does the config build the same architecture?)", [&] {
+    torch::serialize::InputArchive archive;
+    archive.load_from(model_path);
+    model.load(archive);
+  });
+}
+
 }  // namespace
+
+int64_t load_model_weights(const std::string& dir, torch::nn::Module& model) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  if (!info.sha256.count("model.pt")) throw UserError(dir + "/model.pt: not in the checkpoint");
+  load_model(dir, model);
+  return info.step;
+}
 
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
@@ -81,12 +97,7 @@ TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module
   state.data_fingerprint = json.value("data_fingerprint", "");
   state.config_sha256 = json.value("config_sha256", "");
 
-  const std::string model_path = dir + "/model.pt";
-  load_file(model_path, "model (does the config build the same architecture?)", [&] {
-    torch::serialize::InputArchive archive;
-    archive.load_from(model_path);
-    model.load(archive);
-  });
+  load_model(dir, model);
   const std::string optimizer_path = dir + "/optimizer.pt";
   load_file(optimizer_path, "optimizer state", [&] { torch::load(optimizer, optimizer_path); });
   const std::string rng_path = dir + "/rng_cpu.pt";

@@ -36,6 +36,10 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
 TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
                                        torch::optim::Optimizer& optimizer);
 
+/// Verifies `dir` and loads only the model's parameters and buffers (for evaluation); returns
+/// the checkpoint's step.
+int64_t load_model_weights(const std::string& dir, torch::nn::Module& model);
+
 /// `path` itself when it is a checkpoint, else the latest complete checkpoint in
 /// `path/checkpoints`; a UserError when there is none.
 std::string resolve_checkpoint(const std::string& path);

@@ -32,7 +32,7 @@ std::vector<Command> commands() {
   };
   return {
       {"train", "train a model from a YAML config", train_command},
-      {"eval", "evaluate a checkpoint on every split", pending("eval")},
+      {"eval", "evaluate a checkpoint on every split", eval_command},
       {"launch", "start a multi-process job (torchrun-style)", pending("launch")},
       {"data", "inspect a data stream, write its manifest (tokenizer: later)", data_command},
       {"qa", "labeling-quality tools", pending("qa")},

@@ -17,7 +17,6 @@ struct PendingSpec {
 
 const std::map<std::string, PendingSpec>& pending_specs() {
   static const std::map<std::string, PendingSpec> specs = {
-      {"eval", {"stratum eval --config FILE --checkpoint DIR", "Evaluate a saved checkpoint on every split."}},
       {"launch",
        {"stratum launch --nproc-per-node N [--nnodes M --node-rank R --master-addr A --master-port P "
         "--max-restarts K] -- train ...",

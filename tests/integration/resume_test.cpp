@@ -65,6 +65,24 @@ TEST(Resume, ContinuesWithBitwiseEqualLosses) {
   EXPECT_EQ(losses(run_directory(latest)).begin()->first, 31);
 }
 
+TEST(Eval, ReproducesTheRunsFinalEvaluationFromItsCheckpoint) {
+  TempDir dir;
+  const CommandResult run = run_stratum(args(dir, 20));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string out = dir.path() + "/eval.json";
+  const CommandResult r = run_stratum("eval --config configs/smoke.yaml --set eval.max_samples=200 --checkpoint " +
+                                      run_directory(run) + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(step 20)"));
+  const auto trained = nlohmann::json::parse(read_file(run_directory(run) + "/eval.json"));
+  const auto evaluated = nlohmann::json::parse(read_file(out));
+  for (const char* split : {"seen", "validation", "unseen"}) {
+    EXPECT_EQ(trained["splits"][split]["confusion_matrix"], evaluated["splits"][split]["confusion_matrix"]) << split;
+    EXPECT_NEAR(trained["splits"][split]["loss"].get<double>(), evaluated["splits"][split]["loss"].get<double>(), 1e-5)
+        << split;
+  }
+}
+
 TEST(Resume, CorruptOrIncompleteCheckpointsFailClosed) {
   TempDir dir;
   const CommandResult full = run_stratum(args(dir, 20));

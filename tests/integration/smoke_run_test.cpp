@@ -114,6 +114,11 @@ TEST(SyntheticDriftRun, RecordsDriftEventsRejectsAndBalancedReservoirs) {
   EXPECT_EQ(manifest["label_counts"]["seen"][4], 0);  // the held-out class never reaches training
   EXPECT_GT(manifest["label_counts"]["unseen"][4].get<int>(), 0);
   EXPECT_LE(manifest["label_counts"]["seen"][0].get<int>(), 1500);
+  // The unseen split holds a class never trained on: eval.json says how well confidence separates it.
+  const auto eval = nlohmann::json::parse(read_file(path + "/eval.json"));
+  ASSERT_TRUE(eval.contains("open_set"));
+  EXPECT_GT(eval["open_set"]["auroc_max_softmax"].get<double>(), 0.0);
+  EXPECT_GE(eval["splits"]["seen"]["expected_calibration_error"].get<double>(), 0.0);
 }
 
 TEST(SmokeRun, SecondRunGetsItsOwnDirectory) {
