@@ -7,9 +7,25 @@
 
 namespace stratum {
 
-torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing) {
+torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing,
+                                  const torch::Tensor& class_weights) {
   namespace F = torch::nn::functional;
-  return F::cross_entropy(logits, targets, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+  auto options = F::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
+  if (class_weights.defined()) options.weight(class_weights);
+  return F::cross_entropy(logits, targets, options);
+}
+
+torch::Tensor balanced_class_weights(const std::vector<int64_t>& counts) {
+  int64_t total = 0, present = 0;
+  for (int64_t c : counts) {
+    total += c;
+    present += c > 0;
+  }
+  std::vector<float> weights(counts.size(), 0.0f);
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] > 0) weights[c] = static_cast<float>(total) / static_cast<float>(present * counts[c]);
+  }
+  return torch::tensor(weights);
 }
 
 ConfusionMatrix::ConfusionMatrix(int64_t num_classes)

@@ -9,8 +9,14 @@
 
 namespace stratum {
 
-/// Mean cross-entropy of (B, C) logits against (B) class ids, with label smoothing.
-torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing);
+/// Mean cross-entropy of (B, C) logits against (B) class ids, with label smoothing and
+/// optional per-class weights (C).
+torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing,
+                                  const torch::Tensor& class_weights = {});
+
+/// Weights that balance classes by their example counts: n / (C' * n_c) for the C' classes
+/// with examples, 0 for classes without (they never occur as targets).
+torch::Tensor balanced_class_weights(const std::vector<int64_t>& counts);
 
 /// Per-class and macro-averaged scores derived from a confusion matrix (macro over the classes
 /// present in the truth or the predictions).

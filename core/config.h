@@ -315,6 +315,7 @@ struct TrainerSection {
   int64_t grad_accum = 1;
   double clip_grad_norm = 1.0;
   double label_smoothing = 0.0;
+  std::string class_weights = "none";
   std::string precision = "fp32";
   bool gradient_checkpointing = false;
   int64_t threads = 0;
@@ -342,6 +343,9 @@ struct TrainerSection {
     v.field("grad_accum", &TrainerSection::grad_accum, "micro-batches per optimizer step", at_least(1));
     v.field("clip_grad_norm", &TrainerSection::clip_grad_norm, "clip the global gradient norm (0: off)", at_least(0.0));
     v.field("label_smoothing", &TrainerSection::label_smoothing, "classification label smoothing", in_range(0.0, 0.99));
+    v.field("class_weights", &TrainerSection::class_weights,
+            "balanced: weight each class's loss by n / (classes * n_c) from the seen split's counts",
+            one_of({"none", "balanced"}));
     v.field("precision", &TrainerSection::precision, "compute precision", one_of({"fp32", "bf16", "fp16"}));
     v.field("gradient_checkpointing", &TrainerSection::gradient_checkpointing, "recompute activations in backward");
     v.field("threads", &TrainerSection::threads, "intra-op CPU threads (0: LibTorch's default)", at_least(0));

@@ -82,6 +82,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
             std::to_string(facts.trainable_parameters) + " trainable)");
 
   auto optimizer = make_optimizer(options, *model);
+  torch::Tensor class_weights;
+  if (options.class_weights == "balanced") {
+    std::vector<int64_t> counts = data.label_counts.at("seen");
+    counts.resize(static_cast<size_t>(num_classes), 0);
+    class_weights = balanced_class_weights(counts).to(device);
+  }
   const int64_t micro_per_epoch = (data.seen.size() + options.batch_size - 1) / options.batch_size;
   const int64_t steps_per_epoch = std::max<int64_t>(1, micro_per_epoch / options.grad_accum);
   const int64_t total_steps = options.steps > 0 ? options.steps : options.epochs * steps_per_epoch;
@@ -135,7 +141,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
       const data::Batch batch = sampler.next().to(device);
       const torch::Tensor logits = model->forward(batch);
-      const torch::Tensor loss = classification_loss(logits, batch.targets, options.label_smoothing);
+      const torch::Tensor loss = classification_loss(logits, batch.targets, options.label_smoothing, class_weights);
       (loss / static_cast<double>(options.grad_accum)).backward();
       window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
       window_samples += batch.size();
@@ -171,8 +177,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       window_start = now;
     }
     if (config.eval.every > 0 && step % config.eval.every == 0 && step != total_steps) {
-      log_evaluation(evaluate_split(*model, data.validation, "validation", num_classes, config.eval, device), step,
-                     metrics);
+      for (const auto& e : evaluate_all(*model, data, config, device, nullptr)) log_evaluation(e, step, metrics);
     }
     if (stop_requested()) {
       log::end_status();

@@ -37,6 +37,20 @@ TEST(ConfusionMatrix, MacroAveragesSkipClassesAbsentFromTruthAndPredictions) {
   EXPECT_DOUBLE_EQ(s.macro_recall, (0.5 + 1.0) / 2);
 }
 
+TEST(ClassificationLoss, BalancedWeightsEqualiseClasses) {
+  const torch::Tensor w = balanced_class_weights({30, 10, 0});
+  EXPECT_FLOAT_EQ(w[0].item<float>(), 40.0f / (2 * 30));
+  EXPECT_FLOAT_EQ(w[1].item<float>(), 40.0f / (2 * 10));
+  EXPECT_FLOAT_EQ(w[2].item<float>(), 0.0f);
+  // Weighted mean: sum(w_t * nll) / sum(w_t).
+  const torch::Tensor logits = torch::tensor({{1.0, 0.0, 0.0}, {0.0, 2.0, 0.0}});
+  const torch::Tensor targets = torch::tensor({0, 1}, torch::kInt64);
+  const torch::Tensor nll = -torch::log_softmax(logits, 1).gather(1, targets.unsqueeze(1)).squeeze(1);
+  const double expected = (w[0].item<double>() * nll[0].item<double>() + w[1].item<double>() * nll[1].item<double>()) /
+                          (w[0].item<double>() + w[1].item<double>());
+  EXPECT_NEAR(classification_loss(logits, targets, 0.0, w).item<double>(), expected, 1e-6);
+}
+
 TEST(ClassificationLoss, EqualsNegativeLogSoftmaxAndSmooths) {
   const torch::Tensor logits = torch::tensor({{2.0, 0.5, -1.0}, {0.1, 0.2, 0.3}});
   const torch::Tensor targets = torch::tensor({0, 2}, torch::kInt64);
