@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "support/user_error.h"
 
 namespace stratum::cli {
 namespace {
@@ -24,12 +25,7 @@ struct Parsed {
 
 std::string parse_error(const std::vector<std::string>& args) {
   Parsed p;
-  try {
-    p.parser.parse(args);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+  return testing::user_error([&] { p.parser.parse(args); });
 }
 
 TEST(ArgParser, ParsesOptionsRepeatedAndFlags) {

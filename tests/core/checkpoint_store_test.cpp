@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "support/user_error.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -27,12 +28,7 @@ std::string write_checkpoint(const std::string& root, int64_t step, size_t bytes
 }
 
 std::string verify_error(const std::string& dir) {
-  try {
-    verify_checkpoint(dir);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+  return testing::user_error([&] { verify_checkpoint(dir); });
 }
 
 TEST(CheckpointStore, CommitVerifyAndFindLatest) {

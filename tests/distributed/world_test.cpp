@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "support/user_error.h"
 
 namespace stratum::distributed {
 namespace {
@@ -11,12 +12,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string world_error(const std::map<std::string, std::string>& env) {
-  try {
-    world_from_environment(env);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+  return testing::user_error([&] { world_from_environment(env); });
 }
 
 TEST(World, SingleProcessWithoutVariables) {

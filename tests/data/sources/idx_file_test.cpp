@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "support/user_error.h"
 #include "data/idx_fixtures.h"
 #include "support/temp_dir.h"
 
@@ -14,12 +15,7 @@ using ::testing::HasSubstr;
 using testing::TempDir;
 
 std::string read_error(const std::string& path) {
-  try {
-    read_idx(path);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+  return testing::user_error([&] { read_idx(path); });
 }
 
 TEST(IdxFile, ReadsRawAndGzip) {
