@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/calibration.h"
@@ -89,6 +90,29 @@ std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::Spli
     open_set->validation_rejection_rate = rejection_rate(known, open_set->threshold);
   }
   return out;
+}
+
+const std::vector<std::string>& selectable_metrics() {
+  static const std::vector<std::string> names = {"accuracy", "macro_f1", "macro_precision", "macro_recall", "loss",
+                                                 "ece"};
+  return names;
+}
+
+bool lower_is_better(const std::string& metric) { return metric == "loss" || metric == "ece"; }
+
+double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::string& key) {
+  const auto dot = key.find('.');
+  const std::string split = key.substr(0, dot), metric = dot == std::string::npos ? "" : key.substr(dot + 1);
+  for (const auto& e : evaluations) {
+    if (e.split != split || e.samples == 0) continue;
+    if (metric == "accuracy") return e.scores.accuracy;
+    if (metric == "macro_f1") return e.scores.macro_f1;
+    if (metric == "macro_precision") return e.scores.macro_precision;
+    if (metric == "macro_recall") return e.scores.macro_recall;
+    if (metric == "loss") return e.loss;
+    if (metric == "ece") return e.ece;
+  }
+  return std::nan("");
 }
 
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,

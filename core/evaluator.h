@@ -48,6 +48,15 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set);
 
+/// The metrics `trainer.checkpoint.best_metric` may name after "<split>.".
+const std::vector<std::string>& selectable_metrics();
+
+/// True when a smaller value of `metric` is better (loss, ece).
+bool lower_is_better(const std::string& metric);
+
+/// The value of "<split>.<metric>" in `evaluations`; NaN when that split is absent or empty.
+double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::string& key);
+
 /// Facts about the model recorded next to the evaluations.
 struct ModelFacts {
   int64_t parameters = 0;

@@ -1,6 +1,10 @@
 #include "core/preflight.h"
 
+#include <algorithm>
+
+#include "core/evaluator.h"
 #include "core/registry.h"
+#include "core/text.h"
 #include "core/torch_compat.h"
 
 namespace stratum {
@@ -19,6 +23,19 @@ void preflight(const RunConfig& config, const Registry& registry) {
     config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
   }
 
+  const std::string& best = config.trainer.checkpoint.best_metric;
+  if (!best.empty()) {
+    const auto dot = best.find('.');
+    const std::string split = best.substr(0, dot), metric = dot == std::string::npos ? "" : best.substr(dot + 1);
+    const auto& metrics = selectable_metrics();
+    const bool known_split = split == "seen" || split == "validation" || split == "unseen";
+    if (!known_split || std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
+      config.fail("trainer.checkpoint.best_metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen "
+                                                    "and METRIC one of " + join(metrics, ", ") + ", got \"" + best +
+                                                    "\"");
+    }
+  }
+
   // Features whose sections are parsed and validated already but whose code lands with a
   // later change; asking for one is refused up front rather than silently ignored.
   struct Pending {
@@ -32,7 +49,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
       {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
       {config.trainer.precision != "fp32", "trainer.precision", "mixed precision"},
-      {!config.trainer.checkpoint.best_metric.empty(), "trainer.checkpoint.best_metric", "best-checkpoint selection"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
       {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},
       {!config.model.init_from.empty(), "model.init_from", "loading initial weights"},

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -120,6 +121,19 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     return save_training_checkpoint(checkpoints, state, *model, *optimizer, resolved_config,
                                     options.checkpoint.keep_last);
   };
+  // checkpoints/best/step-N holds the best evaluation so far by trainer.checkpoint.best_metric.
+  const std::string& best_metric = options.checkpoint.best_metric;
+  double best_value = std::nan("");
+  const auto consider_best = [&](const std::vector<SplitEvaluation>& evaluations) {
+    if (best_metric.empty()) return;
+    const double value = metric_value(evaluations, best_metric);
+    const bool lower = lower_is_better(best_metric.substr(best_metric.find('.') + 1));
+    if (std::isnan(value) || (!std::isnan(best_value) && (lower ? value >= best_value : value <= best_value))) return;
+    best_value = value;
+    const std::string dir = save_training_checkpoint(run_dir.file("checkpoints/best"), state, *model, *optimizer,
+                                                     resolved_config, 1);
+    log::info("best " + best_metric + " so far (" + format_number(value) + "): " + dir);
+  };
 
   data::Loader sampler(data.seen,
                        {options.batch_size, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches});
@@ -177,7 +191,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       window_start = now;
     }
     if (config.eval.every > 0 && step % config.eval.every == 0 && step != total_steps) {
-      for (const auto& e : evaluate_all(*model, data, config, device, nullptr)) log_evaluation(e, step, metrics);
+      const std::vector<SplitEvaluation> evaluations = evaluate_all(*model, data, config, device, nullptr);
+      for (const auto& e : evaluations) log_evaluation(e, step, metrics);
+      consider_best(evaluations);
     }
     if (stop_requested()) {
       log::end_status();
@@ -201,6 +217,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   OpenSetScores open_set;
   outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set);
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);
+  consider_best(outcome.final_evaluation);
   facts.peak_rss_bytes = peak_rss_bytes();
   run_dir.write_file("eval.json",
                      evaluation_json(outcome.final_evaluation, data.spec.class_names, facts, total_steps, open_set));

@@ -83,6 +83,36 @@ TEST(Eval, ReproducesTheRunsFinalEvaluationFromItsCheckpoint) {
   }
 }
 
+TEST(BestCheckpoint, KeepsTheStepWithTheBestValidationAccuracy) {
+  TempDir dir;
+  const CommandResult r = run_stratum(args(dir, 30) + " --set eval.every=10 --set trainer.checkpoint.best_metric=validation.accuracy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string run = run_directory(r);
+  std::map<int64_t, double> accuracy;
+  std::istringstream lines(read_file(run + "/metrics.jsonl"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "eval" && record["split"] == "validation") {
+      accuracy[record["step"].get<int64_t>()] = record["accuracy"].get<double>();
+    }
+  }
+  ASSERT_EQ(accuracy.size(), 3u);
+  int64_t best_step = 0;
+  for (const auto& [step, value] : accuracy) {
+    if (best_step == 0 || value > accuracy[best_step]) best_step = step;
+  }
+  std::vector<std::string> kept;
+  for (const auto& e : fs::directory_iterator(run + "/checkpoints/best")) kept.push_back(e.path().filename().string());
+  EXPECT_EQ(kept, (std::vector<std::string>{"step-" + std::to_string(best_step)}));
+  EXPECT_TRUE(fs::is_regular_file(run + "/checkpoints/best/step-" + std::to_string(best_step) + "/COMMITTED"));
+
+  TempDir other;
+  const CommandResult bad = run_stratum(args(other, 30) + " --set trainer.checkpoint.best_metric=validation.acc");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("trainer.checkpoint.best_metric: expected SPLIT.METRIC"));
+}
+
 TEST(Resume, CorruptOrIncompleteCheckpointsFailClosed) {
   TempDir dir;
   const CommandResult full = run_stratum(args(dir, 20));
