@@ -48,7 +48,7 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
       {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
       {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
-      {config.trainer.precision != "fp32", "trainer.precision", "mixed precision"},
+      {config.trainer.precision == "fp16", "trainer.precision", "fp16 with dynamic loss scaling (use bf16)"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
       {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},
       {!config.model.init_from.empty(), "model.init_from", "loading initial weights"},

@@ -3,6 +3,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 #include <ATen/Version.h>
+#include <ATen/autocast_mode.h>
 
 namespace stratum::compat {
 
@@ -28,5 +29,40 @@ bool gloo_available() {
 }
 
 bool has_fused_attention() { return TORCH_VERSION_MAJOR >= 2; }
+
+namespace {
+
+// LibTorch 2.4 replaced the per-device autocast setters with device-type arguments.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
+void set_autocast(bool cuda, bool enabled) { at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, enabled); }
+at::ScalarType autocast_dtype(bool cuda) { return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU); }
+void set_dtype(bool cuda, at::ScalarType dtype) { at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype); }
+#else
+bool autocast_enabled(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+void set_autocast(bool cuda, bool enabled) {
+  cuda ? at::autocast::set_enabled(enabled) : at::autocast::set_cpu_enabled(enabled);
+}
+at::ScalarType autocast_dtype(bool cuda) {
+  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+void set_dtype(bool cuda, at::ScalarType dtype) {
+  cuda ? at::autocast::set_autocast_gpu_dtype(dtype) : at::autocast::set_autocast_cpu_dtype(dtype);
+}
+#endif
+
+}  // namespace
+
+AutocastScope::AutocastScope(bool cuda, bool half)
+    : cuda_(cuda), was_enabled_(autocast_enabled(cuda)), previous_dtype_(static_cast<int>(autocast_dtype(cuda))) {
+  set_dtype(cuda, half ? at::kHalf : at::kBFloat16);
+  set_autocast(cuda, true);
+}
+
+AutocastScope::~AutocastScope() {
+  set_autocast(cuda_, was_enabled_);
+  set_dtype(cuda_, static_cast<at::ScalarType>(previous_dtype_));
+  if (!was_enabled_) at::autocast::clear_cache();
+}
 
 }  // namespace stratum::compat

@@ -21,4 +21,20 @@ bool gloo_available();
 /// True when LibTorch has the fused scaled-dot-product attention kernel (2.0 and later).
 bool has_fused_attention();
 
+/// Mixed precision for the forward pass: while alive, eligible ops on `cuda` (else the CPU)
+/// run in bfloat16 (or float16 when `half`), parameters stay float32. The previous autocast
+/// state is restored on destruction.
+class AutocastScope {
+ public:
+  AutocastScope(bool cuda, bool half);
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool cuda_;
+  bool was_enabled_;
+  int previous_dtype_;  // at::ScalarType, kept opaque so this header stays light
+};
+
 }  // namespace stratum::compat

@@ -17,6 +17,7 @@
 #include "core/sha256.h"
 #include "core/stop_signal.h"
 #include "core/text.h"
+#include "core/torch_compat.h"
 #include "core/training_checkpoint.h"
 #include "data/hash.h"
 #include "data/loader.h"
@@ -154,8 +155,16 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     optimizer->zero_grad();
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
       const data::Batch batch = sampler.next().to(device);
-      const torch::Tensor logits = model->forward(batch);
-      const torch::Tensor loss = classification_loss(logits, batch.targets, options.label_smoothing, class_weights);
+      torch::Tensor logits;
+      if (options.precision == "bf16") {
+        // Forward in bfloat16 where autocast allows; the loss and the fp32 master weights stay fp32.
+        const compat::AutocastScope autocast(device.is_cuda(), /*half=*/false);
+        logits = model->forward(batch);
+      } else {
+        logits = model->forward(batch);
+      }
+      const torch::Tensor loss =
+          classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
       (loss / static_cast<double>(options.grad_accum)).backward();
       window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
       window_samples += batch.size();

@@ -113,6 +113,17 @@ TEST(BestCheckpoint, KeepsTheStepWithTheBestValidationAccuracy) {
   EXPECT_THAT(bad.err, HasSubstr("trainer.checkpoint.best_metric: expected SPLIT.METRIC"));
 }
 
+TEST(MixedPrecision, Bfloat16TrainsOnTheCpu) {
+  TempDir dir;
+  const CommandResult r = run_stratum(args(dir, 60) + " --set trainer.precision=bf16");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto trained = losses(run_directory(r));
+  EXPECT_LT(trained.rbegin()->second, 0.8 * trained.begin()->second);
+  const CommandResult fp16 = run_stratum(args(dir, 60) + " --set trainer.precision=fp16");
+  EXPECT_EQ(fp16.exit_code, 2);
+  EXPECT_THAT(fp16.err, HasSubstr("trainer.precision: fp16 with dynamic loss scaling (use bf16)"));
+}
+
 TEST(Resume, CorruptOrIncompleteCheckpointsFailClosed) {
   TempDir dir;
   const CommandResult full = run_stratum(args(dir, 20));
