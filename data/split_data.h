@@ -5,11 +5,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/data_spec.h"
-#include "data/drift/drift_monitor.h"
-#include "data/sampling/stratified_reservoir.h"
+#include "data/drift/drift_event.h"
+#include "data/sampling/sampler_stats.h"
 #include "data/tensor_dataset.h"
 
 namespace stratum::data {

@@ -14,17 +14,9 @@
 #include "core/config.h"
 #include "data/record.h"
 #include "data/sampling/label_reservoir.h"
+#include "data/sampling/sampler_stats.h"
 
 namespace stratum::data {
-
-/// What the sampler did with the stream so far.
-struct SamplerStats {
-  int64_t offered = 0;      ///< records offered
-  int64_t entered = 0;      ///< reservoir insertions (a split record can enter several)
-  int64_t duplicates = 0;   ///< offers refused as near-duplicates of a kept item
-  int64_t evicted = 0;      ///< items removed to shrink a quota or respect the byte cap
-  int64_t rebalances = 0;   ///< quota plans computed
-};
 
 /// Per-label reservoirs behind one `offer` call. Deterministic for a given seed and stream.
 class StratifiedReservoir {
