@@ -98,11 +98,29 @@ const std::vector<std::string>& selectable_metrics() {
   return names;
 }
 
-bool lower_is_better(const std::string& metric) { return metric == "loss" || metric == "ece"; }
+namespace {
+
+std::pair<std::string, std::string> split_and_metric(const std::string& key) {
+  const auto dot = key.find('.');
+  return {key.substr(0, dot), dot == std::string::npos ? "" : key.substr(dot + 1)};
+}
+
+}  // namespace
+
+bool is_metric_key(const std::string& key) {
+  const auto [split, metric] = split_and_metric(key);
+  const auto& metrics = selectable_metrics();
+  return (split == "seen" || split == "validation" || split == "unseen") &&
+         std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
+}
+
+bool lower_is_better(const std::string& key) {
+  const std::string metric = split_and_metric(key).second;
+  return metric == "loss" || metric == "ece";
+}
 
 double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::string& key) {
-  const auto dot = key.find('.');
-  const std::string split = key.substr(0, dot), metric = dot == std::string::npos ? "" : key.substr(dot + 1);
+  const auto [split, metric] = split_and_metric(key);
   for (const auto& e : evaluations) {
     if (e.split != split || e.samples == 0) continue;
     if (metric == "accuracy") return e.scores.accuracy;

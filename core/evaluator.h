@@ -51,8 +51,11 @@ std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::Spli
 /// The metrics `trainer.checkpoint.best_metric` may name after "<split>.".
 const std::vector<std::string>& selectable_metrics();
 
-/// True when a smaller value of `metric` is better (loss, ece).
-bool lower_is_better(const std::string& metric);
+/// True when `key` is "<split>.<metric>" with a known split and one of selectable_metrics().
+bool is_metric_key(const std::string& key);
+
+/// True when a smaller value of the metric in `key` ("<split>.<metric>") is better (loss, ece).
+bool lower_is_better(const std::string& key);
 
 /// The value of "<split>.<metric>" in `evaluations`; NaN when that split is absent or empty.
 double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::string& key);

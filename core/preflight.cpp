@@ -1,7 +1,5 @@
 #include "core/preflight.h"
 
-#include <algorithm>
-
 #include "core/evaluator.h"
 #include "core/registry.h"
 #include "core/text.h"
@@ -24,16 +22,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
   }
 
   const std::string& best = config.trainer.checkpoint.best_metric;
-  if (!best.empty()) {
-    const auto dot = best.find('.');
-    const std::string split = best.substr(0, dot), metric = dot == std::string::npos ? "" : best.substr(dot + 1);
-    const auto& metrics = selectable_metrics();
-    const bool known_split = split == "seen" || split == "validation" || split == "unseen";
-    if (!known_split || std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
-      config.fail("trainer.checkpoint.best_metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen "
-                                                    "and METRIC one of " + join(metrics, ", ") + ", got \"" + best +
-                                                    "\"");
-    }
+  if (!best.empty() && !is_metric_key(best)) {
+    config.fail("trainer.checkpoint.best_metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen "
+                                                  "and METRIC one of " + join(selectable_metrics(), ", ") + ", got \"" +
+                                                  best + "\"");
   }
 
   // Features whose sections are parsed and validated already but whose code lands with a

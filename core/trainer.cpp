@@ -128,7 +128,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   const auto consider_best = [&](const std::vector<SplitEvaluation>& evaluations) {
     if (best_metric.empty()) return;
     const double value = metric_value(evaluations, best_metric);
-    const bool lower = lower_is_better(best_metric.substr(best_metric.find('.') + 1));
+    const bool lower = lower_is_better(best_metric);
     if (std::isnan(value) || (!std::isnan(best_value) && (lower ? value >= best_value : value <= best_value))) return;
     best_value = value;
     const std::string dir = save_training_checkpoint(run_dir.file("checkpoints/best"), state, *model, *optimizer,
