@@ -124,8 +124,6 @@ void end_status() {
   if (state().terminal) state().console->end_status();
 }
 
-bool stdout_is_terminal() { return state().terminal; }
-
 void flush() { state().logger->flush(); }
 
 }  // namespace stratum::log

@@ -32,9 +32,6 @@ void status(const std::string& line);
 /// Ends the status line so later output starts on a fresh line.
 void end_status();
 
-/// True when standard output is a terminal.
-bool stdout_is_terminal();
-
 /// Flushes every sink (call before exiting).
 void flush();
 

@@ -33,10 +33,10 @@ class IdxPair {
  public:
   IdxPair(const std::string& dir, const std::string& prefix, RejectLog& rejects)
       : prefix_(prefix),
-        images_(find_idx_file(dir, prefix + "-images-idx3-ubyte"), &rejects),
-        labels_(find_idx_file(dir, prefix + "-labels-idx1-ubyte"), &rejects),
         images_path_(find_idx_file(dir, prefix + "-images-idx3-ubyte")),
         labels_path_(find_idx_file(dir, prefix + "-labels-idx1-ubyte")),
+        images_(images_path_, &rejects),
+        labels_(labels_path_, &rejects),
         rejects_(rejects) {
     if (!images_.dims().empty() && images_.dims().size() != 3) {
       throw UserError(images_path_ + ": expected a 3-D image array (N, H, W), found " +
@@ -88,8 +88,8 @@ class IdxPair {
 
  private:
   std::string prefix_;
+  std::string images_path_, labels_path_;  // declared before the readers, which open them
   IdxReader images_, labels_;
-  std::string images_path_, labels_path_;
   RejectLog& rejects_;
   std::string image_, label_;
   bool finished_ = false;
