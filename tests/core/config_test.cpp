@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "support/temp_dir.h"
+#include "support/user_error.h"
 
 namespace stratum {
 namespace {
@@ -28,14 +29,9 @@ trainer:
 
 // The message of the UserError that loading `path` throws ("" when it loads).
 std::string load_error(const std::string& path, const std::vector<std::string>& overrides = {}) {
-  try {
-    load_config(path, overrides);
-  } catch (const UserError& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << "error messages are one line: " << message;
-    return message;
-  }
-  return "";
+  const std::string message = testing::user_error([&] { load_config(path, overrides); });
+  EXPECT_EQ(message.find('\n'), std::string::npos) << "error messages are one line: " << message;
+  return message;
 }
 
 TEST(Config, LoadsTypedValuesAndKeepsDefaults) {
@@ -197,12 +193,8 @@ TEST(Config, LaterChecksLocateKeys) {
   TempDir dir;
   const std::string path = dir.write("c.yaml", kValid);
   const RunConfig c = load_config(path, {"trainer.steps=5"});
-  try {
-    c.fail("model.name", "unknown model");
-    FAIL() << "fail() must throw";
-  } catch (const UserError& e) {
-    EXPECT_EQ(std::string(e.what()), path + ":8:3: model.name: unknown model");
-  }
+  const std::string error = testing::user_error([&] { c.fail("model.name", "unknown model"); });
+  EXPECT_EQ(error, path + ":8:3: model.name: unknown model");
   EXPECT_EQ(c.sources->locate("trainer.steps"), "--set trainer.steps=5");
   EXPECT_EQ(c.sources->locate("eval.every"), path);
 }

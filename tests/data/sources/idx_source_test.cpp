@@ -12,6 +12,7 @@
 #include "data/hash.h"
 #include "data/idx_fixtures.h"
 #include "support/temp_dir.h"
+#include "support/user_error.h"
 
 namespace stratum::data {
 namespace {
@@ -110,13 +111,10 @@ TEST(IdxSource, UnlabeledImagesAreRejectedCountedAndBudgeted) {
   DataSection options;
   options.path = dir.path();
   options.max_reject_fraction = 0.01;
-  try {
-    read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
-    FAIL() << "expected the error budget to be exceeded";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("1 of 25 records rejected"));
-    EXPECT_THAT(e.what(), HasSubstr("train-images-idx3-ubyte at offset 320: image without a label"));
-  }
+  const std::string error =
+      testing::user_error([&] { read_idx_source(options, context(1, dir.path() + "/rejects.jsonl")); });
+  EXPECT_THAT(error, HasSubstr("1 of 25 records rejected"));
+  EXPECT_THAT(error, HasSubstr("train-images-idx3-ubyte at offset 320: image without a label"));
   options.max_reject_fraction = 0.1;
   const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
   EXPECT_EQ(data.seen.size() + data.validation.size(), 19);
@@ -172,12 +170,8 @@ TEST(IdxSource, WrongMagicRejectsTheWholeFileAndStops) {
   dir.write("train-images-idx3-ubyte", "PK\x03\x04 this is a zip file, not IDX");
   DataSection options;
   options.path = dir.path();
-  try {
-    read_idx_source(options, context(1));
-    FAIL() << "expected an error";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("not an IDX file: wrong magic number"));
-  }
+  const std::string error = testing::user_error([&] { read_idx_source(options, context(1)); });
+  EXPECT_THAT(error, HasSubstr("not an IDX file: wrong magic number"));
 }
 
 TEST(IdxSource, MissingFolderOrFiles) {
@@ -186,12 +180,8 @@ TEST(IdxSource, MissingFolderOrFiles) {
   EXPECT_THROW(read_idx_source(options, context(1)), UserError);
   TempDir dir;
   options.path = dir.path();
-  try {
-    read_idx_source(options, context(1));
-    FAIL() << "expected an error";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("no train-images-idx3-ubyte or train-images-idx3-ubyte.gz"));
-  }
+  const std::string error = testing::user_error([&] { read_idx_source(options, context(1)); });
+  EXPECT_THAT(error, HasSubstr("no train-images-idx3-ubyte or train-images-idx3-ubyte.gz"));
 }
 
 TEST(IdxSource, RealFashionMnistSplitsAreDisjoint) {

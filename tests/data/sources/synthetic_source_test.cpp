@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "data/splits/stream_splitter.h"
 #include "support/temp_dir.h"
+#include "support/user_error.h"
 
 namespace stratum::data {
 namespace {
@@ -69,13 +70,9 @@ TEST(SyntheticSource, CorruptRecordsAreRejectedCountedAndBudgeted) {
   const auto manifest = nlohmann::json::parse(data.manifest);
   EXPECT_EQ(manifest["reservoir"]["offered"].get<int64_t>() + lines, 6000 - data.validation.size());
   o.max_reject_fraction = 0.005;
-  try {
-    read_synthetic_source(o, context());
-    FAIL() << "expected the error budget to stop the run";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("records rejected"));
-    EXPECT_THAT(e.what(), HasSubstr("first: synthetic at offset"));
-  }
+  const std::string error = testing::user_error([&] { read_synthetic_source(o, context()); });
+  EXPECT_THAT(error, HasSubstr("records rejected"));
+  EXPECT_THAT(error, HasSubstr("first: synthetic at offset"));
 }
 
 TEST(SyntheticSource, UnseenByLabelHoldsOutWholeClasses) {
@@ -89,12 +86,8 @@ TEST(SyntheticSource, UnseenByLabelHoldsOutWholeClasses) {
   EXPECT_EQ(data.label_counts.at("unseen")[0], 0);
   EXPECT_GT(data.label_counts.at("unseen")[2], 0);
   o.unseen.labels = {"clas2"};
-  try {
-    read_synthetic_source(o, context());
-    FAIL() << "expected an unknown-label error";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("data.unseen.labels: unknown label \"clas2\" (did you mean class2?)"));
-  }
+  const std::string error = testing::user_error([&] { read_synthetic_source(o, context()); });
+  EXPECT_THAT(error, HasSubstr("data.unseen.labels: unknown label \"clas2\" (did you mean class2?)"));
 }
 
 TEST(SyntheticSource, UnseenByTimeTakesTheTail) {

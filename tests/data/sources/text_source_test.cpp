@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "data/hash.h"
 #include "support/temp_dir.h"
+#include "support/user_error.h"
 
 namespace stratum::data {
 namespace {
@@ -162,13 +163,9 @@ TEST(FortunesSource, UnseenBySourceOrLabelHoldsOutWholeFiles) {
   EXPECT_EQ(data.label_counts.at("unseen"), (std::vector<int64_t>{3, 0}));
   options.unseen.by = "source";
   options.unseen.sources = {"dog"};
-  try {
-    read_fortunes_source(options, DataContext{});
-    FAIL() << "expected an error";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("data.unseen.sources: no fortune file \"dog\""));
-    EXPECT_THAT(e.what(), HasSubstr("(did you mean dogs?)"));
-  }
+  const std::string error = testing::user_error([&] { read_fortunes_source(options, DataContext{}); });
+  EXPECT_THAT(error, HasSubstr("data.unseen.sources: no fortune file \"dog\""));
+  EXPECT_THAT(error, HasSubstr("(did you mean dogs?)"));
 }
 
 }  // namespace
