@@ -210,6 +210,16 @@ struct ModelSection {
   double dropout = 0.1;
   int64_t num_classes = 0;
   std::string init_from;
+  // Transformer shape; 0 or "" keeps the named model's preset (see models/transformer_shape.h).
+  int64_t layers = 0;
+  int64_t width = 0;
+  int64_t heads = 0;
+  int64_t mlp_hidden = 0;
+  int64_t context = 0;
+  int64_t vocab_size = 0;
+  int64_t patch_size = 0;
+  int64_t image_size = 0;
+  std::string positions;
 
   template <class V>
   static void describe(V& v) {
@@ -218,7 +228,22 @@ struct ModelSection {
     v.field("channels", &ModelSection::channels, "convolution channels per stage", at_least(1));
     v.field("dropout", &ModelSection::dropout, "dropout probability", in_range(0.0, 0.99));
     v.field("num_classes", &ModelSection::num_classes, "output classes (0: from the data)", at_least(0));
-    v.field("init_from", &ModelSection::init_from, "weights file to start from (empty: random init)");
+    v.field("init_from", &ModelSection::init_from,
+            "safetensors file in the reference layout (Hugging Face GPT-2 / timm ViT names) to start from");
+    v.field("layers", &ModelSection::layers, "transformer blocks (0: the named size's)", at_least(0));
+    v.field("width", &ModelSection::width, "transformer embedding width (0: the named size's)", at_least(0));
+    v.field("heads", &ModelSection::heads, "attention heads; must divide width (0: the named size's)", at_least(0));
+    v.field("mlp_hidden", &ModelSection::mlp_hidden, "hidden width of each block's MLP (0: the named size's)",
+            at_least(0));
+    v.field("context", &ModelSection::context, "longest token sequence (0: the named size's, else the data's)",
+            at_least(0));
+    v.field("vocab_size", &ModelSection::vocab_size, "token vocabulary (0: the named size's, else the data's)",
+            at_least(0));
+    v.field("patch_size", &ModelSection::patch_size, "ViT patch side in pixels (0: the named size's)", at_least(0));
+    v.field("image_size", &ModelSection::image_size, "ViT input side in pixels (0: the named size's, else the data's)",
+            at_least(0));
+    v.field("positions", &ModelSection::positions, "position encoding: learned or rotary (empty: the named size's)",
+            one_of({"", "learned", "rotary"}));
   }
 };
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/calibration.h"
+#include "core/language_modeling.h"
 #include "core/metrics_writer.h"
 
 namespace stratum {
@@ -22,7 +23,8 @@ double percentile(std::vector<double> values, double q) {
 }  // namespace
 
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
-                               int64_t num_classes, const EvalSection& options, const torch::Device& device) {
+                               int64_t num_classes, int64_t pad_token, const EvalSection& options,
+                               const torch::Device& device) {
   SplitEvaluation result;
   result.split = split;
   result.confusion = ConfusionMatrix(num_classes);
@@ -38,7 +40,10 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
+  const bool language_model = model.is_language_model();
+  const auto counter = torch::TensorOptions().dtype(torch::kInt64).device(device);
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  torch::Tensor token_count = torch::zeros({}, counter), token_correct = torch::zeros({}, counter);
   std::vector<double> latencies_ms;
   std::vector<uint8_t> correct;
   const double start = monotonic_seconds();
@@ -48,6 +53,14 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     const data::Batch batch = (subset.defined() ? dataset.gather(subset.slice(0, begin, end)) : dataset.slice(begin, end))
                                   .to(device);
     const torch::Tensor logits = model.forward(batch);
+    if (language_model) {
+      const TokenLoss terms = next_token_loss_terms(logits, batch.inputs, pad_token);
+      loss_sum += terms.sum.to(torch::kFloat64);
+      token_count += terms.count;
+      token_correct += terms.correct;
+      latencies_ms.push_back((monotonic_seconds() - t0) * 1e3);
+      continue;
+    }
     loss_sum += classification_loss(logits, batch.targets, 0.0).to(torch::kFloat64) * batch.size();
     result.confusion.add(logits, batch.targets);
     const auto [confidence, predicted] = torch::softmax(logits.to(torch::kFloat32), 1).max(1);
@@ -62,9 +75,17 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   if (was_training) model.train();
 
   result.samples = n;
-  result.loss = loss_sum.item<double>() / static_cast<double>(n);
-  result.scores = result.confusion.scores();
-  result.ece = expected_calibration_error(result.confidence, correct);
+  if (language_model) {
+    result.tokens = token_count.item<int64_t>();
+    const double predictions = static_cast<double>(std::max<int64_t>(1, result.tokens));
+    result.loss = loss_sum.item<double>() / predictions;
+    result.perplexity = std::exp(result.loss);
+    result.scores.accuracy = static_cast<double>(token_correct.item<int64_t>()) / predictions;
+  } else {
+    result.loss = loss_sum.item<double>() / static_cast<double>(n);
+    result.scores = result.confusion.scores();
+    result.ece = expected_calibration_error(result.confidence, correct);
+  }
   result.samples_per_second = seconds > 0 ? static_cast<double>(n) / seconds : 0;
   result.latency_p50_ms = percentile(latencies_ms, 0.50);
   result.latency_p95_ms = percentile(latencies_ms, 0.95);
@@ -78,7 +99,7 @@ std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::Spli
   for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {
-    out.push_back(evaluate_split(model, *split, name, classes, config.eval, device));
+    out.push_back(evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device));
   }
   if (open_set && config.data.unseen.by == "label") {
     const auto& known = out[1].confidence;
@@ -94,7 +115,7 @@ std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::Spli
 
 const std::vector<std::string>& selectable_metrics() {
   static const std::vector<std::string> names = {"accuracy", "macro_f1", "macro_precision", "macro_recall", "loss",
-                                                 "ece"};
+                                                 "ece", "perplexity"};
   return names;
 }
 
@@ -116,7 +137,7 @@ bool is_metric_key(const std::string& key) {
 
 bool lower_is_better(const std::string& key) {
   const std::string metric = split_and_metric(key).second;
-  return metric == "loss" || metric == "ece";
+  return metric == "loss" || metric == "ece" || metric == "perplexity";
 }
 
 double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::string& key) {
@@ -129,6 +150,7 @@ double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::
     if (metric == "macro_recall") return e.scores.macro_recall;
     if (metric == "loss") return e.loss;
     if (metric == "ece") return e.ece;
+    if (metric == "perplexity") return e.perplexity;
   }
   return std::nan("");
 }
@@ -144,6 +166,18 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
   for (const auto& s : splits) {
     nlohmann::ordered_json j;
     j["samples"] = s.samples;
+    if (s.tokens > 0 || s.perplexity > 0) {  // a language model's split
+      j["tokens"] = s.tokens;
+      j["loss"] = s.loss;
+      j["perplexity"] = s.perplexity;
+      j["token_accuracy"] = s.scores.accuracy;
+      j["cost"] = {{"tokens_per_second", s.samples_per_second * static_cast<double>(s.tokens) /
+                                             static_cast<double>(std::max<int64_t>(1, s.samples))},
+                   {"batch_latency_p50_ms", s.latency_p50_ms},
+                   {"batch_latency_p95_ms", s.latency_p95_ms}};
+      out["splits"][s.split] = j;
+      continue;
+    }
     j["loss"] = s.loss;
     j["accuracy"] = s.scores.accuracy;
     j["macro_precision"] = s.scores.macro_precision;

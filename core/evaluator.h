@@ -18,7 +18,9 @@ namespace stratum {
 struct SplitEvaluation {
   std::string split;  ///< "seen", "validation" or "unseen"
   int64_t samples = 0;
-  double loss = 0;
+  double loss = 0;                ///< per example (classification) or per predicted token (language model)
+  int64_t tokens = 0;             ///< language models: next-token predictions scored
+  double perplexity = 0;          ///< language models: exp(loss)
   ConfusionMatrix confusion{1};
   ClassificationScores scores;
   double samples_per_second = 0;
@@ -40,8 +42,11 @@ struct OpenSetScores {
 
 /// Runs `model` in eval mode without gradients over `options.max_samples` evenly spaced
 /// examples of `dataset` (all when 0) and restores the model's training mode afterwards.
+/// Classifiers are scored on their class predictions; language models on next-token loss,
+/// perplexity and accuracy over tokens other than `pad_token`.
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
-                               int64_t num_classes, const EvalSection& options, const torch::Device& device);
+                               int64_t num_classes, int64_t pad_token, const EvalSection& options,
+                               const torch::Device& device);
 
 /// Evaluates seen, validation and unseen, and the open-set scores when unseen is held out by
 /// label; logs nothing.
@@ -67,7 +72,7 @@ struct ModelFacts {
   long peak_rss_bytes = 0;
 };
 
-/// eval.json: per split every score, the confusion matrix with class names, and the cost figures.
+/// eval.json: per split every score (for language models: loss, perplexity, token accuracy), the confusion matrix with class names, and the cost figures.
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,
                             const ModelFacts& facts, int64_t step, const OpenSetScores& open_set);
 

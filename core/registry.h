@@ -21,6 +21,9 @@ struct ModelEntry {
   std::function<models::ModelPtr(const ModelSection&, const data::DataSpec&)> build;
   data::DataSpec reference_spec;  ///< the data shape `stratum info` sizes the model for
   ModelSection reference_options; ///< the options `stratum info` sizes the model with
+  /// Parameters the model would have, without building it (optional: large models set it so
+  /// `stratum info` stays fast; without it, info builds the model and counts).
+  std::function<int64_t(const ModelSection&, const data::DataSpec&)> parameter_count;
 };
 
 /// Reads a data source into the three splits.

@@ -4,6 +4,9 @@
 #include <torch/version.h>
 #include <ATen/Version.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/ATen.h>
+
+#include <stdexcept>
 
 namespace stratum::compat {
 
@@ -29,6 +32,17 @@ bool gloo_available() {
 }
 
 bool has_fused_attention() { return TORCH_VERSION_MAJOR >= 2; }
+
+at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                           double dropout_p, bool causal) {
+#if TORCH_VERSION_MAJOR >= 2
+  return at::scaled_dot_product_attention(q, k, v, mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt,
+                                          dropout_p, causal);
+#else
+  (void)q, (void)k, (void)v, (void)mask, (void)dropout_p, (void)causal;
+  throw std::logic_error("fused attention needs LibTorch 2.0 or later");
+#endif
+}
 
 namespace {
 

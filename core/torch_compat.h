@@ -4,6 +4,10 @@
 
 #include <string>
 
+namespace at {
+class Tensor;
+}
+
 namespace stratum::compat {
 
 /// The LibTorch version this binary was compiled against, e.g. "1.13.0".
@@ -20,6 +24,12 @@ bool gloo_available();
 
 /// True when LibTorch has the fused scaled-dot-product attention kernel (2.0 and later).
 bool has_fused_attention();
+
+/// softmax(q kᵀ / √d) v through LibTorch's fused kernel; `mask` (undefined, or boolean with
+/// true = may attend, broadcastable to (B, H, T, S)) and `causal` restrict the keys. Only
+/// valid when has_fused_attention(); models/attention.cpp falls back to explicit math.
+at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                           double dropout_p, bool causal);
 
 /// Mixed precision for the forward pass: while alive, eligible ops on `cuda` (else the CPU)
 /// run in bfloat16 (or float16 when `half`), parameters stay float32. The previous autocast

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/language_modeling.h"
 #include "core/log.h"
 #include "core/lr_schedule.h"
 #include "core/metrics_writer.h"
@@ -37,12 +38,13 @@ torch::Device pick_device(const std::string& wanted) {
 
 void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics) {
   MetricRecord record{"eval", step, {}, {}};
-  record.add("split", e.split)
-      .add("samples", static_cast<double>(e.samples))
-      .add("loss", e.loss)
-      .add("accuracy", e.scores.accuracy)
-      .add("macro_f1", e.scores.macro_f1)
-      .add("samples_per_second", e.samples_per_second);
+  record.add("split", e.split).add("samples", static_cast<double>(e.samples)).add("loss", e.loss);
+  if (e.tokens > 0) {
+    record.add("perplexity", e.perplexity).add("token_accuracy", e.scores.accuracy);
+  } else {
+    record.add("accuracy", e.scores.accuracy).add("macro_f1", e.scores.macro_f1);
+  }
+  record.add("samples_per_second", e.samples_per_second);
   metrics.write(record);
 }
 
@@ -80,8 +82,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   model->to(device);
   model->train();
   ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
+  const bool language_model = model->is_language_model();
+  const int64_t pad_token = data.spec.pad_token;
   log::info("model: " + config.model.name + ", " + std::to_string(facts.parameters) + " parameters (" +
-            std::to_string(facts.trainable_parameters) + " trainable)");
+            std::to_string(facts.trainable_parameters) + " trainable), task: " +
+            (language_model ? "language modeling" : "classification"));
 
   auto optimizer = make_optimizer(options, *model);
   torch::Tensor class_weights;
@@ -139,7 +144,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   data::Loader sampler(data.seen,
                        {options.batch_size, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches});
   const double start = monotonic_seconds();
-  const Progress progress(total_steps, start, "samples");
+  const Progress progress(total_steps, start, language_model ? "tokens" : "samples");
   TrainingOutcome outcome;
 
   // The loss is summed on the device and read back only when a line is logged, so the loop
@@ -154,7 +159,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     set_learning_rate(*optimizer, lr);
     optimizer->zero_grad();
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
-      const data::Batch batch = sampler.next().to(device);
+      const data::Batch host_batch = sampler.next();
+      // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
+      window_samples += language_model && pad_token >= 0 ? host_batch.inputs.ne(pad_token).sum().item<int64_t>()
+                        : language_model                 ? host_batch.inputs.numel()
+                                                         : host_batch.size();
+      const data::Batch batch = host_batch.to(device);
       torch::Tensor logits;
       if (options.precision == "bf16") {
         // Forward in bfloat16 where autocast allows; the loss and the fp32 master weights stay fp32.
@@ -164,10 +174,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         logits = model->forward(batch);
       }
       const torch::Tensor loss =
-          classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
+          language_model
+              ? next_token_loss(logits, batch.inputs, pad_token)
+              : classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
       (loss / static_cast<double>(options.grad_accum)).backward();
       window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
-      window_samples += batch.size();
       ++state.batches;
     }
     double grad_norm = 0;
@@ -229,7 +240,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   consider_best(outcome.final_evaluation);
   facts.peak_rss_bytes = peak_rss_bytes();
   run_dir.write_file("eval.json",
-                     evaluation_json(outcome.final_evaluation, data.spec.class_names, facts, total_steps, open_set));
+                     evaluation_json(outcome.final_evaluation, language_model ? std::vector<std::string>{} : data.spec.class_names, facts, total_steps, open_set));
   return outcome;
 }
 

@@ -16,6 +16,7 @@ struct DataSpec {
   std::vector<int64_t> input_shape;      ///< one example, e.g. {1, 28, 28}; {T} for token sequences
   int64_t num_classes = 0;               ///< classification label count (0: not a classification source)
   int64_t vocab_size = 0;                ///< token vocabulary (0: not a text source)
+  int64_t pad_token = -1;                ///< token id that fills short sequences (-1: none)
   std::vector<std::string> class_names;  ///< display names, index = class id
 };
 

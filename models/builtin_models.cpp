@@ -4,16 +4,29 @@
 
 #include "core/registry.h"
 #include "models/cnn.h"
+#include "models/gpt.h"
 #include "models/mlp.h"
+#include "models/text_classifier.h"
+#include "models/vit.h"
 
 namespace stratum::models {
 namespace {
 
-// The shape `stratum info` sizes image models for: one Fashion-MNIST image, ten classes.
-data::DataSpec fashion_mnist_spec() {
+data::DataSpec image_spec(int64_t channels, int64_t side, int64_t classes) {
   data::DataSpec spec;
-  spec.input_shape = {1, 28, 28};
-  spec.num_classes = 10;
+  spec.input_shape = {channels, side, side};
+  spec.num_classes = classes;
+  return spec;
+}
+
+// Byte-level text as the built-in text sources give it.
+data::DataSpec token_spec(int64_t length, int64_t classes) {
+  data::DataSpec spec;
+  spec.kind = data::InputKind::tokens;
+  spec.input_shape = {length};
+  spec.vocab_size = 257;
+  spec.pad_token = 256;
+  spec.num_classes = classes;
   return spec;
 }
 
@@ -25,8 +38,42 @@ ModelEntry image_classifier(const char* name, const char* description) {
   entry.build = [](const ModelSection& options, const data::DataSpec& spec) -> ModelPtr {
     return std::make_shared<M>(options, spec);
   };
-  entry.reference_spec = fashion_mnist_spec();
+  entry.reference_spec = image_spec(1, 28, 10);
   return entry;
+}
+
+// A transformer entry: `preset` resolved against the config and the data, then `make` builds it.
+template <class Make>
+ModelEntry transformer(const char* name, const char* description, TransformerKind kind, TransformerShape preset,
+                       data::DataSpec reference_spec, Make make) {
+  ModelEntry entry;
+  entry.name = name;
+  entry.description = description;
+  entry.build = [=](const ModelSection& options, const data::DataSpec& spec) -> ModelPtr {
+    return make(resolve_shape(kind, preset, options, spec), spec);
+  };
+  entry.parameter_count = [=](const ModelSection& options, const data::DataSpec& spec) {
+    return transformer_parameter_count(kind, resolve_shape(kind, preset, options, spec));
+  };
+  entry.reference_spec = std::move(reference_spec);
+  return entry;
+}
+
+ModelEntry gpt(const char* name, const char* description, const std::string& size) {
+  const TransformerShape preset = gpt_preset(size);
+  return transformer(name, description, TransformerKind::gpt, preset, token_spec(size == "tiny" ? 256 : 1024, 0),
+                     [](const TransformerShape& shape, const data::DataSpec&) -> ModelPtr {
+                       return std::make_shared<GPT>(shape);
+                     });
+}
+
+ModelEntry vit(const char* name, const char* description, const std::string& size) {
+  const bool s16 = size == "s16";
+  return transformer(name, description, TransformerKind::vit, vit_preset(size),
+                     s16 ? image_spec(3, 224, 1000) : image_spec(1, 28, 10),
+                     [](const TransformerShape& shape, const data::DataSpec&) -> ModelPtr {
+                       return std::make_shared<ViT>(shape);
+                     });
 }
 
 }  // namespace
@@ -34,6 +81,16 @@ ModelEntry image_classifier(const char* name, const char* description) {
 void register_builtin_models(Registry& registry) {
   registry.models.add(image_classifier<MLP>("mlp", "two hidden layers over flattened inputs"));
   registry.models.add(image_classifier<CNN>("cnn", "conv-BN-ReLU stages, global pooling, MLP head"));
+  registry.models.add(gpt("gpt-tiny", "GPT decoder LM, 2 layers x 64 (tests; vocabulary and context from the data)", "tiny"));
+  registry.models.add(gpt("gpt-125m", "GPT decoder LM, GPT-2 small shape (12 x 768, 12 heads, 50257 tokens)", "125m"));
+  registry.models.add(gpt("gpt-350m", "GPT decoder LM, GPT-2 medium shape (24 x 1024, 16 heads, 50257 tokens)", "350m"));
+  registry.models.add(transformer("text-classifier", "bidirectional transformer encoder, mean-pooled class head",
+                                  TransformerKind::text_classifier, text_classifier_preset(), token_spec(256, 45),
+                                  [](const TransformerShape& shape, const data::DataSpec& spec) -> ModelPtr {
+                                    return std::make_shared<TextClassifier>(shape, spec.pad_token);
+                                  }));
+  registry.models.add(vit("vit-tiny", "ViT, 4 x 96, 4x4 patches (Fashion-MNIST on a CPU)", "tiny"));
+  registry.models.add(vit("vit-s16", "ViT-S/16, 224x224 RGB, 1000 classes (timm vit_small_patch16_224)", "s16"));
 }
 
 }  // namespace stratum::models

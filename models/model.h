@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "data/batch.h"
 
@@ -15,6 +16,14 @@ class Model : public torch::nn::Module {
  public:
   /// Logits for the batch: (B, classes) for classification, (B, T, vocab) for language models.
   virtual torch::Tensor forward(const data::Batch& batch) = 0;
+
+  /// True for models whose logits predict the next token (the trainer picks the task by it).
+  virtual bool is_language_model() const { return false; }
+
+  /// The published layout its weights can be exported to and imported from ("gpt2" for
+  /// Hugging Face GPT2LMHeadModel names, "timm-vit" for timm's VisionTransformer, "" for
+  /// Stratum's own parameter names).
+  virtual std::string reference_layout() const { return ""; }
 };
 
 using ModelPtr = std::shared_ptr<Model>;

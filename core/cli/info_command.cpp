@@ -46,9 +46,10 @@ int info_command(const Args& args, Registry& registry) {
   std::printf("\nmodels (parameters at their reference shape):\n");
   for (const auto& name : registry.models.names()) {
     const ModelEntry& entry = *registry.models.find(name);
-    const auto model = entry.build(entry.reference_options, entry.reference_spec);
-    std::printf("  %-16s %14s  %s\n", name.c_str(), with_commas(models::count_parameters(*model)).c_str(),
-                entry.description.c_str());
+    const int64_t parameters = entry.parameter_count
+                                   ? entry.parameter_count(entry.reference_options, entry.reference_spec)
+                                   : models::count_parameters(*entry.build(entry.reference_options, entry.reference_spec));
+    std::printf("  %-16s %14s  %s\n", name.c_str(), with_commas(parameters).c_str(), entry.description.c_str());
   }
   std::printf("\ndata sources:\n");
   for (const auto& name : registry.data_sources.names()) {

@@ -21,10 +21,29 @@ namespace stratum::cli {
 namespace {
 
 void print_summary(const TrainingOutcome& outcome) {
-  std::printf("\n%-11s %8s %8s %9s %9s\n", "split", "samples", "loss", "accuracy", "macro-F1");
+  const bool language_model = !outcome.final_evaluation.empty() && outcome.final_evaluation[0].tokens > 0;
+  if (language_model) {
+    std::printf("\n%-11s %8s %10s %8s %10s %9s\n", "split", "samples", "tokens", "loss", "perplexity", "token-acc");
+  } else {
+    std::printf("\n%-11s %8s %8s %9s %9s\n", "split", "samples", "loss", "accuracy", "macro-F1");
+  }
   for (const auto& e : outcome.final_evaluation) {
-    std::printf("%-11s %8lld %8.4f %9.4f %9.4f\n", e.split.c_str(), static_cast<long long>(e.samples), e.loss,
-                e.scores.accuracy, e.scores.macro_f1);
+    if (e.samples == 0) continue;  // e.g. no unseen split
+    if (language_model) {
+      std::printf("%-11s %8lld %10lld %8.4f %10.3f %9.4f\n", e.split.c_str(), static_cast<long long>(e.samples),
+                  static_cast<long long>(e.tokens), e.loss, e.perplexity, e.scores.accuracy);
+    } else {
+      std::printf("%-11s %8lld %8.4f %9.4f %9.4f\n", e.split.c_str(), static_cast<long long>(e.samples), e.loss,
+                  e.scores.accuracy, e.scores.macro_f1);
+    }
+  }
+  for (const auto& e : outcome.final_evaluation) {
+    if (e.split != "unseen" || e.samples == 0) continue;
+    if (language_model) {
+      std::printf("\ntest perplexity (unseen split: %s): %.3f\n", outcome.unseen_description.c_str(), e.perplexity);
+    } else {
+      std::printf("\ntest accuracy (unseen split: %s): %.4f\n", outcome.unseen_description.c_str(), e.scores.accuracy);
+    }
   }
 }
 
@@ -76,11 +95,6 @@ int train_command(const Args& args, Registry& registry) {
     return kExitOk;
   }
   print_summary(outcome);
-  for (const auto& e : outcome.final_evaluation) {
-    if (e.split == "unseen") {
-      std::printf("\ntest accuracy (unseen split: %s): %.4f\n", outcome.unseen_description.c_str(), e.scores.accuracy);
-    }
-  }
   log::flush();
   std::printf("run directory: %s\n", run_dir.path().c_str());
   std::fflush(stdout);

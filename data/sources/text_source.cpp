@@ -70,6 +70,7 @@ DataSpec text_spec(const TextSection& options) {
   spec.kind = InputKind::tokens;
   spec.input_shape = {options.max_length};
   spec.vocab_size = 257;  // bytes and the padding token
+  spec.pad_token = 256;
   return spec;
 }
 

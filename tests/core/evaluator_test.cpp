@@ -19,7 +19,7 @@ TEST(Evaluator, CappedEvaluationSpansEveryClassOfALabelSortedSplit) {
   options.max_samples = 100;
   options.batch_size = 32;
   Echo model;
-  const SplitEvaluation e = evaluate_split(model, dataset, "seen", 10, options, torch::kCPU);
+  const SplitEvaluation e = evaluate_split(model, dataset, "seen", 10, -1, options, torch::kCPU);
   EXPECT_EQ(e.samples, 100);
   for (int64_t c = 0; c < 10; ++c) EXPECT_EQ(e.confusion.count(c, c), 10) << "class " << c;
   EXPECT_DOUBLE_EQ(e.scores.accuracy, 1.0);

@@ -54,7 +54,8 @@ TEST(Models, RegistryHoldsBuiltinsAndExplainsUnknownNames) {
   register_builtin_models(registry);
   EXPECT_NE(registry.models.find("cnn"), nullptr);
   EXPECT_NE(registry.models.find("mlp"), nullptr);
-  EXPECT_EQ(registry.models.unknown_message("cnnn"), "unknown model \"cnnn\" (did you mean cnn?); registered: cnn, mlp");
+  EXPECT_EQ(registry.models.unknown_message("cnnn"), "unknown model \"cnnn\" (did you mean cnn?); registered: cnn, gpt-125m, gpt-350m, gpt-tiny, mlp, "
+            "text-classifier, vit-s16, vit-tiny");
   EXPECT_THROW(register_builtin_models(registry), stratum::UserError);  // names are unique
 }
 

@@ -1,0 +1,25 @@
+#include "core/language_modeling.h"
+
+#include <torch/torch.h>
+
+namespace stratum {
+
+TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token) {
+  const int64_t vocab = logits.size(-1);
+  const torch::Tensor predictions = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, vocab}).to(torch::kFloat32);
+  const torch::Tensor targets = tokens.narrow(1, 1, tokens.size(1) - 1).reshape({-1});
+  const torch::Tensor real = pad_token >= 0 ? targets.ne(pad_token) : torch::ones_like(targets, torch::kBool);
+  // ignore_index drops padding targets from the sum without a host round trip.
+  const torch::Tensor sum = torch::nn::functional::cross_entropy(
+      predictions, targets,
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(pad_token >= 0 ? pad_token : -100));
+  const torch::Tensor correct = predictions.argmax(1).eq(targets).logical_and(real).sum();
+  return {sum, real.sum(), correct};
+}
+
+torch::Tensor next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token) {
+  const TokenLoss terms = next_token_loss_terms(logits, tokens, pad_token);
+  return terms.sum / terms.count.clamp_min(1).to(terms.sum.scalar_type());
+}
+
+}  // namespace stratum

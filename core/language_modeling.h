@@ -1,0 +1,24 @@
+#pragma once
+// The language-modeling task: next-token cross-entropy over real (non-padding) tokens.
+
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace stratum {
+
+/// Summed next-token cross-entropy and how many predictions it covers: logits (B, T, V) at
+/// position t are scored against tokens[t + 1]; targets equal to `pad_token` are skipped.
+struct TokenLoss {
+  torch::Tensor sum;      ///< scalar, float32
+  torch::Tensor count;    ///< scalar, int64: predictions scored
+  torch::Tensor correct;  ///< scalar, int64: predictions whose argmax is the next token
+};
+
+/// The loss terms of one batch (`pad_token` < 0: every position counts).
+TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
+
+/// Mean next-token cross-entropy of one batch: what the trainer minimises.
+torch::Tensor next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
+
+}  // namespace stratum

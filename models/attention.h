@@ -1,0 +1,56 @@
+#pragma once
+// Multi-head self-attention shared by every transformer model: causal or bidirectional, with
+// an optional key-padding mask, rotary positions, and extra prefix keys/values (prefix-tuning).
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+
+#include <memory>
+#include <utility>
+
+#include "models/transformer_shape.h"
+
+namespace stratum::models {
+
+/// Supplies learned key/value positions that every sequence may attend to (prefix-tuning).
+class AttentionPrefix : public torch::nn::Module {
+ public:
+  /// Keys and values, each (batch, heads, P, head_dim).
+  virtual std::pair<torch::Tensor, torch::Tensor> keys_values(int64_t batch) = 0;
+};
+
+/// softmax(q kᵀ / √d) v in explicit operations; `mask` is undefined or boolean (true = may
+/// attend) broadcastable to (B, H, T, S). The reference the fused kernel is checked against.
+torch::Tensor attention_math(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& mask, double dropout_p, bool training);
+
+/// Rotates (B, H, T, D) queries or keys by their positions (RoPE, rotate-half layout).
+torch::Tensor apply_rotary(const torch::Tensor& x);
+
+/// Self-attention with a fused qkv projection ("qkv") and an output projection ("proj").
+class MultiHeadAttention : public torch::nn::Module {
+ public:
+  MultiHeadAttention(const TransformerShape& shape, bool causal);
+
+  /// (B, T, W) -> (B, T, W). `keep` is undefined or (B, T) boolean, true for real tokens:
+  /// padding positions are never attended to.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+
+  /// Attaches (or, with nullptr, removes) prefix keys/values; registered as submodule "prefix".
+  void set_prefix(std::shared_ptr<AttentionPrefix> prefix);
+
+  /// Forces the explicit-math path even where the fused kernel exists (tests compare both).
+  void set_use_fused(bool use) { use_fused_ = use; }
+
+  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+
+ private:
+  int64_t heads_;
+  bool causal_;
+  bool rotary_;
+  double dropout_;
+  bool use_fused_;
+  std::shared_ptr<AttentionPrefix> prefix_;
+};
+
+}  // namespace stratum::models

@@ -1,0 +1,39 @@
+#pragma once
+// The GPT-2-style decoder-only language model: token and position embeddings, causal
+// pre-LayerNorm blocks, a final LayerNorm and an output projection tied to the embedding.
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <string>
+
+#include "models/model.h"
+#include "models/transformer_shape.h"
+
+namespace stratum::models {
+
+/// The preset of a named size: "tiny" (tests; vocabulary and context from the data), "125m"
+/// (GPT-2 small) or "350m" (GPT-2 medium).
+TransformerShape gpt_preset(const std::string& size);
+
+/// Decoder-only LM; logits (B, T, vocab) predict token t+1 from tokens ≤ t.
+class GPT : public Model {
+ public:
+  explicit GPT(const TransformerShape& shape);
+
+  torch::Tensor forward(const data::Batch& batch) override;
+  bool is_language_model() const override { return true; }
+  std::string reference_layout() const override { return "gpt2"; }
+
+  const TransformerShape& shape() const { return shape_; }
+
+  torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
+  torch::nn::ModuleList blocks{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+
+ private:
+  TransformerShape shape_;
+};
+
+}  // namespace stratum::models

@@ -1,0 +1,51 @@
+#pragma once
+// The pre-LayerNorm residual block every transformer model stacks, and its MLP.
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <memory>
+
+#include "models/attention.h"
+#include "models/transformer_shape.h"
+
+namespace stratum::models {
+
+/// fc1 -> GELU -> fc2 (timm's names; GPT-2's c_fc / c_proj map onto them on import and export).
+class FeedForward : public torch::nn::Module {
+ public:
+  explicit FeedForward(const TransformerShape& shape);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+ private:
+  bool gelu_tanh_;
+};
+
+/// x + attn(norm1(x)), then + mlp(norm2(x)), dropout on both residual branches.
+class TransformerBlock : public torch::nn::Module {
+ public:
+  TransformerBlock(const TransformerShape& shape, bool causal);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  std::shared_ptr<MultiHeadAttention> attn;
+  std::shared_ptr<FeedForward> mlp;
+
+ private:
+  double dropout_;
+};
+
+/// shape.layers blocks, to be registered as "blocks" (so parameters read blocks.N.attn.qkv...).
+torch::nn::ModuleList make_blocks(const TransformerShape& shape, bool causal);
+
+/// Runs `blocks` in order.
+torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep = {});
+
+/// A LayerNorm of the shape's width and epsilon.
+torch::nn::LayerNorm make_norm(const TransformerShape& shape);
+
+}  // namespace stratum::models

@@ -1,0 +1,66 @@
+#include "models/vit.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/init.h"
+#include "models/transformer_block.h"
+
+namespace stratum::models {
+
+TransformerShape vit_preset(const std::string& size) {
+  TransformerShape shape;
+  shape.gelu_tanh = false;
+  shape.norm_eps = 1e-6;
+  if (size == "s16") {
+    shape.layers = 12;
+    shape.width = 384;
+    shape.heads = 6;
+    shape.mlp_hidden = 1536;
+    shape.patch_size = 16;
+    shape.image_size = 224;
+  } else {
+    STRATUM_CHECK(size == "tiny", "unknown vit size " + size);
+    shape.layers = 4;
+    shape.width = 96;
+    shape.heads = 4;
+    shape.mlp_hidden = 192;
+    shape.patch_size = 4;
+  }
+  return shape;
+}
+
+PatchEmbed::PatchEmbed(const TransformerShape& shape) {
+  proj = register_module("proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape.channels, shape.width, shape.patch_size)
+                                                       .stride(shape.patch_size)));
+}
+
+torch::Tensor PatchEmbed::forward(const torch::Tensor& images) {
+  return proj->forward(images).flatten(2).transpose(1, 2);
+}
+
+ViT::ViT(const TransformerShape& shape) : shape_(shape) {
+  patch_embed = register_module("patch_embed", std::make_shared<PatchEmbed>(shape));
+  cls_token = register_parameter("cls_token", torch::zeros({1, 1, shape.width}));
+  if (shape.positions == Positions::learned) {
+    pos_embed = register_parameter("pos_embed", torch::zeros({1, shape.patches() + 1, shape.width}));
+  }
+  blocks = register_module("blocks", make_blocks(shape, /*causal=*/false));
+  norm = register_module("norm", make_norm(shape));
+  head = register_module("head", torch::nn::Linear(shape.width, shape.num_classes));
+  init_vit(*this);
+  torch::NoGradGuard no_grad;
+  if (pos_embed.defined()) truncated_normal_(pos_embed, 0.02);
+  cls_token.normal_(0.0, 1e-6);
+}
+
+torch::Tensor ViT::forward(const data::Batch& batch) {
+  torch::Tensor x = patch_embed->forward(batch.inputs);
+  x = torch::cat({cls_token.expand({x.size(0), 1, shape_.width}), x}, 1);
+  if (pos_embed.defined()) x = x + pos_embed;
+  x = torch::dropout(x, shape_.dropout, is_training());
+  x = norm->forward(run_blocks(blocks, x));
+  return head->forward(x.select(1, 0));
+}
+
+}  // namespace stratum::models

@@ -1,0 +1,86 @@
+// Every transformer model trains end to end through the binary on a tiny config: the GPT
+// language model and the text classifier on fortunes, the ViT on Fashion-MNIST.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "integration/stratum_binary.h"
+
+namespace stratum::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct RunResult {
+  std::string out;
+  std::vector<double> train_losses;  ///< from metrics.jsonl, in order
+  nlohmann::json eval;               ///< eval.json
+};
+
+RunResult train(const std::string& config, const std::string& overrides, const TempDir& dir) {
+  const CommandResult r = run_stratum("train --config " + config + " --set run.output_dir=" + dir.path() +
+                                      " --set trainer.threads=2 " + overrides);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  RunResult result;
+  result.out = r.out;
+  const std::string prefix = "run directory: ";
+  const auto at = r.out.rfind(prefix);
+  if (at == std::string::npos) return result;
+  const std::string run_dir = r.out.substr(at + prefix.size(), r.out.find('\n', at) - at - prefix.size());
+  std::istringstream metrics(read_file(run_dir + "/metrics.jsonl"));
+  for (std::string line; std::getline(metrics, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "train") result.train_losses.push_back(record["loss"].get<double>());
+  }
+  result.eval = nlohmann::json::parse(read_file(run_dir + "/eval.json"));
+  return result;
+}
+
+const char* kSmallText =
+    " --set data.text.max_length=48 --set data.reservoir.max_items=1500 --set data.max_records=3000"
+    " --set model.layers=2 --set model.width=32 --set model.heads=2 --set model.mlp_hidden=64"
+    " --set trainer.batch_size=16 --set trainer.warmup_steps=5 --set eval.every=0 --set eval.max_samples=128"
+    " --set logging.every=5 --set trainer.checkpoint.best_metric=";
+
+TEST(TransformerRuns, GptLearnsTheFortunesCorpusAndReportsPerplexity) {
+  TempDir dir;
+  const RunResult r = train("configs/gpt-fortunes.yaml", std::string(kSmallText) + " --set trainer.steps=80", dir);
+  ASSERT_GE(r.train_losses.size(), 3u);
+  EXPECT_LT(r.train_losses.back(), r.train_losses.front() - 1.0);  // from ~ln(257) = 5.5 down
+  EXPECT_THAT(r.out, HasSubstr("perplexity"));
+  EXPECT_THAT(r.out, HasSubstr("task: language modeling"));
+  const auto& validation = r.eval["splits"]["validation"];
+  EXPECT_GT(validation["tokens"].get<int64_t>(), 0);
+  EXPECT_NEAR(validation["perplexity"].get<double>(), std::exp(validation["loss"].get<double>()), 1e-6);
+  EXPECT_LT(validation["perplexity"].get<double>(), 30.0);  // uniform over bytes would be 257
+  EXPECT_FALSE(r.eval["splits"]["validation"].contains("confusion_matrix"));
+}
+
+TEST(TransformerRuns, TextClassifierTrainsOnFortunesCategories) {
+  TempDir dir;
+  const RunResult r = train("configs/text-classifier-fortunes.yaml",
+                            std::string(kSmallText) + " --set trainer.steps=40 --set trainer.epochs=0", dir);
+  ASSERT_GE(r.train_losses.size(), 3u);
+  EXPECT_LT(r.train_losses.back(), r.train_losses.front());
+  EXPECT_THAT(r.out, HasSubstr("task: classification"));
+  EXPECT_TRUE(r.eval["splits"]["validation"].contains("confusion_matrix"));
+}
+
+TEST(TransformerRuns, VitTrainsOnFashionMnist) {
+  TempDir dir;
+  const RunResult r = train("configs/quickstart.yaml",
+                            "--set model.name=vit-tiny --set data.max_records=3000 --set model.layers=2 --set model.width=32 --set model.heads=2"
+                            " --set model.mlp_hidden=64 --set model.patch_size=7 --set trainer.steps=120"
+                            " --set trainer.epochs=0 --set trainer.warmup_steps=5 --set trainer.batch_size=32"
+                            " --set eval.every=0 --set eval.max_samples=500 --set logging.every=10",
+                            dir);
+  ASSERT_GE(r.train_losses.size(), 3u);
+  EXPECT_LT(r.train_losses.back(), r.train_losses.front() - 0.5);
+  EXPECT_GT(r.eval["splits"]["unseen"]["accuracy"].get<double>(), 0.4);  // chance is 0.1
+}
+
+}  // namespace
+}  // namespace stratum::testing
