@@ -1,5 +1,7 @@
 #include "core/preflight.h"
 
+#include <fstream>
+
 #include "core/evaluator.h"
 #include "core/registry.h"
 #include "core/text.h"
@@ -35,6 +37,9 @@ void preflight(const RunConfig& config, const Registry& registry) {
     const char* key;
     const char* what;
   };
+  if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
+    config.fail("model.init_from", "cannot open " + config.model.init_from);
+  }
   const Pending pending[] = {
       {config.adapters.lora.enabled, "adapters.lora.enabled", "LoRA adapters"},
       {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
@@ -43,7 +48,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.trainer.precision == "fp16", "trainer.precision", "fp16 with dynamic loss scaling (use bf16)"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
       {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},
-      {!config.model.init_from.empty(), "model.init_from", "loading initial weights"},
       {!config.plugins.empty(), "plugins", "plugins"},
   };
   for (const auto& p : pending) {

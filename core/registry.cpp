@@ -1,6 +1,8 @@
 #include "core/registry.h"
 
 #include "core/error.h"
+#include "core/log.h"
+#include "core/reference_weights.h"
 #include "core/text.h"
 
 namespace stratum {
@@ -38,5 +40,16 @@ std::string NamedRegistry<Entry>::unknown_message(const std::string& name) const
 
 template class NamedRegistry<ModelEntry>;
 template class NamedRegistry<DataSourceEntry>;
+
+models::ModelPtr build_model(const Registry& registry, const ModelSection& options, const data::DataSpec& spec) {
+  const ModelEntry* entry = registry.models.find(options.name);
+  if (!entry) throw UserError("model.name: " + registry.models.unknown_message(options.name));
+  models::ModelPtr model = entry->build(options, spec);
+  if (!options.init_from.empty()) {
+    load_reference_weights(*model, options.init_from);
+    log::info("model: weights from " + options.init_from);
+  }
+  return model;
+}
 
 }  // namespace stratum

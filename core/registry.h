@@ -63,6 +63,10 @@ class Registry {
   NamedRegistry<DataSourceEntry> data_sources{"data source"};
 };
 
+/// The configured model for data shaped as `spec`, with `options.init_from`'s reference-layout
+/// weights loaded when set.
+models::ModelPtr build_model(const Registry& registry, const ModelSection& options, const data::DataSpec& spec);
+
 extern template class NamedRegistry<ModelEntry>;
 extern template class NamedRegistry<DataSourceEntry>;
 

@@ -78,7 +78,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   STRATUM_USER_CHECK(data.seen.size() > 0, "data: the seen (training) split is empty");
   const int64_t num_classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
 
-  models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
+  models::ModelPtr model = build_model(registry, config.model, data.spec);
   model->to(device);
   model->train();
   ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
@@ -108,6 +108,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
                                       std::to_string(data.validation.size()) + "/" + std::to_string(data.unseen.size()));
   const std::string resolved_config = dump_config(config);
   state.config_sha256 = sha256_hex(resolved_config);
+  state.data_spec = data.spec;
   if (!resume_from.empty()) {
     const std::string checkpoint = resolve_checkpoint(resume_from);
     const TrainingState saved = load_training_checkpoint(checkpoint, *model, *optimizer);

@@ -61,6 +61,10 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   json["batches"] = state.batches;
   json["data_fingerprint"] = state.data_fingerprint;
   json["config_sha256"] = state.config_sha256;
+  const data::DataSpec& spec = state.data_spec;
+  json["data_spec"] = {{"kind", static_cast<int>(spec.kind)},   {"input_shape", spec.input_shape},
+                       {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
+                       {"pad_token", spec.pad_token},            {"class_names", spec.class_names}};
   writer.add_file("state.json", json.dump(2) + "\n");
   writer.add_file("config.resolved.yaml", resolved_config);
   const std::string dir = writer.commit();
@@ -79,12 +83,10 @@ std::string resolve_checkpoint(const std::string& path) {
   return latest;
 }
 
-TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
-                                       torch::optim::Optimizer& optimizer) {
-  const CheckpointInfo info = verify_checkpoint(dir);
-  for (const char* required : {"model.pt", "optimizer.pt", "rng_cpu.pt", "state.json"}) {
-    if (!info.sha256.count(required)) throw UserError(dir + "/" + required + ": not in the checkpoint");
-  }
+namespace {
+
+// state.json of a checkpoint that has been verified already.
+TrainingState parse_state(const std::string& dir) {
   const std::string state_path = dir + "/state.json";
   std::ifstream in(state_path);
   const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -96,7 +98,37 @@ TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module
   state.batches = json["batches"].get<int64_t>();
   state.data_fingerprint = json.value("data_fingerprint", "");
   state.config_sha256 = json.value("config_sha256", "");
+  if (json.contains("data_spec") && json["data_spec"].is_object()) {
+    try {
+      const auto& j = json["data_spec"];
+      state.data_spec.kind = static_cast<data::InputKind>(j.at("kind").get<int>());
+      state.data_spec.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
+      state.data_spec.num_classes = j.at("num_classes").get<int64_t>();
+      state.data_spec.vocab_size = j.at("vocab_size").get<int64_t>();
+      state.data_spec.pad_token = j.at("pad_token").get<int64_t>();
+      state.data_spec.class_names = j.at("class_names").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw UserError(state_path + ": corrupt data_spec (" + e.what() + ")");
+    }
+  }
+  return state;
+}
 
+}  // namespace
+
+TrainingState read_training_state(const std::string& dir) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  if (!info.sha256.count("state.json")) throw UserError(dir + "/state.json: not in the checkpoint");
+  return parse_state(dir);
+}
+
+TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
+                                       torch::optim::Optimizer& optimizer) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  for (const char* required : {"model.pt", "optimizer.pt", "rng_cpu.pt", "state.json"}) {
+    if (!info.sha256.count(required)) throw UserError(dir + "/" + required + ": not in the checkpoint");
+  }
+  TrainingState state = parse_state(dir);
   load_model(dir, model);
   const std::string optimizer_path = dir + "/optimizer.pt";
   load_file(optimizer_path, "optimizer state", [&] { torch::load(optimizer, optimizer_path); });

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "data/data_spec.h"
+
 namespace torch {
 namespace nn {
 class Module;
@@ -24,6 +26,7 @@ struct TrainingState {
   int64_t batches = 0;          ///< micro-batches the loader has handed out
   std::string data_fingerprint; ///< sha256 of the data manifest and split sizes
   std::string config_sha256;    ///< sha256 of the resolved config
+  data::DataSpec data_spec;     ///< the data shape the model was built for (export rebuilds it from this)
 };
 
 /// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
@@ -35,6 +38,9 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
 /// model, optimizer and random generator. Fails closed with a UserError naming the file.
 TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
                                        torch::optim::Optimizer& optimizer);
+
+/// Verifies `dir` and reads its state.json (counters, fingerprints, data shape).
+TrainingState read_training_state(const std::string& dir);
 
 /// Verifies `dir` and loads only the model's parameters and buffers (for evaluation); returns
 /// the checkpoint's step.

@@ -36,6 +36,37 @@ GPT::GPT(const TransformerShape& shape) : shape_(shape) {
   init_gpt2(*this, shape.layers);
 }
 
+// Hugging Face GPT2LMHeadModel names: transformer.{wte,wpe,h.N.{ln_1,attn.c_attn,attn.c_proj,ln_2,
+// mlp.c_fc,mlp.c_proj},ln_f}; its Conv1D layers store weights as (in, out).
+Model::ReferenceName GPT::reference_name(const std::string& own_name) const {
+  static const std::vector<std::pair<std::string, std::string>> top = {
+      {"token_embedding.", "transformer.wte."}, {"position_embedding.", "transformer.wpe."}, {"norm.", "transformer.ln_f."}};
+  for (const auto& [from, to] : top) {
+    if (own_name.rfind(from, 0) == 0) return {to + own_name.substr(from.size()), false};
+  }
+  static const std::vector<std::pair<std::string, std::string>> in_block = {
+      {"norm1.", "ln_1."}, {"attn.qkv.", "attn.c_attn."}, {"attn.proj.", "attn.c_proj."},
+      {"norm2.", "ln_2."}, {"mlp.fc1.", "mlp.c_fc."},     {"mlp.fc2.", "mlp.c_proj."}};
+  if (own_name.rfind("blocks.", 0) == 0) {
+    const size_t dot = own_name.find('.', 7);
+    const std::string index = own_name.substr(7, dot - 7), rest = own_name.substr(dot + 1);
+    for (const auto& [from, to] : in_block) {
+      if (rest.rfind(from, 0) != 0) continue;
+      const std::string tail = rest.substr(from.size());
+      const bool linear = from.rfind("norm", 0) != 0;
+      return {"transformer.h." + index + "." + to + tail, linear && tail == "weight"};
+    }
+  }
+  return {own_name, false};
+}
+
+bool GPT::ignored_in_reference(const std::string& name) const {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name == "lm_head.weight" || ends_with(".attn.bias") || ends_with(".attn.masked_bias");
+}
+
 torch::Tensor GPT::forward(const data::Batch& batch) {
   const torch::Tensor& tokens = batch.inputs;  // (B, T) int64
   torch::Tensor x = token_embedding->forward(tokens);

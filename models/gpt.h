@@ -25,6 +25,8 @@ class GPT : public Model {
   torch::Tensor forward(const data::Batch& batch) override;
   bool is_language_model() const override { return true; }
   std::string reference_layout() const override { return "gpt2"; }
+  ReferenceName reference_name(const std::string& own_name) const override;
+  bool ignored_in_reference(const std::string& name) const override;
 
   const TransformerShape& shape() const { return shape_; }
 

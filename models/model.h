@@ -24,6 +24,20 @@ class Model : public torch::nn::Module {
   /// Hugging Face GPT2LMHeadModel names, "timm-vit" for timm's VisionTransformer, "" for
   /// Stratum's own parameter names).
   virtual std::string reference_layout() const { return ""; }
+
+  /// Where one of this model's parameters (by its own dotted name) lives in that layout.
+  struct ReferenceName {
+    std::string name;
+    bool transposed = false;  ///< stored as (in, out), like Hugging Face's GPT-2 Conv1D weights
+  };
+  virtual ReferenceName reference_name(const std::string& own_name) const { return {own_name, false}; }
+
+  /// True for names a reference file may hold that this model does not need (tied copies,
+  /// cached attention masks).
+  virtual bool ignored_in_reference(const std::string& name) const {
+    (void)name;
+    return false;
+  }
 };
 
 using ModelPtr = std::shared_ptr<Model>;

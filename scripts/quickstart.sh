@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+scripts/setup.sh --no-python
 scripts/build.sh
 exec build/bin/stratum train --config configs/quickstart.yaml "$@"

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Installs everything Stratum needs on a fresh Debian 12 machine. Idempotent: installs only
 # what is missing, so it is cheap to run before every build.
+# Usage: scripts/setup.sh [--no-python]
+#   --no-python  skip the Python venv (.venv: torch 2.11 and the reference libraries the
+#                parity tests compare with); the quickstart needs only the Debian packages.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_PYTHON=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-python) WITH_PYTHON=0 ;;
+    *) echo "setup: error: unknown option $arg (usage: scripts/setup.sh [--no-python])" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -10,6 +22,7 @@ PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist fortunes      # the bundled data sets
+  python3 python3-venv                # the venv below
 )
 
 missing=()
@@ -44,3 +57,31 @@ for lib in libblas.so.3 liblapack.so.3; do
     $SUDO update-alternatives --set "${lib}-${triplet}" "$openblas" >/dev/null
   fi
 done
+
+# The Python venv: PyTorch 2.11 from PyPI (its LibTorch is the GPU build's target) and the
+# reference implementations the parity tests compare Stratum's models with. Several GB on
+# first run, reused afterwards; a failed download is retried, and failing for good stops
+# the run with a message instead of silently skipping the tests that need it.
+PYTHON_PACKAGES=(torch==2.11.0 transformers==5.24.0 timm==1.0.31 safetensors==0.8.0 numpy)
+VENV=.venv
+venv_ready() {
+  "$VENV/bin/python" - <<'PY' 2>/dev/null
+import importlib.metadata as m
+wanted = {"torch": "2.11.0", "transformers": "5.24.0", "timm": "1.0.31", "safetensors": "0.8.0"}
+raise SystemExit(any(m.version(p).split("+")[0] != v for p, v in wanted.items()))
+PY
+}
+if [ "$WITH_PYTHON" -eq 1 ] && ! venv_ready; then
+  echo "setup: creating $VENV with ${PYTHON_PACKAGES[*]} (first run downloads several GB)"
+  [ -x "$VENV/bin/python" ] || /usr/bin/env python3 -m venv "$VENV"
+  for attempt in 1 2 3; do
+    if "$VENV/bin/pip" install -q --retries 5 --timeout 60 "${PYTHON_PACKAGES[@]}"; then break; fi
+    if [ "$attempt" -eq 3 ]; then
+      echo "setup: error: pip could not install ${PYTHON_PACKAGES[*]} into $VENV (network or disk space?)" >&2
+      exit 1
+    fi
+    echo "setup: pip failed (attempt $attempt), retrying in 10 s" >&2
+    sleep 10
+  done
+  venv_ready || { echo "setup: error: $VENV does not hold the pinned versions after pip install" >&2; exit 1; }
+fi

@@ -18,6 +18,7 @@ int train_command(const Args& args, Registry& registry);
 int info_command(const Args& args, Registry& registry);
 int data_command(const Args& args, Registry& registry);
 int eval_command(const Args& args, Registry& registry);
+int export_command(const Args& args, Registry& registry);
 
 /// A subcommand whose feature has not landed yet: `--help` describes it, anything else
 /// exits 2 saying it is not available in this build.

@@ -36,7 +36,7 @@ std::vector<Command> commands() {
       {"launch", "start a multi-process job (torchrun-style)", pending("launch")},
       {"data", "inspect a data stream, write its manifest (tokenizer: later)", data_command},
       {"qa", "labeling-quality tools", pending("qa")},
-      {"export", "export weights as safetensors", pending("export")},
+      {"export", "export a checkpoint's weights as safetensors (HF / timm names)", export_command},
       {"info", "versions, devices, registered models and sources", info_command},
   };
 }

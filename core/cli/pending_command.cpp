@@ -24,9 +24,6 @@ const std::map<std::string, PendingSpec>& pending_specs() {
       {"qa",
        {"stratum qa agreement|spotcheck|relabel|select ...",
         "Labeling-quality tools: agreement, spot checks, relabeling queue, active learning."}},
-      {"export",
-       {"stratum export --checkpoint DIR --format safetensors",
-        "Write a checkpoint's weights in the reference (Hugging Face / timm) layout."}},
   };
   return specs;
 }

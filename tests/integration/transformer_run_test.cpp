@@ -16,6 +16,7 @@ using ::testing::HasSubstr;
 
 struct RunResult {
   std::string out;
+  std::string run_dir;
   std::vector<double> train_losses;  ///< from metrics.jsonl, in order
   nlohmann::json eval;               ///< eval.json
 };
@@ -30,6 +31,7 @@ RunResult train(const std::string& config, const std::string& overrides, const T
   const auto at = r.out.rfind(prefix);
   if (at == std::string::npos) return result;
   const std::string run_dir = r.out.substr(at + prefix.size(), r.out.find('\n', at) - at - prefix.size());
+  result.run_dir = run_dir;
   std::istringstream metrics(read_file(run_dir + "/metrics.jsonl"));
   for (std::string line; std::getline(metrics, line);) {
     const auto record = nlohmann::json::parse(line);
@@ -57,6 +59,25 @@ TEST(TransformerRuns, GptLearnsTheFortunesCorpusAndReportsPerplexity) {
   EXPECT_NEAR(validation["perplexity"].get<double>(), std::exp(validation["loss"].get<double>()), 1e-6);
   EXPECT_LT(validation["perplexity"].get<double>(), 30.0);  // uniform over bytes would be 257
   EXPECT_FALSE(r.eval["splits"]["validation"].contains("confusion_matrix"));
+
+  // Export in Hugging Face's layout, then start a new run from those weights: its first
+  // loss is the trained model's, not a fresh one's.
+  const std::string exported = dir.path() + "/gpt.safetensors";
+  const CommandResult e = run_stratum("export --checkpoint " + r.run_dir + " --out " + exported);
+  ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
+  EXPECT_THAT(e.out, HasSubstr("layout gpt2"));
+  EXPECT_THAT(read_file(exported), HasSubstr("\"transformer.h.1.attn.c_attn.weight\""));
+  TempDir again;
+  const RunResult resumed = train("configs/gpt-fortunes.yaml",
+                                  std::string(kSmallText) + " --set trainer.steps=1 --set model.init_from=" + exported,
+                                  again);
+  ASSERT_EQ(resumed.train_losses.size(), 1u);
+  EXPECT_LT(resumed.train_losses[0], r.train_losses.front() - 1.0);
+  EXPECT_THAT(resumed.out, HasSubstr("weights from " + exported));
+
+  const CommandResult wrong = run_stratum("export --checkpoint " + r.run_dir + " --format onnx");
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("--format: unknown format \"onnx\""));
 }
 
 TEST(TransformerRuns, TextClassifierTrainsOnFortunesCategories) {

@@ -1,0 +1,86 @@
+#include "core/reference_weights.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <set>
+
+#include "core/error.h"
+
+namespace stratum {
+namespace {
+
+std::string shape_text(at::IntArrayRef sizes) {
+  std::string out = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? "," : "") + std::to_string(sizes[i]);
+  return out + "]";
+}
+
+// "a, b, c (and 7 more)": differences stay on one line however many there are.
+std::string listing(const std::vector<std::string>& items) {
+  std::string out;
+  const size_t shown = std::min<size_t>(items.size(), 6);
+  for (size_t i = 0; i < shown; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > shown) out += " (and " + std::to_string(items.size() - shown) + " more)";
+  return out;
+}
+
+// Parameters then buffers, by their own names.
+std::vector<std::pair<std::string, torch::Tensor>> own_tensors(const models::Model& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+}  // namespace
+
+SafetensorsFile reference_weights(const models::Model& model) {
+  SafetensorsFile file;
+  file.metadata["format"] = "pt";  // what Hugging Face's loaders expect
+  file.metadata["layout"] = model.reference_layout().empty() ? "stratum" : model.reference_layout();
+  for (const auto& [own, tensor] : own_tensors(model)) {
+    const auto reference = model.reference_name(own);
+    file.tensors.emplace_back(reference.name, reference.transposed ? tensor.detach().t() : tensor.detach());
+  }
+  return file;
+}
+
+void load_reference_weights(models::Model& model, const std::string& path) {
+  const SafetensorsFile file = read_safetensors(path);
+  std::map<std::string, torch::Tensor> stored(file.tensors.begin(), file.tensors.end());
+  std::set<std::string> used;
+  std::vector<std::string> missing, mismatched, unexpected;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // (destination, source)
+  for (const auto& [own, tensor] : own_tensors(model)) {
+    const auto reference = model.reference_name(own);
+    const auto found = stored.find(reference.name);
+    if (found == stored.end()) {
+      missing.push_back(reference.name);
+      continue;
+    }
+    used.insert(reference.name);
+    const torch::Tensor source = reference.transposed ? found->second.t() : found->second;
+    if (source.sizes() != tensor.sizes()) {
+      mismatched.push_back(reference.name + " file " + shape_text(found->second.sizes()) + " model " +
+                           shape_text(reference.transposed ? tensor.t().sizes() : tensor.sizes()));
+      continue;
+    }
+    copies.emplace_back(tensor, source);
+  }
+  for (const auto& [name, tensor] : file.tensors) {
+    if (!used.count(name) && !model.ignored_in_reference(name)) unexpected.push_back(name);
+  }
+  if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
+    std::string message = path + ": the weights do not fit the configured model (layout " +
+                          (model.reference_layout().empty() ? std::string("stratum") : model.reference_layout()) + ")";
+    if (!mismatched.empty()) message += "; shapes differ: " + listing(mismatched);
+    if (!missing.empty()) message += "; missing: " + listing(missing);
+    if (!unexpected.empty()) message += "; unexpected: " + listing(unexpected);
+    throw UserError(message);
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [destination, source] : copies) destination.copy_(source.to(destination.dtype()));
+}
+
+}  // namespace stratum

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Reference side of Stratum's weight-parity tests: Hugging Face GPT-2 and timm ViT.
+
+  make  {gpt2,vit} DIR          random reference model -> DIR/weights.safetensors and
+                                DIR/fixtures.safetensors (inputs, logits)
+  check {gpt2,vit} WEIGHTS FIX  load Stratum-exported WEIGHTS into the reference model and
+                                compare its logits on FIX's inputs with FIX's logits
+
+The shapes must match what tests/integration/reference_parity_test.cpp builds in Stratum.
+Exit status 0 when the logits agree to 1e-4, 1 otherwise.
+"""
+import sys
+
+import torch
+from safetensors.torch import load_file, save_file
+
+TOLERANCE = 1e-4
+
+
+def gpt2():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(n_layer=2, n_embd=64, n_head=4, n_inner=256, vocab_size=257, n_positions=32,
+                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0, eos_token_id=0)
+    return GPT2LMHeadModel(config).eval()
+
+
+def vit():
+    from timm.models.vision_transformer import VisionTransformer
+
+    return VisionTransformer(img_size=32, patch_size=8, in_chans=3, num_classes=10, embed_dim=64, depth=2,
+                             num_heads=4, mlp_ratio=4.0).eval()
+
+
+def inputs(kind):
+    generator = torch.Generator().manual_seed(11)
+    if kind == "gpt2":
+        return torch.randint(0, 257, (2, 16), generator=generator)
+    return torch.randn(2, 3, 32, 32, generator=generator)
+
+
+def logits(model, kind, x):
+    with torch.no_grad():
+        return (model(input_ids=x).logits if kind == "gpt2" else model(x)).float()
+
+
+def make(kind, directory):
+    torch.manual_seed(5)
+    model = gpt2() if kind == "gpt2" else vit()
+    # Reference inits leave biases at 0 and LayerNorms at 1: perturb everything so a
+    # misplaced bias or norm cannot pass unnoticed.
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    save_file(state, f"{directory}/weights.safetensors", metadata={"format": "pt"})
+    x = inputs(kind)
+    save_file({"inputs": x, "logits": logits(model, kind, x)}, f"{directory}/fixtures.safetensors")
+
+
+def check(kind, weights, fixtures):
+    model = gpt2() if kind == "gpt2" else vit()
+    state = load_file(weights)
+    if kind == "gpt2":
+        state["lm_head.weight"] = state["transformer.wte.weight"]
+    result = model.load_state_dict(state, strict=False)
+    unexpected = [k for k in result.unexpected_keys]
+    missing = [k for k in result.missing_keys if not k.endswith(".attn.bias")]
+    if missing or unexpected:
+        print(f"reference model rejects the export: missing {missing}, unexpected {unexpected}")
+        return 1
+    fix = load_file(fixtures)
+    difference = (logits(model, kind, fix["inputs"]) - fix["logits"]).abs().max().item()
+    print(f"{kind}: max |logit difference| = {difference:.3e}")
+    return 0 if difference <= TOLERANCE else 1
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "make":
+        make(argv[1], argv[2])
+        return 0
+    if len(argv) >= 4 and argv[0] == "check":
+        return check(argv[1], argv[2], argv[3])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
