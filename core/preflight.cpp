@@ -30,6 +30,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                                   best + "\"");
   }
 
+  if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
+    config.fail("model.init_from", "cannot open " + config.model.init_from);
+  }
+
   // Features whose sections are parsed and validated already but whose code lands with a
   // later change; asking for one is refused up front rather than silently ignored.
   struct Pending {
@@ -37,9 +41,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
     const char* key;
     const char* what;
   };
-  if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
-    config.fail("model.init_from", "cannot open " + config.model.init_from);
-  }
   const Pending pending[] = {
       {config.adapters.lora.enabled, "adapters.lora.enabled", "LoRA adapters"},
       {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
@@ -48,7 +49,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.trainer.precision == "fp16", "trainer.precision", "fp16 with dynamic loss scaling (use bf16)"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
       {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},
-      {!config.plugins.empty(), "plugins", "plugins"},
   };
   for (const auto& p : pending) {
     if (p.requested) config.fail(p.key, std::string(p.what) + ": not available in this build yet");

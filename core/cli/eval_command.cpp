@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/evaluator.h"
+#include "core/plugin_loader.h"
 #include "core/preflight.h"
 #include "core/registry.h"
 #include "core/run_dir.h"
@@ -18,19 +19,21 @@ namespace stratum::cli {
 
 int eval_command(const Args& args, Registry& registry) {
   std::string config_path, checkpoint, out = "eval.json";
-  std::vector<std::string> overrides;
-  ArgParser parser("stratum eval", "--config FILE --checkpoint PATH [--set KEY=VALUE]... [--out FILE]",
+  std::vector<std::string> overrides, plugins;
+  ArgParser parser("stratum eval", "--config FILE --checkpoint PATH [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]",
                    "Evaluate a checkpoint's model on the seen, validation and unseen splits of the configured data.");
   parser.option("--config", "FILE", "run configuration (YAML) the checkpoint was trained with", &config_path, true);
   parser.option("--checkpoint", "PATH", "a checkpoint directory, or a run directory (its latest checkpoint)",
                 &checkpoint, true);
   parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
+  parser.repeated("--plugin", "LIB.so", "load a plugin (after the config's plugins:)", &plugins);
   parser.option("--out", "FILE", "where to write the evaluation (default eval.json)", &out);
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }
   const RunConfig config = load_config(config_path, overrides);
+  load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);
   const std::string dir = resolve_checkpoint(checkpoint);
   if (config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(config.trainer.threads));

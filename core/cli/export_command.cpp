@@ -9,6 +9,7 @@
 #include "core/cli/commands.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/plugin_loader.h"
 #include "core/reference_weights.h"
 #include "core/registry.h"
 #include "core/training_checkpoint.h"
@@ -36,6 +37,7 @@ int export_command(const Args& args, Registry& registry) {
   // The checkpoint's own config says which model to rebuild; its weights are what is loaded.
   RunConfig config = load_config(dir + "/config.resolved.yaml");
   config.model.init_from.clear();
+  load_plugins(config.plugins, {}, registry);
   const ModelEntry* entry = registry.models.find(config.model.name);
   if (!entry) throw UserError(dir + "/config.resolved.yaml: model.name: " + registry.models.unknown_message(config.model.name));
   models::ModelPtr model = entry->build(config.model, state.data_spec);

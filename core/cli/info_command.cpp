@@ -6,6 +6,8 @@
 
 #include "core/cli/args.h"
 #include "core/cli/commands.h"
+#include "core/plugin.h"
+#include "core/plugin_loader.h"
 #include "core/registry.h"
 #include "core/system_info.h"
 #include "core/torch_compat.h"
@@ -29,12 +31,16 @@ std::string with_commas(int64_t n) {
 }  // namespace
 
 int info_command(const Args& args, Registry& registry) {
-  ArgParser parser("stratum info", "", "Print LibTorch version, devices, BLAS, and the registered models and sources.");
+  std::vector<std::string> plugins;
+  ArgParser parser("stratum info", "[--plugin LIB.so]...",
+                   "Print LibTorch version, devices, BLAS, and the registered models and sources.");
+  parser.repeated("--plugin", "LIB.so", "load a plugin first, so its models and sources are listed", &plugins);
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return 0;
   }
-  std::printf("stratum   %s\n", stratum_version());
+  load_plugins({}, plugins, registry);
+  std::printf("stratum   %s (plugin ABI %d)\n", stratum_version(), STRATUM_PLUGIN_ABI_VERSION);
   std::printf("LibTorch  %s\n", compat::torch_version().c_str());
   std::printf("BLAS      %s\n", loaded_blas().c_str());
   std::printf("threads   %d intra-op\n", torch::get_num_threads());

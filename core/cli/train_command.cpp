@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/plugin_loader.h"
 #include "core/preflight.h"
 #include "core/registry.h"
 #include "core/run_dir.h"
@@ -51,11 +52,13 @@ void print_summary(const TrainingOutcome& outcome) {
 
 int train_command(const Args& args, Registry& registry) {
   std::string config_path, resume;
-  std::vector<std::string> overrides;
-  ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]... [--resume PATH]",
+  std::vector<std::string> overrides, plugins;
+  ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]... [--plugin LIB.so]... [--resume PATH]",
                    "Train a model as the YAML config says; writes a run directory and prints its path last.");
   parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
   parser.repeated("--set", "KEY=VALUE", "override one config key, e.g. --set trainer.lr=3e-4", &overrides);
+  parser.repeated("--plugin", "LIB.so", "load a plugin's models and data sources (after the config's plugins:)",
+                  &plugins);
   parser.option("--resume", "PATH",
                 "continue from a checkpoint directory, or from the latest complete checkpoint of a run directory",
                 &resume);
@@ -74,6 +77,7 @@ int train_command(const Args& args, Registry& registry) {
     throw UserError("environment: WORLD_SIZE=" + std::to_string(world.world_size) +
                     ": multi-process training: not available in this build yet");
   }
+  load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);
 
   const RunDir run_dir = RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now());
