@@ -166,6 +166,23 @@ struct TextSection {
   }
 };
 
+/// Byte-level BPE tokenization of text sources.
+struct TokenizerSection {
+  std::string path;
+  int64_t vocab_size = 4096;
+  int64_t min_frequency = 2;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("path", &TokenizerSection::path,
+            "tokenizer JSON written by `stratum data tokenizer` (empty: one token per byte)");
+    v.field("vocab_size", &TokenizerSection::vocab_size,
+            "with `stratum data tokenizer`: ids to learn (256 bytes + merges + padding)", at_least(257));
+    v.field("min_frequency", &TokenizerSection::min_frequency,
+            "with `stratum data tokenizer`: stop when no pair occurs this often", at_least(1));
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataSection {
   std::string source;
@@ -180,6 +197,7 @@ struct DataSection {
   UnseenSection unseen;
   SyntheticSection synthetic;
   TextSection text;
+  TokenizerSection tokenizer;
 
   template <class V>
   static void describe(V& v) {
@@ -199,6 +217,7 @@ struct DataSection {
     v.section("unseen", &DataSection::unseen, "how the unseen split is held out");
     v.section("synthetic", &DataSection::synthetic, "the synthetic drifting stream (source: synthetic)");
     v.section("text", &DataSection::text, "text sources (source: text or fortunes)");
+    v.section("tokenizer", &DataSection::tokenizer, "how text becomes tokens");
   }
 };
 

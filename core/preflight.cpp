@@ -30,6 +30,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                                   best + "\"");
   }
 
+  if (!config.data.tokenizer.path.empty() && !std::ifstream(config.data.tokenizer.path)) {
+    config.fail("data.tokenizer.path", "cannot open " + config.data.tokenizer.path +
+                                           " (write one with `stratum data tokenizer --config ...`)");
+  }
   if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
     config.fail("model.init_from", "cannot open " + config.model.init_from);
   }

@@ -21,6 +21,9 @@ struct DataContext {
   int rank = 0;                  ///< this process reads records whose index % world_size == rank
   int world_size = 1;
   std::string rejects_path;      ///< rejects.jsonl to write (empty: count rejects only)
+  /// When set, text sources append every seen (training) record's text here: the corpus
+  /// `stratum data tokenizer` learns from, so no held-out text shapes the vocabulary.
+  std::vector<std::string>* seen_text = nullptr;
 };
 
 /// One file a source read, for the manifest.

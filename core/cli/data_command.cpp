@@ -9,21 +9,59 @@
 #include "core/cli/commands.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/metrics_writer.h"
 #include "core/preflight.h"
 #include "core/registry.h"
 #include "core/run_dir.h"
 #include "core/text.h"
+#include "data/tokenizer/byte_bpe.h"
 
 namespace stratum::cli {
 namespace {
 
+// Reads the configured data as training would; with `seen_text`, the tokenizer is the
+// configured one being trained, so records are read as bytes and their text collected.
 data::SplitData read_data(const std::string& config_path, const std::vector<std::string>& overrides,
-                          const Registry& registry) {
-  const RunConfig config = load_config(config_path, overrides);
+                          const Registry& registry, std::vector<std::string>* seen_text = nullptr,
+                          RunConfig* used = nullptr) {
+  RunConfig config = load_config(config_path, overrides);
+  if (seen_text) config.data.tokenizer.path.clear();
   preflight(config, registry);
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);
+  context.seen_text = seen_text;
+  if (used) *used = config;
   return registry.data_sources.find(config.data.source)->build(config.data, context);
+}
+
+// Trains the tokenizer on the seen split's text and checks it on that text before writing.
+void train_tokenizer(const std::string& config_path, const std::vector<std::string>& overrides,
+                     const Registry& registry, std::string out) {
+  std::vector<std::string> texts;
+  RunConfig config;
+  const data::SplitData data = read_data(config_path, overrides, registry, &texts, &config);
+  if (texts.empty()) {
+    throw UserError("data.source: " + config.data.source + " gave no text to learn from (the tokenizer needs a text source)");
+  }
+  const TokenizerSection& options = config.data.tokenizer;
+  if (out.empty()) out = options.path.empty() ? "tokenizer.json" : options.path;
+  const double start = monotonic_seconds();
+  const data::BytePairTokenizer tokenizer =
+      data::BytePairTokenizer::train(texts, options.vocab_size, options.min_frequency);
+  int64_t bytes = 0, tokens = 0;
+  for (const std::string& text : texts) {
+    const std::vector<int32_t> ids = tokenizer.encode(text);
+    STRATUM_CHECK(tokenizer.decode(ids) == text, "tokenizer round trip failed");
+    bytes += static_cast<int64_t>(text.size());
+    tokens += static_cast<int64_t>(ids.size());
+  }
+  write_file_atomically(out, tokenizer.to_json());
+  std::printf("tokenizer: %lld ids (%zu merges) from %zu seen records, %lld bytes, in %s\n",
+              static_cast<long long>(tokenizer.vocab_size()), tokenizer.merges().size(), texts.size(),
+              static_cast<long long>(bytes), format_duration(monotonic_seconds() - start).c_str());
+  std::printf("compression: %.2f bytes per token on the training text (byte-level: 1.00)\n",
+              tokens ? static_cast<double>(bytes) / static_cast<double>(tokens) : 0.0);
+  std::printf("tokenizer: %s (use it with data.tokenizer.path: %s)\n", out.c_str(), out.c_str());
 }
 
 int64_t at(const std::vector<int64_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; }
@@ -76,27 +114,33 @@ int data_command(const Args& args, Registry& registry) {
     std::printf("usage: stratum data %s\n\n"
                 "  inspect    per-label counts per split, balance ratio, sampler figures and drift statistics\n"
                 "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
-                "  tokenizer  train a BPE vocabulary (not available in this build yet)\n",
+                "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n",
                 usage.c_str());
     return args.empty() ? kExitUsage : kExitOk;
   }
   const std::string action = args[0];
-  if (action == "tokenizer") {
-    throw UserError("stratum data tokenizer: not available in this build yet");
-  }
-  if (action != "inspect" && action != "manifest") {
+  if (action != "inspect" && action != "manifest" && action != "tokenizer") {
     throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest or tokenizer)");
   }
-  std::string config_path, out = "manifest.json";
+  std::string config_path, out = action == "manifest" ? "manifest.json" : "";
   std::vector<std::string> overrides;
-  ArgParser parser("stratum data " + action, "--config FILE [--set KEY=VALUE]...",
-                   action == "inspect" ? "Read the configured data as training would and print what it holds."
-                                       : "Write the data manifest without training.");
+  const char* summary = action == "inspect"    ? "Read the configured data as training would and print what it holds."
+                        : action == "manifest" ? "Write the data manifest without training."
+                                               : "Learn a byte-level BPE vocabulary (data.tokenizer.vocab_size ids) "
+                                                 "from the seen split's text.";
+  ArgParser parser("stratum data " + action, "--config FILE [--set KEY=VALUE]...", summary);
   parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
   parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
   if (action == "manifest") parser.option("--out", "FILE", "where to write the manifest (default manifest.json)", &out);
+  if (action == "tokenizer") {
+    parser.option("--out", "FILE", "where to write the tokenizer (default data.tokenizer.path, else tokenizer.json)", &out);
+  }
   if (!parser.parse({args.begin() + 1, args.end()})) {
     std::fputs(parser.help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (action == "tokenizer") {
+    train_tokenizer(config_path, overrides, registry, out);
     return kExitOk;
   }
   const data::SplitData data = read_data(config_path, overrides, registry);

@@ -1,6 +1,7 @@
 #include "data/sources/text_source.h"
 
 #include <algorithm>
+#include <memory>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "data/sources/line_reader.h"
 #include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
+#include "data/tokenizer/byte_bpe.h"
 
 namespace fs = std::filesystem;
 
@@ -65,13 +67,19 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextSectio
   return std::nullopt;
 }
 
-DataSpec text_spec(const TextSection& options) {
+// Tokens of max_length ids: bytes and a padding id, or the configured tokenizer's vocabulary.
+DataSpec text_spec(const DataSection& options, const BytePairTokenizer* tokenizer) {
   DataSpec spec;
   spec.kind = InputKind::tokens;
-  spec.input_shape = {options.max_length};
-  spec.vocab_size = 257;  // bytes and the padding token
-  spec.pad_token = 256;
+  spec.input_shape = {options.text.max_length};
+  spec.vocab_size = tokenizer ? tokenizer->vocab_size() : 257;
+  spec.pad_token = tokenizer ? tokenizer->pad_id() : 256;
   return spec;
+}
+
+std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerSection& options) {
+  if (options.path.empty()) return nullptr;
+  return std::make_shared<const BytePairTokenizer>(BytePairTokenizer::load(options.path));
 }
 
 // Feeds records to the splitter, budgets rejects, and assembles the splits.
@@ -84,6 +92,7 @@ class TextReading {
         context_(context),
         rejects_(context.rejects_path),
         labels_(options.labels.empty() ? known_labels : options.labels),
+        tokenizer_(configured_tokenizer(options.tokenizer)),
         splitter_(options, context, std::move(unseen)) {}
 
   LabelVocabulary& labels() { return labels_; }
@@ -98,7 +107,8 @@ class TextReading {
     splitter_.finish();
     rejects_.check_budget(splitter_.records_read(), options_.max_reject_fraction);
     SourceFacts facts;
-    facts.spec = text_spec(options_.text);
+    facts.spec = text_spec(options_, tokenizer_.get());
+    facts.tokenizer = tokenizer_;
     facts.spec.class_names = labels_.names();
     facts.spec.num_classes = static_cast<int64_t>(labels_.names().size());
     facts.unseen_description = "held out from the stream by " + options_.unseen.by;
@@ -120,6 +130,7 @@ class TextReading {
   DataContext context_;
   RejectLog rejects_;
   LabelVocabulary labels_;
+  std::shared_ptr<const BytePairTokenizer> tokenizer_;
   StreamSplitter splitter_;
   int64_t index_ = 0;
 };

@@ -11,13 +11,13 @@
 namespace stratum::data {
 namespace {
 
-// Byte-level tokens: ids 0-255 are bytes, kPadToken fills sequences shorter than T.
-constexpr int64_t kPadToken = 256;
-
-// (N, *shape) inputs (float for images and features, int64 for tokens) and (N) targets: the
-// given labels, or each record's primary label.
-TensorDataset collate(const std::vector<const Record*>& records, const std::vector<int64_t>& shape, InputKind kind,
-                      const std::vector<int32_t>& targets = {}) {
+// (N, *shape) inputs (float for images and features, int64 tokens: the tokenizer's ids, or
+// bytes, padded with spec.pad_token) and (N) targets: the given labels, or each record's
+// primary label.
+TensorDataset collate(const std::vector<const Record*>& records, const DataSpec& spec,
+                      const BytePairTokenizer* tokenizer, const std::vector<int32_t>& targets = {}) {
+  const std::vector<int64_t>& shape = spec.input_shape;
+  const InputKind kind = spec.kind;
   const auto n = static_cast<int64_t>(records.size());
   std::vector<int64_t> sizes = {n};
   sizes.insert(sizes.end(), shape.begin(), shape.end());
@@ -42,12 +42,18 @@ TensorDataset collate(const std::vector<const Record*>& records, const std::vect
       std::memcpy(values + i * per_example, records[i]->features.data(), static_cast<size_t>(per_example) * sizeof(float));
     }
   } else {
-    inputs = torch::full(sizes, kPadToken, torch::kInt64);
+    inputs = torch::full(sizes, spec.pad_token, torch::kInt64);
     auto* tokens = inputs.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
       const std::string& text = records[i]->payload;
-      const int64_t length = std::min<int64_t>(per_example, static_cast<int64_t>(text.size()));
-      for (int64_t t = 0; t < length; ++t) tokens[i * per_example + t] = static_cast<unsigned char>(text[t]);
+      if (tokenizer) {
+        const std::vector<int32_t> ids = tokenizer->encode(text);
+        const int64_t length = std::min<int64_t>(per_example, static_cast<int64_t>(ids.size()));
+        for (int64_t t = 0; t < length; ++t) tokens[i * per_example + t] = ids[static_cast<size_t>(t)];
+      } else {
+        const int64_t length = std::min<int64_t>(per_example, static_cast<int64_t>(text.size()));
+        for (int64_t t = 0; t < length; ++t) tokens[i * per_example + t] = static_cast<unsigned char>(text[t]);
+      }
     }
   }
   for (int64_t i = 0; i < n; ++i) ids[i] = targets.empty() ? records[i]->labels.at(0) : targets[i];
@@ -89,11 +95,14 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   std::vector<const Record*> unseen_records = pointers(splitter.unseen());
   unseen_records.insert(unseen_records.end(), facts.held_out_file.begin(), facts.held_out_file.end());
 
-  const std::vector<int64_t>& shape = facts.spec.input_shape;
   const InputKind kind = facts.spec.kind;
-  TensorDataset seen = collate(seen_records, shape, kind, seen_targets);
-  TensorDataset validation = collate(pointers(splitter.validation()), shape, kind);
-  TensorDataset unseen = collate(unseen_records, shape, kind);
+  const BytePairTokenizer* tokenizer = facts.tokenizer.get();
+  TensorDataset seen = collate(seen_records, facts.spec, tokenizer, seen_targets);
+  TensorDataset validation = collate(pointers(splitter.validation()), facts.spec, tokenizer);
+  TensorDataset unseen = collate(unseen_records, facts.spec, tokenizer);
+  if (context.seen_text && kind == InputKind::tokens) {
+    for (const Record* r : seen_records) context.seen_text->push_back(r->payload);
+  }
 
   // Standardization statistics come from the seen split only, so nothing leaks from held-out data.
   if (kind != InputKind::tokens) {

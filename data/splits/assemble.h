@@ -2,18 +2,21 @@
 // Turns what a StreamSplitter kept into the tensors and facts of a SplitData: collation,
 // normalization from the seen split only, per-label counts, drift events and the manifest.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "data/split_data.h"
 #include "data/splits/stream_splitter.h"
+#include "data/tokenizer/byte_bpe.h"
 
 namespace stratum::data {
 
 /// What a source knows that the splitter does not.
 struct SourceFacts {
   DataSpec spec;                              ///< input kind and shape, classes and their names
+  std::shared_ptr<const BytePairTokenizer> tokenizer;  ///< text: how payloads become ids (null: bytes)
   std::vector<const Record*> held_out_file;   ///< unseen records from a separate file (unseen.by: file)
   std::string unseen_description;
   std::vector<SourceFile> files;
@@ -23,7 +26,8 @@ struct SourceFacts {
 /// Collates seen (the reservoirs' contents, label by label), validation and unseen records.
 /// Images are scaled to [0, 1] and standardized by the seen split's mean and deviation;
 /// features are standardized per feature by the seen split's statistics; text becomes
-/// byte-level tokens (0-255, padded with 256 to the spec's length).
+/// token ids (the tokenizer's, or bytes 0-255), truncated or padded with the spec's padding
+/// id to the spec's length.
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
                           const DataContext& context);
 

@@ -111,7 +111,11 @@ TEST(Cli, DataInspectAndManifest) {
   ASSERT_EQ(manifest.exit_code, 0) << manifest.err;
   EXPECT_THAT(read_file(dir.path() + "/m.json"), HasSubstr("\"sha256\""));
   expect_usage_error(run_stratum("data inspekt --config configs/smoke.yaml"), "unknown action \"inspekt\"");
-  expect_usage_error(run_stratum("data tokenizer --config configs/smoke.yaml"), "not available in this build yet");
+  // The tokenizer learns from text only, and a configured tokenizer file must exist.
+  expect_usage_error(run_stratum("data tokenizer --config configs/smoke.yaml"), "gave no text to learn from");
+  expect_usage_error(run_stratum("data inspect --config configs/fortunes-data.yaml --set data.tokenizer.path=" +
+                                 dir.path() + "/none.json"),
+                     "data.tokenizer.path: cannot open ");
   expect_usage_error(run_stratum("data inspect"), "missing required option --config FILE");
 }
 
@@ -142,6 +146,20 @@ TEST(Cli, InfoListsVersionsBlasAndModels) {
   EXPECT_THAT(r.out, HasSubstr("cnn"));
   EXPECT_THAT(r.out, HasSubstr("mlp"));
   EXPECT_THAT(r.out, HasSubstr("idx"));
+}
+
+TEST(Cli, DataTokenizerLearnsFromTheSeenTextAndTheSourceUsesIt) {
+  TempDir dir;
+  const std::string tokenizer = dir.path() + "/tok.json";
+  const std::string small = " --set data.max_records=3000 --set data.reservoir.max_items=2000";
+  const CommandResult trained = run_stratum("data tokenizer --config configs/fortunes-data.yaml --set "
+                                            "data.tokenizer.vocab_size=600" + small + " --out " + tokenizer);
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  EXPECT_THAT(trained.out, HasSubstr("tokenizer: 600 ids (343 merges)"));
+  EXPECT_THAT(read_file(tokenizer), HasSubstr("\"type\": \"byte-bpe\""));
+  const CommandResult inspect =
+      run_stratum("data inspect --config configs/fortunes-data.yaml --set data.tokenizer.path=" + tokenizer + small);
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
 }
 
 }  // namespace
