@@ -239,6 +239,7 @@ struct ModelSection {
   int64_t patch_size = 0;
   int64_t image_size = 0;
   std::string positions;
+  std::string pool;
 
   template <class V>
   static void describe(V& v) {
@@ -263,6 +264,10 @@ struct ModelSection {
             at_least(0));
     v.field("positions", &ModelSection::positions, "position encoding: learned or rotary (empty: the named size's)",
             one_of({"", "learned", "rotary"}));
+    v.field("pool", &ModelSection::pool,
+            "ViT head input: token (the class token) or mean (patch tokens averaged, timm's global_pool avg; "
+            "empty: the named size's)",
+            one_of({"", "token", "mean"}));
   }
 };
 

@@ -71,6 +71,7 @@ TransformerShape resolve_shape(TransformerKind kind, TransformerShape shape, con
   override_if_set(shape.patch_size, options.patch_size);
   override_if_set(shape.image_size, options.image_size);
   if (!options.positions.empty()) shape.positions = options.positions == "rotary" ? Positions::rotary : Positions::learned;
+  if (!options.pool.empty()) shape.mean_pool = options.pool == "mean";
   shape.dropout = options.dropout;
   shape.num_classes = options.num_classes > 0 ? options.num_classes : spec.num_classes;
 

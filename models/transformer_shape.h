@@ -26,6 +26,7 @@ struct TransformerShape {
   int64_t channels = 3;
   int64_t num_classes = 0;
   Positions positions = Positions::learned;
+  bool mean_pool = false;    ///< ViT: average the patch tokens (then "fc_norm") instead of the class token
   double norm_eps = 1e-5;    ///< LayerNorm epsilon (GPT-2: 1e-5, timm ViT: 1e-6)
   bool gelu_tanh = true;     ///< GPT-2's tanh-approximated GELU; ViT uses the exact one
   double dropout = 0.0;

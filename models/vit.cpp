@@ -46,7 +46,11 @@ ViT::ViT(const TransformerShape& shape) : shape_(shape) {
     pos_embed = register_parameter("pos_embed", torch::zeros({1, shape.patches() + 1, shape.width}));
   }
   blocks = register_module("blocks", make_blocks(shape, /*causal=*/false));
-  norm = register_module("norm", make_norm(shape));
+  if (shape.mean_pool) {
+    fc_norm = register_module("fc_norm", make_norm(shape));
+  } else {
+    norm = register_module("norm", make_norm(shape));
+  }
   head = register_module("head", torch::nn::Linear(shape.width, shape.num_classes));
   init_vit(*this);
   torch::NoGradGuard no_grad;
@@ -59,8 +63,9 @@ torch::Tensor ViT::forward(const data::Batch& batch) {
   x = torch::cat({cls_token.expand({x.size(0), 1, shape_.width}), x}, 1);
   if (pos_embed.defined()) x = x + pos_embed;
   x = torch::dropout(x, shape_.dropout, is_training());
-  x = norm->forward(run_blocks(blocks, x));
-  return head->forward(x.select(1, 0));
+  x = run_blocks(blocks, x);
+  if (shape_.mean_pool) return head->forward(fc_norm->forward(x.narrow(1, 1, x.size(1) - 1).mean(1)));
+  return head->forward(norm->forward(x).select(1, 0));
 }
 
 }  // namespace stratum::models

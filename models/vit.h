@@ -27,7 +27,8 @@ class PatchEmbed : public torch::nn::Module {
   torch::nn::Conv2d proj{nullptr};
 };
 
-/// Image classifier; logits from the class token's final state.
+/// Image classifier; logits from the class token's final state, or (mean pooling) from the
+/// average of the patch tokens passed through "fc_norm", as timm does with global_pool="avg".
 class ViT : public Model {
  public:
   explicit ViT(const TransformerShape& shape);
@@ -38,7 +39,8 @@ class ViT : public Model {
   std::shared_ptr<PatchEmbed> patch_embed;
   torch::Tensor cls_token, pos_embed;
   torch::nn::ModuleList blocks{nullptr};
-  torch::nn::LayerNorm norm{nullptr};
+  torch::nn::LayerNorm norm{nullptr};     ///< class-token pooling: after the blocks
+  torch::nn::LayerNorm fc_norm{nullptr};  ///< mean pooling: after averaging
   torch::nn::Linear head{nullptr};
 
  private:

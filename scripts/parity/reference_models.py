@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Reference side of Stratum's weight-parity tests: Hugging Face GPT-2 and timm ViT.
 
-  make  {gpt2,vit} DIR          random reference model -> DIR/weights.safetensors and
+  make  {gpt2,vit,vit-avg} DIR         random reference model -> DIR/weights.safetensors and
                                 DIR/fixtures.safetensors (inputs, logits)
-  check {gpt2,vit} WEIGHTS FIX  load Stratum-exported WEIGHTS into the reference model and
+  check {gpt2,vit,vit-avg} WEIGHTS FIX  load Stratum-exported WEIGHTS into the reference model and
                                 compare its logits on FIX's inputs with FIX's logits
 
 The shapes must match what tests/integration/reference_parity_test.cpp builds in Stratum.
@@ -25,11 +25,15 @@ def gpt2():
     return GPT2LMHeadModel(config).eval()
 
 
-def vit():
+def vit(global_pool="token"):
     from timm.models.vision_transformer import VisionTransformer
 
     return VisionTransformer(img_size=32, patch_size=8, in_chans=3, num_classes=10, embed_dim=64, depth=2,
-                             num_heads=4, mlp_ratio=4.0).eval()
+                             num_heads=4, mlp_ratio=4.0, global_pool=global_pool).eval()
+
+
+def build(kind):
+    return {"gpt2": gpt2, "vit": vit, "vit-avg": lambda: vit("avg")}[kind]()
 
 
 def inputs(kind):
@@ -46,7 +50,7 @@ def logits(model, kind, x):
 
 def make(kind, directory):
     torch.manual_seed(5)
-    model = gpt2() if kind == "gpt2" else vit()
+    model = build(kind)
     # Reference inits leave biases at 0 and LayerNorms at 1: perturb everything so a
     # misplaced bias or norm cannot pass unnoticed.
     with torch.no_grad():
@@ -59,7 +63,7 @@ def make(kind, directory):
 
 
 def check(kind, weights, fixtures):
-    model = gpt2() if kind == "gpt2" else vit()
+    model = build(kind)
     state = load_file(weights)
     if kind == "gpt2":
         state["lm_head.weight"] = state["transformer.wte.weight"]

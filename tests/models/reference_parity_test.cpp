@@ -116,6 +116,13 @@ TEST(ReferenceParity, HuggingFaceGpt2WeightsGiveTheSameLogitsInStratum) { refere
 
 TEST(ReferenceParity, TimmVitWeightsGiveTheSameLogitsInStratum) { reference_weights_load_into_stratum(vit_case()); }
 
+TEST(ReferenceParity, TimmMeanPooledVitWeightsGiveTheSameLogitsInStratum) {
+  Case c = vit_case();
+  c.kind = "vit-avg";
+  c.options.pool = "mean";
+  reference_weights_load_into_stratum(c);
+}
+
 TEST(ReferenceParity, StratumGptExportLoadsIntoHuggingFace) {
   stratum_export_loads_into_the_reference(gpt2_case(), torch::randint(0, 257, {2, 16}, torch::kInt64));
 }
