@@ -14,11 +14,56 @@ target_link_libraries(stratum_torch INTERFACE ${TORCH_LIBRARIES} Threads::Thread
 separate_arguments(_stratum_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(stratum_torch INTERFACE ${_stratum_torch_flags})
 
-# Gloo headers (Debian: libgloo-dev) decide whether the c10d Gloo process group can be compiled in.
-include(CheckIncludeFileCXX)
-set(CMAKE_REQUIRED_INCLUDES ${TORCH_INCLUDE_DIRS})
-check_include_file_cxx(gloo/rendezvous/store.h STRATUM_HAVE_GLOO_HEADERS)
-unset(CMAKE_REQUIRED_INCLUDES)
+# Gloo headers decide whether the c10d Gloo process group can be compiled in. They must come
+# with the LibTorch in use (Debian: libgloo-dev next to libtorch-dev in /usr/include): a
+# PyTorch wheel's LibTorch must not pick up Debian's.
+find_path(STRATUM_GLOO_INCLUDE_DIR gloo/rendezvous/store.h PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH)
+if(STRATUM_GLOO_INCLUDE_DIR)
+  set(STRATUM_HAVE_GLOO_HEADERS ON)
+else()
+  set(STRATUM_HAVE_GLOO_HEADERS OFF)
+endif()
+message(STATUS "Stratum: LibTorch ${Torch_VERSION} (${TORCH_LIBRARY}); Gloo headers: ${STRATUM_HAVE_GLOO_HEADERS}")
+
+# Proof of which LibTorch headers a translation unit sees: preprocess one that includes
+# LibTorch and check that every torch / ATen / c10 / caffe2 / gloo header it reads lies under
+# this LibTorch's include directories (so a wheel's build never reads Debian's copies in
+# /usr/include, which sits on every compiler's default path).
+set(_stratum_probe ${CMAKE_BINARY_DIR}/stratum_header_probe.cpp)
+file(WRITE ${_stratum_probe} "#include <torch/torch.h>\n#include <torch/version.h>\n")
+set(_stratum_probe_includes)
+foreach(dir ${TORCH_INCLUDE_DIRS})
+  if(NOT dir STREQUAL "/usr/include")  # already the compiler's own; -isystem would reorder it
+    list(APPEND _stratum_probe_includes -isystem ${dir})
+  endif()
+endforeach()
+execute_process(
+  COMMAND ${CMAKE_CXX_COMPILER} -std=c++17 ${_stratum_torch_flags} ${_stratum_probe_includes} -M ${_stratum_probe}
+  OUTPUT_VARIABLE _stratum_probe_deps ERROR_VARIABLE _stratum_probe_error RESULT_VARIABLE _stratum_probe_result)
+if(NOT _stratum_probe_result EQUAL 0)
+  message(FATAL_ERROR "Stratum: cannot preprocess <torch/torch.h> with ${TORCH_INCLUDE_DIRS}: ${_stratum_probe_error}")
+endif()
+string(REPLACE "\\\n" " " _stratum_probe_deps "${_stratum_probe_deps}")
+separate_arguments(_stratum_probe_deps UNIX_COMMAND "${_stratum_probe_deps}")
+set(_stratum_torch_header_count 0)
+foreach(header ${_stratum_probe_deps})
+  if(NOT header MATCHES "/(torch|ATen|c10|caffe2|gloo)/")
+    continue()
+  endif()
+  set(_stratum_inside OFF)
+  foreach(dir ${TORCH_INCLUDE_DIRS})
+    string(FIND "${header}" "${dir}/" _stratum_at)
+    if(_stratum_at EQUAL 0)
+      set(_stratum_inside ON)
+    endif()
+  endforeach()
+  if(NOT _stratum_inside)
+    message(FATAL_ERROR "Stratum: <torch/torch.h> reads ${header}, which is not part of the LibTorch in use "
+                        "(${TORCH_INCLUDE_DIRS}); another LibTorch's headers are on the include path")
+  endif()
+  math(EXPR _stratum_torch_header_count "${_stratum_torch_header_count} + 1")
+endforeach()
+message(STATUS "Stratum: <torch/torch.h> reads ${_stratum_torch_header_count} LibTorch headers, all from ${TORCH_INCLUDE_DIRS}")
 
 # One precompiled <torch/torch.h>, reused by every target that includes LibTorch: each
 # translation unit then parses the ~200k lines of LibTorch headers once per build, not once per file.

@@ -89,7 +89,7 @@ void register_builtin_models(Registry& registry) {
                                   [](const TransformerShape& shape, const data::DataSpec& spec) -> ModelPtr {
                                     return std::make_shared<TextClassifier>(shape, spec.pad_token);
                                   }));
-  registry.models.add(vit("vit-tiny", "ViT, 4 x 96, 4x4 patches (Fashion-MNIST on a CPU)", "tiny"));
+  registry.models.add(vit("vit-tiny", "ViT, 4 x 64, 4x4 patches, mean pooling (Fashion-MNIST on a CPU)", "tiny"));
   registry.models.add(vit("vit-s16", "ViT-S/16, 224x224 RGB, 1000 classes (timm vit_small_patch16_224)", "s16"));
 }
 

@@ -21,11 +21,15 @@ TransformerShape vit_preset(const std::string& size) {
     shape.image_size = 224;
   } else {
     STRATUM_CHECK(size == "tiny", "unknown vit size " + size);
+    // Sized so the Fashion-MNIST quickstart passes 88% test accuracy in ~12 minutes on 2
+    // cores: small and wide enough per token, 7x7 patches of 4x4, mean pooling (which trains
+    // faster from scratch than a class token at this size).
     shape.layers = 4;
-    shape.width = 96;
+    shape.width = 64;
     shape.heads = 4;
-    shape.mlp_hidden = 192;
+    shape.mlp_hidden = 128;
     shape.patch_size = 4;
+    shape.mean_pool = true;
   }
   return shape;
 }

@@ -15,7 +15,7 @@
 namespace stratum::models {
 
 /// The preset of a named size: "s16" (ViT-S/16, 224×224 RGB, 1000 classes, as timm's
-/// vit_small_patch16_224) or "tiny" (sized for Fashion-MNIST on a laptop CPU).
+/// vit_small_patch16_224) or "tiny" (4 x 64, 4x4 patches, mean pooling: Fashion-MNIST on a CPU).
 TransformerShape vit_preset(const std::string& size);
 
 /// Holds the patch convolution as "proj", so parameter names match timm's patch_embed.proj.

@@ -125,7 +125,7 @@ TEST(TransformerModels, VitClassifiesImagesAndEveryParameterLearns) {
   auto model = std::dynamic_pointer_cast<ViT>(build("vit-tiny", no_dropout(), images(1, 28, 10)));
   const torch::Tensor logits = model->forward({torch::randn({3, 1, 28, 28}), {}});
   EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{3, 10}));
-  EXPECT_EQ(model->pos_embed.sizes(), (std::vector<int64_t>{1, 50, 96}));  // 7x7 patches + class token
+  EXPECT_EQ(model->pos_embed.sizes(), (std::vector<int64_t>{1, 50, 64}));  // 7x7 patches + class token
   logits.pow(2).sum().backward();
   for (const auto& p : model->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
