@@ -13,6 +13,10 @@ target_include_directories(stratum_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 target_link_libraries(stratum_torch INTERFACE ${TORCH_LIBRARIES} Threads::Threads)
 separate_arguments(_stratum_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(stratum_torch INTERFACE ${_stratum_torch_flags})
+# The PyTorch wheel's libtorch.so exports its own copy of libstdc++'s std::filesystem, which
+# crashes when our code binds to it (remove_all jumps to null). Listing libstdc++ ahead of
+# LibTorch in every binary's dependencies makes the dynamic linker find the real one first.
+target_link_options(stratum_torch INTERFACE "LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
 
 # Gloo headers decide whether the c10d Gloo process group can be compiled in. They must come
 # with the LibTorch in use (Debian: libgloo-dev next to libtorch-dev in /usr/include): a

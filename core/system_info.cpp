@@ -6,6 +6,8 @@
 #include <fstream>
 #include <set>
 
+#include "core/torch_compat.h"
+
 namespace stratum {
 
 std::string loaded_blas() {
@@ -17,9 +19,15 @@ std::string loaded_blas() {
     if (slash == std::string::npos) continue;
     const std::string path = line.substr(slash);
     const std::string name = std::filesystem::path(path).filename().string();
+    // cuBLAS is the GPU's, not what CPU matrix products run on.
+    if (name.find("cublas") != std::string::npos) continue;
     if (name.find("blas") != std::string::npos || name.find("mkl_rt") != std::string::npos) found.insert(path);
   }
-  if (found.empty()) return "none loaded";
+  if (found.empty()) {
+    // The PyTorch wheel links MKL statically: nothing to find in the map, so ask LibTorch.
+    const std::string built = compat::built_in_blas();
+    return built.empty() ? "none loaded" : built + ", linked into LibTorch";
+  }
   std::string out;
   for (const auto& path : found) {
     std::error_code ec;

@@ -6,7 +6,8 @@
 namespace stratum {
 
 /// The BLAS library actually mapped into this process (e.g. ".../openblas-pthread/libblas.so.3
-/// (OpenBLAS)"), or "none loaded". LibTorch's speed on the CPU depends on it.
+/// (OpenBLAS)"), else the one LibTorch was built with ("mkl, linked into LibTorch"), else
+/// "none loaded". LibTorch's speed on the CPU depends on it.
 std::string loaded_blas();
 
 /// Peak resident set size of this process in bytes.

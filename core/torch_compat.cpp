@@ -15,6 +15,15 @@ std::string torch_version() {
          std::to_string(TORCH_VERSION_PATCH);
 }
 
+std::string built_in_blas() {
+  const std::string config = at::show_config();
+  const std::string key = "BLAS_INFO=";
+  const auto at_key = config.find(key);
+  if (at_key == std::string::npos) return "";
+  const auto begin = at_key + key.size();
+  return config.substr(begin, config.find_first_of(", \n", begin) - begin);
+}
+
 bool cuda_available() { return torch::cuda::is_available(); }
 
 bool nccl_available() {

@@ -13,6 +13,9 @@ namespace stratum::compat {
 /// The LibTorch version this binary was compiled against, e.g. "1.13.0".
 std::string torch_version();
 
+/// The BLAS LibTorch's build configuration names (BLAS_INFO, e.g. "mkl"), or "".
+std::string built_in_blas();
+
 /// True when a CUDA device is usable at run time.
 bool cuda_available();
 

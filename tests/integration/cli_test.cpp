@@ -140,8 +140,8 @@ TEST(Cli, TextFromStandardInput) {
 TEST(Cli, InfoListsVersionsBlasAndModels) {
   const CommandResult r = run_stratum("info");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("LibTorch  1."));
-  EXPECT_THAT(r.out, HasSubstr("BLAS      /"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("LibTorch  [0-9]+\\.[0-9]+\\.[0-9]+"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("BLAS      (/|mkl, linked into LibTorch)"));
   EXPECT_THAT(r.out, HasSubstr("Gloo"));
   EXPECT_THAT(r.out, HasSubstr("cnn"));
   EXPECT_THAT(r.out, HasSubstr("mlp"));

@@ -55,7 +55,7 @@ Case vit_case() {
   Case c{"vit", "vit-tiny", {}, {}};
   c.options.name = c.model;
   c.options.layers = 2, c.options.width = 64, c.options.heads = 4, c.options.mlp_hidden = 256;
-  c.options.patch_size = 8, c.options.dropout = 0.0;
+  c.options.patch_size = 8, c.options.dropout = 0.0, c.options.pool = "token";
   c.spec.input_shape = {3, 32, 32};
   c.spec.num_classes = 10;
   return c;
