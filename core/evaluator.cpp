@@ -27,6 +27,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
                                const torch::Device& device) {
   SplitEvaluation result;
   result.split = split;
+  result.language_model = model.is_language_model();
   result.confusion = ConfusionMatrix(num_classes);
   const int64_t n = options.max_samples > 0 ? std::min(options.max_samples, dataset.size()) : dataset.size();
   if (n == 0) return result;
@@ -40,7 +41,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
-  const bool language_model = model.is_language_model();
+  const bool language_model = result.language_model;
   const auto counter = torch::TensorOptions().dtype(torch::kInt64).device(device);
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   torch::Tensor token_count = torch::zeros({}, counter), token_correct = torch::zeros({}, counter);
@@ -166,7 +167,7 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
   for (const auto& s : splits) {
     nlohmann::ordered_json j;
     j["samples"] = s.samples;
-    if (s.tokens > 0 || s.perplexity > 0) {  // a language model's split
+    if (s.language_model) {
       j["tokens"] = s.tokens;
       j["loss"] = s.loss;
       j["perplexity"] = s.perplexity;

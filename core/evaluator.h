@@ -17,6 +17,7 @@ namespace stratum {
 /// Everything measured on one split in one evaluation.
 struct SplitEvaluation {
   std::string split;  ///< "seen", "validation" or "unseen"
+  bool language_model = false;  ///< scored on next tokens (loss, perplexity, token accuracy)
   int64_t samples = 0;
   double loss = 0;                ///< per example (classification) or per predicted token (language model)
   int64_t tokens = 0;             ///< language models: next-token predictions scored

@@ -39,7 +39,7 @@ torch::Device pick_device(const std::string& wanted) {
 void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics) {
   MetricRecord record{"eval", step, {}, {}};
   record.add("split", e.split).add("samples", static_cast<double>(e.samples)).add("loss", e.loss);
-  if (e.tokens > 0) {
+  if (e.language_model) {
     record.add("perplexity", e.perplexity).add("token_accuracy", e.scores.accuracy);
   } else {
     record.add("accuracy", e.scores.accuracy).add("macro_f1", e.scores.macro_f1);

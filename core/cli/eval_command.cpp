@@ -6,6 +6,7 @@
 
 #include "core/cli/args.h"
 #include "core/cli/commands.h"
+#include "core/cli/evaluation_table.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/evaluator.h"
@@ -45,11 +46,7 @@ int eval_command(const Args& args, Registry& registry) {
 
   OpenSetScores open_set;
   const std::vector<SplitEvaluation> splits = evaluate_all(*model, data, config, torch::kCPU, &open_set);
-  std::printf("%-11s %8s %8s %9s %9s %7s\n", "split", "samples", "loss", "accuracy", "macro-F1", "ECE");
-  for (const auto& e : splits) {
-    std::printf("%-11s %8lld %8.4f %9.4f %9.4f %7.4f\n", e.split.c_str(), static_cast<long long>(e.samples), e.loss,
-                e.scores.accuracy, e.scores.macro_f1, e.ece);
-  }
+  print_evaluation_table(splits);
   if (open_set.available) {
     std::printf("open set (unseen classes vs validation): AUROC %.4f; at confidence < %.2f rejects %.1f%% of unseen, "
                 "%.1f%% of validation\n",
@@ -57,7 +54,7 @@ int eval_command(const Args& args, Registry& registry) {
                 100 * open_set.validation_rejection_rate);
   }
   const ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
-  write_file_atomically(out, evaluation_json(splits, data.spec.class_names, facts, step, open_set));
+  write_file_atomically(out, evaluation_json(splits, model->is_language_model() ? std::vector<std::string>{} : data.spec.class_names, facts, step, open_set));
   std::printf("checkpoint %s (step %lld) -> %s\n", dir.c_str(), static_cast<long long>(step), out.c_str());
   return kExitOk;
 }

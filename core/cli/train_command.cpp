@@ -4,6 +4,7 @@
 
 #include "core/cli/args.h"
 #include "core/cli/commands.h"
+#include "core/cli/evaluation_table.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -22,22 +23,8 @@ namespace stratum::cli {
 namespace {
 
 void print_summary(const TrainingOutcome& outcome) {
-  const bool language_model = !outcome.final_evaluation.empty() && outcome.final_evaluation[0].tokens > 0;
-  if (language_model) {
-    std::printf("\n%-11s %8s %10s %8s %10s %9s\n", "split", "samples", "tokens", "loss", "perplexity", "token-acc");
-  } else {
-    std::printf("\n%-11s %8s %8s %9s %9s\n", "split", "samples", "loss", "accuracy", "macro-F1");
-  }
-  for (const auto& e : outcome.final_evaluation) {
-    if (e.samples == 0) continue;  // e.g. no unseen split
-    if (language_model) {
-      std::printf("%-11s %8lld %10lld %8.4f %10.3f %9.4f\n", e.split.c_str(), static_cast<long long>(e.samples),
-                  static_cast<long long>(e.tokens), e.loss, e.perplexity, e.scores.accuracy);
-    } else {
-      std::printf("%-11s %8lld %8.4f %9.4f %9.4f\n", e.split.c_str(), static_cast<long long>(e.samples), e.loss,
-                  e.scores.accuracy, e.scores.macro_f1);
-    }
-  }
+  print_evaluation_table(outcome.final_evaluation);
+  const bool language_model = !outcome.final_evaluation.empty() && outcome.final_evaluation[0].language_model;
   for (const auto& e : outcome.final_evaluation) {
     if (e.split != "unseen" || e.samples == 0) continue;
     if (language_model) {
