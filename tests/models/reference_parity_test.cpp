@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/reference_weights.h"
@@ -88,7 +89,9 @@ void reference_weights_load_into_stratum(Case c) {
   const torch::Tensor logits = model->forward({named(fixtures, "inputs"), {}});
   const torch::Tensor expected = named(fixtures, "logits");
   ASSERT_EQ(logits.sizes(), expected.sizes());
-  EXPECT_LE((logits - expected).abs().max().item<double>(), 1e-4);
+  const double difference = (logits - expected).abs().max().item<double>();
+  std::printf("%s -> Stratum: max |logit difference| = %.3e\n", c.kind.c_str(), difference);
+  EXPECT_LE(difference, 1e-4);
 }
 
 void stratum_export_loads_into_the_reference(const Case& c, torch::Tensor inputs) {
@@ -109,6 +112,7 @@ void stratum_export_loads_into_the_reference(const Case& c, torch::Tensor inputs
   const CommandResult checked =
       reference("check " + c.kind + " " + dir.path() + "/weights.safetensors " + dir.path() + "/fixtures.safetensors");
   EXPECT_EQ(checked.exit_code, 0) << checked.out;
+  std::printf("Stratum -> %s", checked.out.c_str());
   EXPECT_THAT(checked.out, HasSubstr("max |logit difference|"));
 }
 
