@@ -8,6 +8,12 @@
 
 #include <stdexcept>
 
+#ifdef STRATUM_TORCH_CUDA  // set by CMake when the LibTorch in use has its CUDA libraries
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
 namespace stratum::compat {
 
 std::string torch_version() {
@@ -25,6 +31,26 @@ std::string built_in_blas() {
 }
 
 bool cuda_available() { return torch::cuda::is_available(); }
+
+#ifdef STRATUM_TORCH_CUDA
+std::string cuda_device_name(int index) {
+  return cuda_available() ? at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(index))->name : "";
+}
+
+int64_t cuda_peak_allocated_bytes(int index) {
+  if (!cuda_available()) return 0;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
+  return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+}
+
+void cuda_synchronize() {
+  if (cuda_available()) c10::cuda::device_synchronize();
+}
+#else
+std::string cuda_device_name(int) { return ""; }
+int64_t cuda_peak_allocated_bytes(int) { return 0; }
+void cuda_synchronize() {}
+#endif
 
 bool nccl_available() {
   // The build configuration string is the one place both LibTorch flavours report this.

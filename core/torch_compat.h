@@ -2,6 +2,7 @@
 // Every difference between the two supported LibTorch builds (Debian's 1.13 CPU build and the
 // PyTorch wheel's 2.x CUDA build) lives here. Nothing else tests TORCH_VERSION.
 
+#include <cstdint>
 #include <string>
 
 namespace at {
@@ -24,6 +25,16 @@ bool nccl_available();
 
 /// True when the c10d Gloo process group was compiled into Stratum.
 bool gloo_available();
+
+/// Name of CUDA device `index` ("" without CUDA).
+std::string cuda_device_name(int index = 0);
+
+/// Peak bytes the CUDA caching allocator has handed out on device `index` since start (0
+/// without CUDA).
+int64_t cuda_peak_allocated_bytes(int index = 0);
+
+/// Waits for all work queued on the current CUDA device (nothing without CUDA).
+void cuda_synchronize();
 
 /// True when LibTorch has the fused scaled-dot-product attention kernel (2.0 and later).
 bool has_fused_attention();

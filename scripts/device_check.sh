@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The GPU device check (issue: the GPU build). Two steps:
+#
+#   scripts/device_check.sh --prepare
+#       Here, with network: download Debian's .deb files for what the GPU image lacks
+#       (yaml-cpp, spdlog, fmt, GoogleTest, Google Benchmark, nlohmann-json, zlib headers) and
+#       extract them into third_party/debs/root (git-ignored; carry it to the device).
+#   scripts/device_check.sh
+#       On the GPU machine (CUDA 13, nvcc, python3 with torch 2.11.0+cu130, no network):
+#       build build-device/ against python3's LibTorch with every core, run the test suite on
+#       the GPU, then train vit-s16 and gpt-125m in bf16 for a fixed number of steps in Stratum
+#       and in PyTorch (eager and torch.compile, scripts/bench_train_step.py), and print one
+#       table: images/s or tokens/s, MFU, peak memory, final loss.
+#
+# Environment: DEVICE_CHECK_STEPS (default 20), DEVICE_CHECK_TEST_TIMEOUT (ctest, default 240 s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=third_party/debs
+ROOT="$DEBS/root"
+PACKAGES=(libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libgtest-dev libgmock-dev
+          libbenchmark-dev libbenchmark1debian nlohmann-json3-dev zlib1g-dev zlib1g)
+
+if [ "${1:-}" = "--prepare" ]; then
+  mkdir -p "$DEBS" "$ROOT"
+  (cd "$DEBS" && for attempt in 1 2 3; do apt-get download "${PACKAGES[@]}" && break; sleep 5; done)
+  for deb in "$DEBS"/*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
+  echo "device_check: extracted $(ls "$DEBS"/*.deb | wc -l) packages into $ROOT; run with carry: [\"$DEBS\"]"
+  exit 0
+fi
+
+[ -d "$ROOT/usr/include/yaml-cpp" ] || { echo "device_check: error: $ROOT is missing; run scripts/device_check.sh --prepare first" >&2; exit 2; }
+PYTHON="${PYTHON:-python3}"
+TORCH_DIR="$("$PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
+CUDA_DIR="${CUDA_HOME:-/usr/local/cuda}"
+ARCH="$(gcc -dumpmachine)"
+export LD_LIBRARY_PATH="$PWD/$ROOT/usr/lib/$ARCH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
+STEPS="${DEVICE_CHECK_STEPS:-20}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+
+echo "== build (LibTorch $("$PYTHON" -c 'import torch; print(torch.__version__)'), $(nproc) cores)"
+start=$(date +%s)
+cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$TORCH_DIR/share/cmake;$TORCH_DIR;$PWD/$ROOT/usr" -DCUDAToolkit_ROOT="$CUDA_DIR" \
+  -DCMAKE_CUDA_COMPILER="$CUDA_DIR/bin/nvcc" -DSTRATUM_USE_PCH=ON > build-device.configure.log
+cmake --build build-device -j "$(nproc)"
+echo "build: $(( $(date +%s) - start )) s"
+
+echo "== tests on the GPU (parity tests need the project venv and are left to CI)"
+(cd build-device && ctest -j "$(nproc)" --timeout "${DEVICE_CHECK_TEST_TIMEOUT:-240}" -E ReferenceParity) || echo "device_check: some tests failed (see above)"
+
+echo "== training steps (bf16, $STEPS timed steps after 5 warm-up steps)"
+results=()
+run() { results+=("$("$@" | tail -1)"); }
+run build-device/bin/stratum_bench_train_step --model vit-s16 --batch 128 --steps "$STEPS" --device cuda
+run "$PYTHON" scripts/bench_train_step.py --model vit-s16 --batch 128 --steps "$STEPS" --mode eager
+run "$PYTHON" scripts/bench_train_step.py --model vit-s16 --batch 128 --steps "$STEPS" --mode compile
+run build-device/bin/stratum_bench_train_step --model gpt-125m --batch 8 --seq 1024 --steps "$STEPS" --device cuda
+run "$PYTHON" scripts/bench_train_step.py --model gpt-125m --batch 8 --seq 1024 --steps "$STEPS" --mode eager
+run "$PYTHON" scripts/bench_train_step.py --model gpt-125m --batch 8 --seq 1024 --steps "$STEPS" --mode compile
+
+printf '%s\n' "${results[@]}" | "$PYTHON" scripts/bench_train_step.py --table
