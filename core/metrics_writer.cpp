@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/tensorboard_writer.h"
 
 namespace stratum {
 
@@ -22,6 +24,13 @@ MetricsWriter::MetricsWriter(const std::string& path) : start_seconds_(monotonic
 
 MetricsWriter::~MetricsWriter() {
   if (file_) std::fclose(file_);
+}
+
+void MetricsWriter::attach_tensorboard(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw UserError(dir + ": cannot create the TensorBoard folder: " + ec.message());
+  tensorboard_ = std::make_unique<TensorBoardWriter>(dir);
 }
 
 void MetricsWriter::write(const MetricRecord& record) {
@@ -42,6 +51,14 @@ void MetricsWriter::write(const MetricRecord& record) {
   const std::string text = line.dump() + "\n";
   std::fwrite(text.data(), 1, text.size(), file_);
   std::fflush(file_);
+  if (!tensorboard_ || (record.kind != "train" && record.kind != "eval")) return;
+  std::string prefix = record.kind + "/";
+  for (const auto& [key, value] : record.texts) {
+    if (key == "split") prefix += value + "/";
+  }
+  for (const auto& [key, value] : record.numbers) {
+    if (std::isfinite(value)) tensorboard_->scalar(prefix + key, value, record.step);
+  }
 }
 
 }  // namespace stratum

@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace stratum {
+
+class TensorBoardWriter;
 
 /// One line of metrics.jsonl: what kind of record, at which step, and its values.
 struct MetricRecord {
@@ -37,11 +40,16 @@ class MetricsWriter {
   MetricsWriter& operator=(const MetricsWriter&) = delete;
 
   /// Writes one record as a JSON line and flushes it. A writer without a file drops records
-  /// (non-zero ranks in multi-process runs).
+  /// (non-zero ranks in multi-process runs). With TensorBoard attached, every number of a
+  /// train or eval record also becomes a scalar "<kind>/[<split>/]<key>" at the record's step.
   void write(const MetricRecord& record);
+
+  /// Mirrors records into TensorBoard event files under `dir` (created if missing).
+  void attach_tensorboard(const std::string& dir);
 
  private:
   std::FILE* file_ = nullptr;
+  std::unique_ptr<TensorBoardWriter> tensorboard_;
   double start_seconds_ = 0;
 };
 

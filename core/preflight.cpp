@@ -52,7 +52,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
       {config.trainer.precision == "fp16", "trainer.precision", "fp16 with dynamic loss scaling (use bf16)"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
-      {config.logging.tensorboard, "logging.tensorboard", "TensorBoard event files"},
   };
   for (const auto& p : pending) {
     if (p.requested) config.fail(p.key, std::string(p.what) + ": not available in this build yet");

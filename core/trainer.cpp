@@ -65,6 +65,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
   if (!data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
   MetricsWriter metrics(run_dir.file("metrics.jsonl"));
+  if (config.logging.tensorboard) metrics.attach_tensorboard(run_dir.file("tensorboard"));
   for (const data::DriftEvent& e : data.drift_events) {
     MetricRecord record{"event", 0, {}, {}};
     record.add("event", std::string("drift"))

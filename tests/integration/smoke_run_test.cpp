@@ -40,6 +40,14 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
                            "rejects.jsonl"}) {
     EXPECT_TRUE(fs::is_regular_file(fs::path(run_dir) / file)) << file;
   }
+  // logging.tensorboard: one event file, holding far more than the version record.
+  int event_files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(run_dir) / "tensorboard")) {
+    EXPECT_EQ(entry.path().filename().string().rfind("events.out.tfevents.", 0), 0u);
+    EXPECT_GT(fs::file_size(entry.path()), 1000u);
+    ++event_files;
+  }
+  EXPECT_EQ(event_files, 1);
 
   // The resolved config loads back to what the run used.
   const RunConfig resolved = load_config(run_dir + "/config.resolved.yaml");
