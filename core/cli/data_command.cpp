@@ -39,7 +39,7 @@ void train_tokenizer(const std::string& config_path, const std::vector<std::stri
                      const Registry& registry, std::string out) {
   std::vector<std::string> texts;
   RunConfig config;
-  const data::SplitData data = read_data(config_path, overrides, registry, &texts, &config);
+  read_data(config_path, overrides, registry, &texts, &config);
   if (texts.empty()) {
     throw UserError("data.source: " + config.data.source + " gave no text to learn from (the tokenizer needs a text source)");
   }

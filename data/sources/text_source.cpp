@@ -1,9 +1,9 @@
 #include "data/sources/text_source.h"
 
 #include <algorithm>
-#include <memory>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
