@@ -20,4 +20,15 @@ struct DataSpec {
   std::vector<std::string> class_names;  ///< display names, index = class id
 };
 
+/// Byte-level text: `length` ids per example, 0-255 the bytes and 256 the padding.
+inline DataSpec byte_token_spec(int64_t length, int64_t num_classes = 0) {
+  DataSpec spec;
+  spec.kind = InputKind::tokens;
+  spec.input_shape = {length};
+  spec.vocab_size = 257;
+  spec.pad_token = 256;
+  spec.num_classes = num_classes;
+  return spec;
+}
+
 }  // namespace stratum::data

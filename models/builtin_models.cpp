@@ -19,17 +19,6 @@ data::DataSpec image_spec(int64_t channels, int64_t side, int64_t classes) {
   return spec;
 }
 
-// Byte-level text as the built-in text sources give it.
-data::DataSpec token_spec(int64_t length, int64_t classes) {
-  data::DataSpec spec;
-  spec.kind = data::InputKind::tokens;
-  spec.input_shape = {length};
-  spec.vocab_size = 257;
-  spec.pad_token = 256;
-  spec.num_classes = classes;
-  return spec;
-}
-
 template <class M>
 ModelEntry image_classifier(const char* name, const char* description) {
   ModelEntry entry;
@@ -61,7 +50,7 @@ ModelEntry transformer(const char* name, const char* description, TransformerKin
 
 ModelEntry gpt(const char* name, const char* description, const std::string& size) {
   const TransformerShape preset = gpt_preset(size);
-  return transformer(name, description, TransformerKind::gpt, preset, token_spec(size == "tiny" ? 256 : 1024, 0),
+  return transformer(name, description, TransformerKind::gpt, preset, data::byte_token_spec(size == "tiny" ? 256 : 1024),
                      [](const TransformerShape& shape, const data::DataSpec&) -> ModelPtr {
                        return std::make_shared<GPT>(shape);
                      });
@@ -85,7 +74,7 @@ void register_builtin_models(Registry& registry) {
   registry.models.add(gpt("gpt-125m", "GPT decoder LM, GPT-2 small shape (12 x 768, 12 heads, 50257 tokens)", "125m"));
   registry.models.add(gpt("gpt-350m", "GPT decoder LM, GPT-2 medium shape (24 x 1024, 16 heads, 50257 tokens)", "350m"));
   registry.models.add(transformer("text-classifier", "bidirectional transformer encoder, mean-pooled class head",
-                                  TransformerKind::text_classifier, text_classifier_preset(), token_spec(256, 45),
+                                  TransformerKind::text_classifier, text_classifier_preset(), data::byte_token_spec(256, 45),
                                   [](const TransformerShape& shape, const data::DataSpec& spec) -> ModelPtr {
                                     return std::make_shared<TextClassifier>(shape, spec.pad_token);
                                   }));

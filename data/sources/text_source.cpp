@@ -69,11 +69,11 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextSectio
 
 // Tokens of max_length ids: bytes and a padding id, or the configured tokenizer's vocabulary.
 DataSpec text_spec(const DataSection& options, const BytePairTokenizer* tokenizer) {
-  DataSpec spec;
-  spec.kind = InputKind::tokens;
-  spec.input_shape = {options.text.max_length};
-  spec.vocab_size = tokenizer ? tokenizer->vocab_size() : 257;
-  spec.pad_token = tokenizer ? tokenizer->pad_id() : 256;
+  DataSpec spec = byte_token_spec(options.text.max_length);
+  if (tokenizer) {
+    spec.vocab_size = tokenizer->vocab_size();
+    spec.pad_token = tokenizer->pad_id();
+  }
   return spec;
 }
 

@@ -104,9 +104,14 @@ int main(int argc, char** argv) {
   const double items_per_second = static_cast<double>(batch * steps) / seconds;
   const double tokens_per_second = items_per_second * static_cast<double>(per_example);
   // 6·N per token for the matrix products plus 12·layers·width·context for attention scores
-  // (PaLM's estimate); width and layers come from the preset the entry was built with.
-  const int64_t layers = name.find("350m") != std::string::npos ? 24 : 12;
-  const int64_t width = name == "gpt-125m" ? 768 : name == "gpt-350m" ? 1024 : name == "vit-s16" ? 384 : 0;
+  // (PaLM's estimate); layers and width read off the built model's blocks.N.norm1 weights.
+  int64_t layers = 0, width = 0;
+  for (const auto& p : named) {
+    if (p.key().rfind("blocks.", 0) == 0 && p.key().find(".norm1.weight") != std::string::npos) {
+      ++layers;
+      width = p.value().size(0);
+    }
+  }
   const double flops_per_token = 6.0 * static_cast<double>(parameters) +
                                  12.0 * static_cast<double>(layers * width * per_example);
   const std::string device_name = cuda ? stratum::compat::cuda_device_name() : "cpu";

@@ -46,9 +46,7 @@ Case gpt2_case() {
   c.options.name = c.model;
   c.options.layers = 2, c.options.width = 64, c.options.heads = 4, c.options.mlp_hidden = 256;
   c.options.context = 32, c.options.vocab_size = 257, c.options.dropout = 0.0;
-  c.spec.kind = data::InputKind::tokens;
-  c.spec.input_shape = {16};
-  c.spec.vocab_size = 257;
+  c.spec = data::byte_token_spec(16);
   return c;
 }
 
