@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/error.h"
 #include "core/run_dir.h"
@@ -74,6 +77,11 @@ void CheckpointWriter::add_file(const std::string& name, const std::string& byte
 }
 
 std::string CheckpointWriter::commit() {
+  // Test hook: holds the staged, uncommitted files for a while so a test can kill the process
+  // mid-write deterministically (tests/integration/resume_test.cpp).
+  if (const char* delay = std::getenv("STRATUM_TEST_CHECKPOINT_DELAY_MS")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
+  }
   nlohmann::ordered_json metadata;
   metadata["format_version"] = kCheckpointFormatVersion;
   metadata["step"] = step_;

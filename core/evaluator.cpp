@@ -163,6 +163,7 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
   out["model"] = {{"parameters", facts.parameters},
                   {"trainable_parameters", facts.trainable_parameters},
                   {"peak_rss_bytes", facts.peak_rss_bytes}};
+  if (facts.peak_cuda_allocated_bytes >= 0) out["model"]["peak_cuda_allocated_bytes"] = facts.peak_cuda_allocated_bytes;
   out["class_names"] = class_names;
   for (const auto& s : splits) {
     nlohmann::ordered_json j;

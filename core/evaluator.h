@@ -71,6 +71,7 @@ struct ModelFacts {
   int64_t parameters = 0;
   int64_t trainable_parameters = 0;
   long peak_rss_bytes = 0;
+  int64_t peak_cuda_allocated_bytes = -1;  ///< on a CUDA device; -1 when the run used none
 };
 
 /// eval.json: per split every score (for language models: loss, perplexity, token accuracy), the confusion matrix with class names, and the cost figures.

@@ -38,6 +38,13 @@ void preflight(const RunConfig& config, const Registry& registry) {
     config.fail("model.init_from", "cannot open " + config.model.init_from);
   }
 
+  // float16 autocast runs on CUDA, and on the CPU only with LibTorch 2.4 or later.
+  const bool cuda = config.trainer.device == "cuda" || (config.trainer.device == "auto" && compat::cuda_available());
+  if (config.trainer.precision == "fp16" && !cuda && !compat::cpu_half_autocast()) {
+    config.fail("trainer.precision", "fp16 on the CPU needs LibTorch 2.4 or later (this build has " +
+                                         compat::torch_version() + "); use bf16, or train on a CUDA device");
+  }
+
   // Features whose sections are parsed and validated already but whose code lands with a
   // later change; asking for one is refused up front rather than silently ignored.
   struct Pending {
@@ -50,7 +57,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
       {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
       {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
       {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
-      {config.trainer.precision == "fp16", "trainer.precision", "fp16 with dynamic loss scaling (use bf16)"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
   };
   for (const auto& p : pending) {

@@ -74,4 +74,14 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
+std::string format_bytes(double bytes) {
+  if (!(bytes >= 0)) return "–";
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < sizeof units / sizeof *units) bytes /= 1024, ++unit;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.3g %s", bytes, units[unit]);
+  return buf;
+}
+
 }  // namespace stratum

@@ -18,6 +18,9 @@ std::string nearest(const std::string& word, const std::vector<std::string>& opt
 /// A number as short text: 0.001 -> "0.001", 25 -> "25".
 std::string format_number(double value);
 
+/// A byte count in binary units: 512 -> "512 B", 3.5 * 2^20 -> "3.5 MiB".
+std::string format_bytes(double bytes);
+
 /// A duration in seconds as "1h02m", "3m05s" or "12.3s".
 std::string format_duration(double seconds);
 

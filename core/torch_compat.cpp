@@ -102,6 +102,14 @@ void set_dtype(bool cuda, at::ScalarType dtype) {
 
 }  // namespace
 
+bool cpu_half_autocast() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return true;
+#else
+  return false;
+#endif
+}
+
 AutocastScope::AutocastScope(bool cuda, bool half)
     : cuda_(cuda), was_enabled_(autocast_enabled(cuda)), previous_dtype_(static_cast<int>(autocast_dtype(cuda))) {
   set_dtype(cuda, half ? at::kHalf : at::kBFloat16);

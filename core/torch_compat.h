@@ -45,6 +45,9 @@ bool has_fused_attention();
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                            double dropout_p, bool causal);
 
+/// Whether autocast can run float16 on the CPU (LibTorch 2.4 and later); on CUDA it always can.
+bool cpu_half_autocast();
+
 /// Mixed precision for the forward pass: while alive, eligible ops on `cuda` (else the CPU)
 /// run in bfloat16 (or float16 when `half`), parameters stay float32. The previous autocast
 /// state is restored on destruction.

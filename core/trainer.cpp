@@ -4,15 +4,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/language_modeling.h"
+#include "core/loss_scaler.h"
 #include "core/log.h"
 #include "core/lr_schedule.h"
 #include "core/metrics_writer.h"
 #include "core/optimizer.h"
 #include "core/progress.h"
 #include "core/registry.h"
+#include "core/report/run_report.h"
 #include "core/run_dir.h"
 #include "core/system_info.h"
 #include "core/sha256.h"
@@ -34,6 +37,20 @@ uint64_t derive_seed(uint64_t seed, const std::string& stream) {
 torch::Device pick_device(const std::string& wanted) {
   if (wanted == "cuda" || (wanted == "auto" && torch::cuda::is_available())) return torch::Device(torch::kCUDA);
   return torch::Device(torch::kCPU);
+}
+
+// Per-label reservoir sizes along the training stream and the sampler's counters, for the report.
+std::string reservoirs_json(const data::SplitData& data) {
+  nlohmann::ordered_json out;
+  out["class_names"] = data.spec.class_names;
+  out["sampler"] = {{"offered", data.sampler.offered},       {"entered", data.sampler.entered},
+                    {"duplicates", data.sampler.duplicates}, {"evicted", data.sampler.evicted},
+                    {"rebalances", data.sampler.rebalances}};
+  out["history"] = nlohmann::ordered_json::array();
+  for (const data::ReservoirSnapshot& s : data.reservoir_history) {
+    out["history"].push_back({{"record", s.record}, {"sizes", s.sizes}});
+  }
+  return out.dump() + "\n";
 }
 
 void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics) {
@@ -64,6 +81,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   context.rejects_path = run_dir.file("rejects.jsonl");
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
   if (!data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
+  run_dir.write_file("reservoirs.json", reservoirs_json(data));
   MetricsWriter metrics(run_dir.file("metrics.jsonl"));
   if (config.logging.tensorboard) metrics.attach_tensorboard(run_dir.file("tensorboard"));
   for (const data::DriftEvent& e : data.drift_events) {
@@ -110,6 +128,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   const std::string resolved_config = dump_config(config);
   state.config_sha256 = sha256_hex(resolved_config);
   state.data_spec = data.spec;
+  // fp16 needs dynamic loss scaling; bf16 has float32's range and needs none.
+  LossScaler scaler(options.precision == "fp16");
   if (!resume_from.empty()) {
     const std::string checkpoint = resolve_checkpoint(resume_from);
     const TrainingState saved = load_training_checkpoint(checkpoint, *model, *optimizer);
@@ -120,13 +140,24 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     if (saved.config_sha256 != state.config_sha256) {
       log::warn("resume: the config differs from the checkpoint's (" + checkpoint + "/config.resolved.yaml)");
     }
+    if (!saved.pipeline_sha256.empty() && saved.pipeline_sha256 != sha256_hex(data.pipeline_state)) {
+      throw UserError(checkpoint + "/data_state.bin: the data pipeline rebuilt from the files (reservoirs, held-out "
+                                   "records, random streams) differs from the one this checkpoint saved");
+    }
     state.step = saved.step;
     state.batches = saved.batches;
+    scaler.restore(saved.loss_scale, saved.loss_scale_clean_steps, saved.skipped_steps);
     log::info("resumed from " + checkpoint + " at step " + std::to_string(state.step));
   }
   const std::string checkpoints = run_dir.file("checkpoints");
+  const auto sync_scaler_state = [&]() {
+    state.loss_scale = scaler.factor();
+    state.loss_scale_clean_steps = scaler.clean_steps();
+    state.skipped_steps = scaler.skipped_steps();
+  };
   const auto checkpoint_now = [&]() {
-    return save_training_checkpoint(checkpoints, state, *model, *optimizer, resolved_config,
+    sync_scaler_state();
+    return save_training_checkpoint(checkpoints, state, *model, *optimizer, resolved_config, data.pipeline_state,
                                     options.checkpoint.keep_last);
   };
   // checkpoints/best/step-N holds the best evaluation so far by trainer.checkpoint.best_metric.
@@ -138,8 +169,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     const bool lower = lower_is_better(best_metric);
     if (std::isnan(value) || (!std::isnan(best_value) && (lower ? value >= best_value : value <= best_value))) return;
     best_value = value;
+    sync_scaler_state();
     const std::string dir = save_training_checkpoint(run_dir.file("checkpoints/best"), state, *model, *optimizer,
-                                                     resolved_config, 1);
+                                                     resolved_config, data.pipeline_state, 1);
     log::info("best " + best_metric + " so far (" + format_number(value) + "): " + dir);
   };
 
@@ -168,24 +200,33 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
                                                          : host_batch.size();
       const data::Batch batch = host_batch.to(device);
       torch::Tensor logits;
-      if (options.precision == "bf16") {
-        // Forward in bfloat16 where autocast allows; the loss and the fp32 master weights stay fp32.
-        const compat::AutocastScope autocast(device.is_cuda(), /*half=*/false);
+      if (options.precision != "fp32") {
+        // Forward in bfloat16 / float16 where autocast allows; the loss and the fp32 master
+        // weights stay fp32.
+        const compat::AutocastScope autocast(device.is_cuda(), /*half=*/options.precision == "fp16");
         logits = model->forward(batch);
       } else {
         logits = model->forward(batch);
       }
       const torch::Tensor loss =
           language_model
-              ? next_token_loss(logits, batch.inputs, pad_token)
+              ? next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
               : classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
-      (loss / static_cast<double>(options.grad_accum)).backward();
+      scaler.scale(loss / static_cast<double>(options.grad_accum)).backward();
       window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
       ++state.batches;
     }
     double grad_norm = 0;
-    if (options.clip_grad_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
-    optimizer->step();
+    // With fp16, gradients are unscaled before clipping, and a step whose gradients overflowed
+    // is skipped (the scaler backs off) rather than applied.
+    const bool finite = scaler.unscale(model->parameters());
+    if (finite) {
+      if (options.clip_grad_norm > 0) {
+        grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
+      }
+      optimizer->step();
+    }
+    scaler.update(finite);
     ++window_steps;
     state.step = step;
 
@@ -206,6 +247,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
           .add("lr", lr)
           .add("grad_norm", grad_norm)
           .add("samples_per_second", throughput);
+      if (scaler.enabled()) {
+        record.add("loss_scale", scaler.factor()).add("skipped_steps", static_cast<double>(scaler.skipped_steps()));
+      }
       metrics.write(record);
       log::status(progress.line(step, loss, lr, throughput, now));
       window_loss.zero_();
@@ -223,6 +267,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       outcome.interrupted = true;
       outcome.steps = step;
       log::info("stopped by signal after step " + std::to_string(step) + "; checkpoint " + outcome.checkpoint);
+      log::info("report: " + report::write_run_report(run_dir.path()));
       return outcome;
     }
     if (options.checkpoint.every > 0 && step % options.checkpoint.every == 0 && step != total_steps) {
@@ -241,8 +286,10 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);
   consider_best(outcome.final_evaluation);
   facts.peak_rss_bytes = peak_rss_bytes();
+  if (device.is_cuda()) facts.peak_cuda_allocated_bytes = compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
   run_dir.write_file("eval.json",
                      evaluation_json(outcome.final_evaluation, language_model ? std::vector<std::string>{} : data.spec.class_names, facts, total_steps, open_set));
+  log::info("report: " + report::write_run_report(run_dir.path()));
   return outcome;
 }
 

@@ -4,10 +4,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "core/checkpoint_store.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "core/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -20,6 +23,32 @@ void load_file(const std::string& path, const std::string& what, F load) {
     load();
   } catch (const c10::Error& e) {
     throw UserError(path + ": cannot restore the " + what + ": " + e.what_without_backtrace());
+  }
+}
+
+// One state per visible CUDA device (none on a CPU-only machine or LibTorch).
+std::vector<torch::Tensor> cuda_rng_states() {
+  std::vector<torch::Tensor> states;
+  for (int64_t i = 0; i < static_cast<int64_t>(torch::cuda::device_count()); ++i) {
+    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<int8_t>(i)));
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    states.push_back(generator.get_state());
+  }
+  return states;
+}
+
+void set_cuda_rng_states(const std::vector<torch::Tensor>& states, const std::string& path) {
+  const auto devices = static_cast<size_t>(torch::cuda::device_count());
+  if (states.size() != devices) {
+    // Dropout masks after resume then differ from the uninterrupted run; training is still sound.
+    log::warn(path + ": saved on " + std::to_string(states.size()) + " CUDA device(s), restoring on " +
+              std::to_string(devices) + "; CUDA random streams are not restored");
+    return;
+  }
+  for (size_t i = 0; i < devices; ++i) {
+    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<int8_t>(i)));
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(states[i]);
   }
 }
 
@@ -43,7 +72,7 @@ int64_t load_model_weights(const std::string& dir, torch::nn::Module& model) {
 
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
-                                     int64_t keep_last) {
+                                     const std::string& pipeline_state, int64_t keep_last) {
   CheckpointWriter writer(root, state.step);
   {
     torch::serialize::OutputArchive archive;
@@ -56,11 +85,19 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
     std::lock_guard<std::mutex> lock(generator.mutex());
     torch::save(generator.get_state(), writer.staged_path("rng_cpu.pt"));
   }
+  if (const std::vector<torch::Tensor> cuda = cuda_rng_states(); !cuda.empty()) {
+    torch::save(cuda, writer.staged_path("rng_cuda.pt"));
+  }
+  if (!pipeline_state.empty()) writer.add_file("data_state.bin", pipeline_state);
   nlohmann::ordered_json json;
   json["step"] = state.step;
   json["batches"] = state.batches;
   json["data_fingerprint"] = state.data_fingerprint;
   json["config_sha256"] = state.config_sha256;
+  json["pipeline_sha256"] = pipeline_state.empty() ? "" : sha256_hex(pipeline_state);
+  json["loss_scale"] = state.loss_scale;
+  json["loss_scale_clean_steps"] = state.loss_scale_clean_steps;
+  json["skipped_steps"] = state.skipped_steps;
   const data::DataSpec& spec = state.data_spec;
   json["data_spec"] = {{"kind", static_cast<int>(spec.kind)},   {"input_shape", spec.input_shape},
                        {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
@@ -98,6 +135,10 @@ TrainingState parse_state(const std::string& dir) {
   state.batches = json["batches"].get<int64_t>();
   state.data_fingerprint = json.value("data_fingerprint", "");
   state.config_sha256 = json.value("config_sha256", "");
+  state.pipeline_sha256 = json.value("pipeline_sha256", "");
+  state.loss_scale = json.value("loss_scale", 1.0);
+  state.loss_scale_clean_steps = json.value("loss_scale_clean_steps", int64_t{0});
+  state.skipped_steps = json.value("skipped_steps", int64_t{0});
   if (json.contains("data_spec") && json["data_spec"].is_object()) {
     try {
       const auto& j = json["data_spec"];
@@ -140,7 +181,26 @@ TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(rng_state);
   });
+  if (info.sha256.count("rng_cuda.pt")) {
+    const std::string cuda_path = dir + "/rng_cuda.pt";
+    load_file(cuda_path, "CUDA random generators", [&] {
+      std::vector<torch::Tensor> states;
+      torch::load(states, cuda_path);
+      set_cuda_rng_states(states, cuda_path);
+    });
+  }
   return state;
+}
+
+std::string read_pipeline_state(const std::string& dir) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  if (!info.sha256.count("data_state.bin")) return "";
+  // Its sha256 was just verified against metadata.json, so its size is the one written.
+  const std::string path = dir + "/data_state.bin";
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw UserError(path + ": cannot read");
+  return bytes;
 }
 
 }  // namespace stratum

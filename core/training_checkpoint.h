@@ -1,8 +1,9 @@
 #pragma once
 // What a training checkpoint holds and how it is saved and restored: model parameters and
-// buffers, optimizer state, the CPU random generator, the step and data position, the
-// resolved config and a fingerprint of the data the run trained on (see checkpoint_store.h
-// for the crash-safe directory format).
+// buffers, optimizer state, the CPU and CUDA random generators, the step and data position,
+// the data pipeline's state (reservoirs, held-out records, their random streams), the loss
+// scaler, the resolved config and a fingerprint of the data the run trained on (see
+// checkpoint_store.h for the crash-safe directory format).
 
 #include <cstdint>
 #include <string>
@@ -27,12 +28,20 @@ struct TrainingState {
   std::string data_fingerprint; ///< sha256 of the data manifest and split sizes
   std::string config_sha256;    ///< sha256 of the resolved config
   data::DataSpec data_spec;     ///< the data shape the model was built for (export rebuilds it from this)
+  std::string pipeline_sha256;  ///< sha256 of data_state.bin, the data pipeline's serialized state
+  double loss_scale = 1;        ///< fp16 dynamic loss scaling: the factor,
+  int64_t loss_scale_clean_steps = 0;  ///< steps since it last changed,
+  int64_t skipped_steps = 0;           ///< and steps skipped for overflowing gradients
 };
 
 /// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
+/// `pipeline_state` (the data splitter's bytes; may be empty) becomes data_state.bin.
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
-                                     int64_t keep_last);
+                                     const std::string& pipeline_state, int64_t keep_last);
+
+/// The bytes of a verified checkpoint's data_state.bin ("" when it has none).
+std::string read_pipeline_state(const std::string& dir);
 
 /// Verifies `dir` (or, for a run directory, its latest complete checkpoint) and restores the
 /// model, optimizer and random generator. Fails closed with a UserError naming the file.

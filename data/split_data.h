@@ -48,6 +48,11 @@ struct SplitData {
   std::map<std::string, std::vector<int64_t>> label_counts;  ///< split -> examples per class id
   std::vector<DriftEvent> drift_events;   ///< alerts raised while reading the training stream
   std::vector<DriftWindow> drift_windows; ///< every compared window's statistics
+  std::vector<ReservoirSnapshot> reservoir_history;  ///< per-label reservoir sizes along the stream
+  /// The splitter's serialized state (stream position, held-out records, reservoirs with their
+  /// random streams, drift monitor): checkpoints keep it, and a resumed run must rebuild it
+  /// byte for byte.
+  std::string pipeline_state;
   int64_t records_read = 0;               ///< training-stream records this rank read
   int64_t records_rejected = 0;           ///< records rejected by the source (see rejects.jsonl)
   std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence;  ///< label pairs seen together (multi-label)

@@ -37,6 +37,7 @@ std::vector<Command> commands() {
       {"data", "inspect a data stream, write its manifest (tokenizer: later)", data_command},
       {"qa", "labeling-quality tools", pending("qa")},
       {"export", "export a checkpoint's weights as safetensors (HF / timm names)", export_command},
+      {"report", "(re)write a run directory's report.html", report_command},
       {"info", "versions, devices, registered models and sources", info_command},
   };
 }

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -127,6 +128,12 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   data.sampler = reservoir.stats();
   data.drift_events = splitter.drift().events();
   data.drift_windows = splitter.drift().windows();
+  data.reservoir_history = splitter.history();
+  {
+    std::ostringstream state;
+    splitter.save(state);
+    data.pipeline_state = state.str();
+  }
   data.records_read = splitter.records_read();
   data.records_rejected = facts.records_rejected;
   data.cooccurrence = reservoir.cooccurrence();

@@ -75,14 +75,35 @@ bool StreamSplitter::add(int64_t index, const Record& record) {
     case Split::validation: validation_.push_back(record); break;
     case Split::seen: reservoir_.offer(record); break;
   }
+  if (read_ % snapshot_every_ == 0) snapshot();
   return true;
 }
 
-void StreamSplitter::finish() { reservoir_.rebalance(); }
+void StreamSplitter::snapshot() {
+  ReservoirSnapshot s{read_, {}};
+  for (int32_t label : reservoir_.labels()) {
+    if (static_cast<size_t>(label) >= s.sizes.size()) s.sizes.resize(static_cast<size_t>(label) + 1, 0);
+    s.sizes[static_cast<size_t>(label)] = reservoir_.reservoir(label).size();
+  }
+  if (!history_.empty() && history_.back().record == read_) history_.pop_back();
+  history_.push_back(std::move(s));
+  if (history_.size() > kMaxSnapshots) {
+    // Keep every other snapshot and sample half as often from here on.
+    std::vector<ReservoirSnapshot> kept;
+    for (size_t i = 1; i < history_.size(); i += 2) kept.push_back(std::move(history_[i]));
+    history_ = std::move(kept);
+    snapshot_every_ *= 2;
+  }
+}
+
+void StreamSplitter::finish() {
+  reservoir_.rebalance();
+  snapshot();
+}
 
 namespace {
 
-constexpr uint64_t kSplitterMagic = 0x53545253504C5431ull;  // "STRSPLT1"
+constexpr uint64_t kSplitterMagic = 0x53545253504C5432ull;  // "STRSPLT2"
 
 void save_records(std::ostream& out, const std::vector<Record>& records) {
   binary::write_u64(out, records.size());
@@ -104,6 +125,13 @@ void StreamSplitter::save(std::ostream& out) const {
   save_records(out, unseen_);
   reservoir_.save(out);
   drift_.save(out);
+  binary::write_u64(out, static_cast<uint64_t>(snapshot_every_));
+  binary::write_u64(out, history_.size());
+  for (const ReservoirSnapshot& s : history_) {
+    binary::write_u64(out, static_cast<uint64_t>(s.record));
+    binary::write_u64(out, s.sizes.size());
+    for (int64_t size : s.sizes) binary::write_u64(out, static_cast<uint64_t>(size));
+  }
 }
 
 void StreamSplitter::load(std::istream& in, const std::string& where) {
@@ -113,6 +141,14 @@ void StreamSplitter::load(std::istream& in, const std::string& where) {
   unseen_ = load_records(in, where);
   reservoir_.load(in, where);
   drift_.load(in, where);
+  snapshot_every_ = static_cast<int64_t>(binary::read_u64(in, where));
+  if (snapshot_every_ <= 0) throw UserError(where + ": corrupt data-pipeline state (snapshot interval)");
+  history_.assign(binary::read_count(in, where, kMaxSnapshots + 1), {});
+  for (ReservoirSnapshot& s : history_) {
+    s.record = static_cast<int64_t>(binary::read_u64(in, where));
+    s.sizes.resize(binary::read_count(in, where, uint64_t{1} << 31));
+    for (int64_t& size : s.sizes) size = static_cast<int64_t>(binary::read_u64(in, where));
+  }
 }
 
 }  // namespace stratum::data

@@ -55,6 +55,10 @@ class StreamSplitter {
   const std::vector<Record>& validation() const { return validation_; }
   const std::vector<Record>& unseen() const { return unseen_; }
   const DriftMonitor& drift() const { return drift_; }
+  /// Per-label sizes sampled along the stream: at most kMaxSnapshots, evenly spaced (the
+  /// interval doubles when they run out), plus the final sizes after `finish`.
+  const std::vector<ReservoirSnapshot>& history() const { return history_; }
+  static constexpr size_t kMaxSnapshots = 256;
 
   /// Writes the whole pipeline state: stream position, held-out records, the reservoirs
   /// (contents, keys, random streams, skip counters) and the drift monitor. `load` on a
@@ -70,6 +74,10 @@ class StreamSplitter {
   DriftMonitor drift_;
   std::vector<Record> validation_, unseen_;
   int64_t read_ = 0;
+  std::vector<ReservoirSnapshot> history_;
+  int64_t snapshot_every_ = 64;
+
+  void snapshot();
 };
 
 }  // namespace stratum::data

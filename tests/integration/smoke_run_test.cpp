@@ -37,9 +37,21 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
   EXPECT_THAT(r.out, HasSubstr("test accuracy (unseen split: file-backed t10k set): "));
 
   for (const char* file : {"config.resolved.yaml", "metrics.jsonl", "eval.json", "train.log", "manifest.json",
-                           "rejects.jsonl"}) {
+                           "rejects.jsonl", "reservoirs.json", "report.html"}) {
     EXPECT_TRUE(fs::is_regular_file(fs::path(run_dir) / file)) << file;
   }
+  // report.html: self-contained, with the curves, three splits' confusion matrices and the
+  // reservoir history of all ten labels, whose final sizes are what the run trained on.
+  const std::string report = read_file(run_dir + "/report.html");
+  EXPECT_THAT(report, HasSubstr("Training loss"));
+  EXPECT_THAT(report, HasSubstr("Reservoir size per label"));
+  EXPECT_THAT(report, HasSubstr("T-shirt/top predicted as Shirt"));
+  EXPECT_THAT(report, ::testing::Not(HasSubstr("<script")));
+  EXPECT_THAT(report, ::testing::Not(HasSubstr("src=\"http")));
+  const auto reservoirs = nlohmann::json::parse(read_file(run_dir + "/reservoirs.json"));
+  ASSERT_FALSE(reservoirs["history"].empty());
+  int64_t kept = 0;
+  for (const auto& size : reservoirs["history"].back()["sizes"]) kept += size.get<int64_t>();
   // logging.tensorboard: one event file, holding far more than the version record.
   int event_files = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(run_dir) / "tensorboard")) {
@@ -92,6 +104,7 @@ TEST(SmokeRun, TrainsAndWritesASelfDescribingRunDirectory) {
   for (const auto& count : manifest["label_counts"]["seen"]) seen += count.get<int64_t>();
   for (const auto& count : manifest["label_counts"]["validation"]) validation += count.get<int64_t>();
   EXPECT_EQ(seen + validation, 4000);  // data.max_records
+  EXPECT_EQ(kept, seen);
   EXPECT_EQ(manifest["reservoir"]["offered"].get<int64_t>(), seen);  // small enough to keep everything
   EXPECT_EQ(read_file(run_dir + "/rejects.jsonl"), "");
 }

@@ -143,6 +143,38 @@ TEST(StreamSplitter, SaveAndRestoreMidStreamContinuesExactly) {
     ASSERT_EQ(a.size(), b.size());
     for (size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].origin.offset, b[j].origin.offset);
   }
+  uninterrupted.finish();
+  resumed.finish();
+  ASSERT_EQ(resumed.history().size(), uninterrupted.history().size());
+  for (size_t i = 0; i < resumed.history().size(); ++i) {
+    EXPECT_EQ(resumed.history()[i].record, uninterrupted.history()[i].record);
+    EXPECT_EQ(resumed.history()[i].sizes, uninterrupted.history()[i].sizes);
+  }
+}
+
+TEST(StreamSplitter, ReservoirHistoryIsBoundedEvenlySpacedAndEndsWithTheFinalSizes) {
+  DataSection o = synthetic_options();
+  o.synthetic.records = 40000;
+  o.reservoir.max_items = 400;
+  const DataContext c = context();
+  SyntheticStream stream(o.synthetic, 3, 1);
+  StreamSplitter splitter(o, c, {});
+  for (int i = 0; i < 40000; ++i) splitter.add(i, stream.next());
+  splitter.finish();
+  const auto& history = splitter.history();
+  ASSERT_GE(history.size(), StreamSplitter::kMaxSnapshots / 2);
+  ASSERT_LE(history.size(), StreamSplitter::kMaxSnapshots);
+  // 40000 records, 64 at first, interval doubled twice: every 256 records, then the end.
+  EXPECT_EQ(history.front().record, 256);
+  for (size_t i = 1; i + 1 < history.size(); ++i) EXPECT_EQ(history[i].record - history[i - 1].record, 256);
+  EXPECT_EQ(history.back().record, 40000);
+  int64_t total = 0;
+  for (int32_t label : splitter.reservoir().labels()) {
+    EXPECT_EQ(history.back().sizes.at(static_cast<size_t>(label)), splitter.reservoir().reservoir(label).size());
+    total += history.back().sizes.at(static_cast<size_t>(label));
+  }
+  EXPECT_EQ(total, splitter.reservoir().total_items());
+  EXPECT_LE(total, 400);
 }
 
 }  // namespace
