@@ -453,6 +453,37 @@ struct LoggingSection {
   }
 };
 
+/// Labeling-quality tools (`stratum qa ...`): columns of annotation files, agreement
+/// thresholds, spot-check sampling.
+struct QaSection {
+  std::string item_column = "item";
+  std::string annotator_column = "annotator";
+  std::string label_column = "label";
+  double threshold = 0.6;
+  double high_stakes_threshold = 0.8;
+  std::vector<std::string> high_stakes_labels;
+  double spotcheck_fraction = 0.05;
+  int64_t time_buckets = 4;
+  std::vector<std::string> reviewers = {"reviewer_1", "reviewer_2"};
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("item_column", &QaSection::item_column, "annotation files: the column (or JSON field) naming the item");
+    v.field("annotator_column", &QaSection::annotator_column, "annotation files: the annotator's column");
+    v.field("label_column", &QaSection::label_column, "annotation and labeled files: the label's column");
+    v.field("threshold", &QaSection::threshold, "agreement (kappa) below which a routine label is flagged",
+            in_range(-1.0, 1.0));
+    v.field("high_stakes_threshold", &QaSection::high_stakes_threshold,
+            "agreement below which a high-stakes label is flagged", in_range(-1.0, 1.0));
+    v.field("high_stakes_labels", &QaSection::high_stakes_labels, "labels held to high_stakes_threshold");
+    v.field("spotcheck_fraction", &QaSection::spotcheck_fraction,
+            "share of each label x time-bucket stratum sampled for review", in_range(0.0, 1.0));
+    v.field("time_buckets", &QaSection::time_buckets, "equal-width time buckets a spot check stratifies by",
+            at_least(1));
+    v.field("reviewers", &QaSection::reviewers, "the two independent reviewers each spot-checked item goes to");
+  }
+};
+
 /// Where each key of a loaded config came from, so any later check can name file, line and column.
 struct ConfigSources {
   std::string top_file;                       ///< the file passed to `load_config`
@@ -473,6 +504,7 @@ struct RunConfig {
   EvalSection eval;
   DistributedSection distributed;
   LoggingSection logging;
+  QaSection qa;
   std::vector<std::string> plugins;
 
   /// Provenance of the keys; not part of the configuration itself.
@@ -492,6 +524,7 @@ struct RunConfig {
     v.section("eval", &RunConfig::eval, "evaluation");
     v.section("distributed", &RunConfig::distributed, "multi-process training");
     v.section("logging", &RunConfig::logging, "console and metrics output");
+    v.section("qa", &RunConfig::qa, "labeling-quality tools (stratum qa)");
     v.field("plugins", &RunConfig::plugins, "shared libraries to load before building the model");
   }
 };

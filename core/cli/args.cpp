@@ -1,5 +1,7 @@
 #include "core/cli/args.h"
 
+#include <cstdlib>
+
 #include "core/error.h"
 #include "core/text.h"
 
@@ -102,6 +104,25 @@ std::string ArgParser::help() const {
   out += "  --help                     show this help\n";
   if (!epilog_.empty()) out += "\n" + epilog_;
   return out;
+}
+
+double parse_number_flag(const std::string& flag, const std::string& text, double lo, double hi) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v >= lo && v <= hi)) {
+    throw UserError(flag + ": expected a number in [" + format_number(lo) + ", " + format_number(hi) + "], got \"" +
+                    text + "\"");
+  }
+  return v;
+}
+
+int64_t parse_count_flag(const std::string& flag, const std::string& text, int64_t lo) {
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < lo) {
+    throw UserError(flag + ": expected an integer >= " + std::to_string(lo) + ", got \"" + text + "\"");
+  }
+  return v;
 }
 
 }  // namespace stratum::cli

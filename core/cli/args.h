@@ -2,6 +2,7 @@
 // A small command-line parser: each option is declared once (name, value name, help), and
 // parsing, errors and `--help` text all come from that declaration.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -53,5 +54,11 @@ class ArgParser {
   std::string epilog_;
   std::vector<Spec> specs_;
 };
+
+/// `text`, the value of `flag`, as a number in [lo, hi]; otherwise a UserError naming the flag.
+double parse_number_flag(const std::string& flag, const std::string& text, double lo, double hi);
+
+/// `text`, the value of `flag`, as an integer >= lo; otherwise a UserError naming the flag.
+int64_t parse_count_flag(const std::string& flag, const std::string& text, int64_t lo);
 
 }  // namespace stratum::cli

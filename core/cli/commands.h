@@ -20,6 +20,7 @@ int data_command(const Args& args, Registry& registry);
 int eval_command(const Args& args, Registry& registry);
 int export_command(const Args& args, Registry& registry);
 int report_command(const Args& args, Registry& registry);
+int qa_command(const Args& args, Registry& registry);
 
 /// A subcommand whose feature has not landed yet: `--help` describes it, anything else
 /// exits 2 saying it is not available in this build.

@@ -35,7 +35,7 @@ std::vector<Command> commands() {
       {"eval", "evaluate a checkpoint on every split", eval_command},
       {"launch", "start a multi-process job (torchrun-style)", pending("launch")},
       {"data", "inspect a data stream, write its manifest (tokenizer: later)", data_command},
-      {"qa", "labeling-quality tools", pending("qa")},
+      {"qa", "labeling quality: agreement, spot checks, weak labels, active learning, relabeling", qa_command},
       {"export", "export a checkpoint's weights as safetensors (HF / timm names)", export_command},
       {"report", "(re)write a run directory's report.html", report_command},
       {"info", "versions, devices, registered models and sources", info_command},

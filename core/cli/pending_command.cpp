@@ -21,9 +21,6 @@ const std::map<std::string, PendingSpec>& pending_specs() {
        {"stratum launch --nproc-per-node N [--nnodes M --node-rank R --master-addr A --master-port P "
         "--max-restarts K] -- train ...",
         "Start N worker processes with the torchrun environment and supervise them."}},
-      {"qa",
-       {"stratum qa agreement|spotcheck|relabel|select ...",
-        "Labeling-quality tools: agreement, spot checks, relabeling queue, active learning."}},
   };
   return specs;
 }
