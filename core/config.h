@@ -183,6 +183,25 @@ struct TokenizerSection {
   }
 };
 
+/// Labels from labeling functions' votes (source: weak_labels).
+struct WeakLabelSection {
+  std::string votes;
+  std::string item_field = "id";
+  std::string method = "weighted";
+  double min_confidence = 0.0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("votes", &WeakLabelSection::votes,
+            "CSV of votes: the item column and one column per labeling function (empty / abstain: no vote)");
+    v.field("item_field", &WeakLabelSection::item_field,
+            "the item id: a field of each JSONL item in data.path and the votes file's item column");
+    v.field("method", &WeakLabelSection::method, "how votes combine", one_of({"majority", "weighted"}));
+    v.field("min_confidence", &WeakLabelSection::min_confidence,
+            "items whose combined label is less certain are skipped (counted in rejects.jsonl)", in_range(0.0, 1.0));
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataSection {
   std::string source;
@@ -198,6 +217,7 @@ struct DataSection {
   SyntheticSection synthetic;
   TextSection text;
   TokenizerSection tokenizer;
+  WeakLabelSection weak_labels;
 
   template <class V>
   static void describe(V& v) {
@@ -218,6 +238,7 @@ struct DataSection {
     v.section("synthetic", &DataSection::synthetic, "the synthetic drifting stream (source: synthetic)");
     v.section("text", &DataSection::text, "text sources (source: text or fortunes)");
     v.section("tokenizer", &DataSection::tokenizer, "how text becomes tokens");
+    v.section("weak_labels", &DataSection::weak_labels, "labels combined from labeling functions (source: weak_labels)");
   }
 };
 

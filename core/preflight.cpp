@@ -34,6 +34,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
     config.fail("data.tokenizer.path", "cannot open " + config.data.tokenizer.path +
                                            " (write one with `stratum data tokenizer --config ...`)");
   }
+  if (config.data.source == "weak_labels" && !config.data.weak_labels.votes.empty() &&
+      !std::ifstream(config.data.weak_labels.votes)) {
+    config.fail("data.weak_labels.votes", "cannot open " + config.data.weak_labels.votes);
+  }
   if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
     config.fail("model.init_from", "cannot open " + config.model.init_from);
   }

@@ -16,6 +16,8 @@ void register_builtin_sources(Registry& registry) {
                              &read_text_source});
   registry.data_sources.add({"fortunes", "the fortunes corpus: file name = label, records separated by % lines",
                              &read_fortunes_source});
+  registry.data_sources.add({"weak_labels", "JSONL items labeled by combining labeling functions' votes (data.weak_labels)",
+                             &read_weak_label_source});
 }
 
 }  // namespace stratum::data

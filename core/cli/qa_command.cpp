@@ -31,6 +31,8 @@ int qa_command(const Args& args, Registry& registry) {
   }
   const Args rest(args.begin() + 1, args.end());
   if (args[0] == "agreement") return qa_agreement(rest);
+  if (args[0] == "spotcheck") return qa_spotcheck(rest);
+  if (args[0] == "weak-labels") return qa_weak_labels(rest);
   (void)registry;
   const std::string guess = nearest(args[0], {"agreement", "spotcheck", "weak-labels", "select", "relabel"});
   throw UserError("stratum qa: unknown tool \"" + args[0] + "\"" + (guess.empty() ? "" : " (did you mean " + guess + "?)") +

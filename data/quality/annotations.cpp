@@ -1,13 +1,11 @@
 #include "data/quality/annotations.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text.h"
-#include "data/csv.h"
+#include "data/quality/labeled_file.h"
 
 namespace stratum::data {
 namespace {
@@ -17,50 +15,8 @@ struct RawRating {
   int64_t line = 0;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A JSON value as label / id text: strings as they are, numbers and booleans printed.
-bool json_text(const nlohmann::json& v, std::string& out) {
-  if (v.is_string()) {
-    out = v.get<std::string>();
-  } else if (v.is_number_integer()) {
-    out = std::to_string(v.get<int64_t>());
-  } else if (v.is_number() || v.is_boolean()) {
-    out = v.dump();
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::vector<RawRating> read_jsonl(const std::string& path, const AnnotationColumns& columns) {
-  std::ifstream in(path);
-  if (!in) throw UserError(path + ": cannot open");
-  std::vector<RawRating> out;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    if (object.is_discarded() || !object.is_object()) throw UserError(where + "not a JSON object");
-    RawRating r;
-    r.line = number;
-    for (const auto& [field, target] : {std::pair<const std::string&, std::string*>{columns.item, &r.item},
-                                        {columns.annotator, &r.annotator},
-                                        {columns.label, &r.label}}) {
-      const auto value = object.find(field);
-      if (value == object.end()) throw UserError(where + "missing field \"" + field + "\"");
-      if (!json_text(*value, *target)) throw UserError(where + "field \"" + field + "\" is not a string or number");
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-std::vector<RawRating> read_csv_ratings(const std::string& path, const AnnotationColumns& columns) {
-  const CsvTable table = read_csv(path);
+std::vector<RawRating> read_ratings(const std::string& path, const AnnotationColumns& columns) {
+  const CsvTable table = read_table_file(path);
   const size_t item = table.column(columns.item, path), annotator = table.column(columns.annotator, path),
                label = table.column(columns.label, path);
   std::vector<RawRating> out;
@@ -72,8 +28,7 @@ std::vector<RawRating> read_csv_ratings(const std::string& path, const Annotatio
 
 AnnotationTable read_annotations(const std::string& path, const AnnotationColumns& columns,
                                  const std::vector<std::string>& known_labels) {
-  const bool jsonl = ends_with(path, ".jsonl") || ends_with(path, ".ndjson");
-  const std::vector<RawRating> raw = jsonl ? read_jsonl(path, columns) : read_csv_ratings(path, columns);
+  const std::vector<RawRating> raw = read_ratings(path, columns);
   if (raw.empty()) throw UserError(path + ": no annotations (the file has no data rows)");
 
   AnnotationTable table;

@@ -24,7 +24,7 @@ struct AnnotationTable {
   int64_t rating_count = 0;
 };
 
-/// Reads `path` (JSONL when it ends in .jsonl / .ndjson, else CSV with a header row). Each
+/// Reads `path` (see read_table_file: JSONL or CSV with a header row). Each
 /// problem is a UserError naming the file and row: a missing column, an empty value, an item
 /// rated twice by one annotator, a label outside `known_labels` (when given); an empty file or
 /// a single annotator is refused too, since agreement needs two.

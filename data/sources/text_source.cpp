@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text.h"
+#include "core/log.h"
+#include "data/quality/weak_labels.h"
 #include "data/reject_log.h"
 #include "data/sources/line_reader.h"
 #include "data/splits/assemble.h"
@@ -180,6 +183,73 @@ SplitData read_text_source(const DataSection& options, const DataContext& contex
     if (!reading.add(record)) break;
   }
   return reading.finish({{"text", options.path, read, read, 0}});
+}
+
+SplitData read_weak_label_source(const DataSection& options, const DataContext& context) {
+  const WeakLabelSection& weak = options.weak_labels;
+  if (options.path.empty()) throw UserError("data.path: the weak_labels source needs a JSONL file of items");
+  if (weak.votes.empty()) throw UserError("data.weak_labels.votes: the weak_labels source needs a CSV of votes");
+  check_unseen(options, /*multi_file=*/false);
+  const VoteTable votes = read_votes(weak.votes, weak.item_field);
+  const WeakLabelResult combined = combine_votes(votes, weak.method);
+  std::map<std::string, size_t> row_of;
+  for (size_t i = 0; i < votes.items.size(); ++i) row_of.emplace(votes.items[i], i);
+  for (size_t f = 0; f < votes.functions.size(); ++f) {
+    log::info("weak labels: " + votes.functions[f] + " covers " + format_number(combined.coverage[f]) +
+              ", estimated accuracy " + format_number(combined.accuracy[f]) + ", weight " + format_number(combined.weight[f]));
+  }
+
+  TextReading reading(options, context, options.labels.empty() ? votes.labels : std::vector<std::string>{},
+                      {resolve_unseen_labels(options, options.labels.empty() ? votes.labels : options.labels), {}});
+  LineReader reader(options.path);
+  std::string line;
+  int64_t read = 0, accepted = 0;
+  while (reader.next(line)) {
+    if (line.empty()) continue;
+    ++read;
+    const std::string where = "line " + std::to_string(reader.line_number()) + ": ";
+    const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const auto reject = [&](const std::string& why) { reading.reject(options.path, reader.line_number(), where + why); };
+    if (object.is_discarded() || !object.is_object()) {
+      reject("not a JSON object");
+      continue;
+    }
+    const auto id = object.find(weak.item_field);
+    const auto text = object.find(options.text.text_field);
+    if (id == object.end() || !(id->is_string() || id->is_number_integer())) {
+      reject("missing item field \"" + weak.item_field + "\"");
+      continue;
+    }
+    if (text == object.end() || !text->is_string()) {
+      reject("missing string field \"" + options.text.text_field + "\"");
+      continue;
+    }
+    const std::string key = id->is_string() ? id->get<std::string>() : std::to_string(id->get<int64_t>());
+    const auto row = row_of.find(key);
+    if (row == row_of.end()) {
+      reject("no votes for item \"" + key + "\" in " + weak.votes);
+      continue;
+    }
+    const WeakLabel& label = combined.labels[row->second];
+    if (label.label < 0) {
+      reject(label.votes == 0 ? "every labeling function abstained" : "the labeling functions' votes are tied");
+      continue;
+    }
+    if (label.confidence < weak.min_confidence) {
+      reject("weak label confidence " + format_number(label.confidence) + " below data.weak_labels.min_confidence");
+      continue;
+    }
+    Record record;
+    if (auto problem = add_label(votes.labels[static_cast<size_t>(label.label)], reading.labels(), record)) {
+      reject(*problem);
+      continue;
+    }
+    record.payload = text->get<std::string>();
+    record.time = static_cast<double>(accepted++);
+    record.origin.offset = reader.line_offset();
+    if (!reading.add(record)) break;
+  }
+  return reading.finish({{"weak-label items", options.path, read, accepted, 0}, {"votes", weak.votes, 0, 0, 0}});
 }
 
 SplitData read_fortunes_source(const DataSection& options, const DataContext& context) {

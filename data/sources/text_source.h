@@ -25,4 +25,10 @@ SplitData read_text_source(const DataSection& options, const DataContext& contex
 /// labeled with its file's name.
 SplitData read_fortunes_source(const DataSection& options, const DataContext& context);
 
+/// source: weak_labels — `data.path` is a JSONL file of unlabeled items (`data.text.text_field`
+/// and `data.weak_labels.item_field`); each item's label is the combination of the labeling
+/// functions' votes in `data.weak_labels.votes`. Items without votes, without a combined label
+/// (all abstained, or a tie) or below `min_confidence` are rejected with the reason.
+SplitData read_weak_label_source(const DataSection& options, const DataContext& context);
+
 }  // namespace stratum::data
