@@ -101,7 +101,8 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   const data::DataSpec& spec = state.data_spec;
   json["data_spec"] = {{"kind", static_cast<int>(spec.kind)},   {"input_shape", spec.input_shape},
                        {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
-                       {"pad_token", spec.pad_token},            {"class_names", spec.class_names}};
+                       {"pad_token", spec.pad_token},            {"class_names", spec.class_names},
+                       {"input_mean", spec.input_mean},          {"input_std", spec.input_std}};
   writer.add_file("state.json", json.dump(2) + "\n");
   writer.add_file("config.resolved.yaml", resolved_config);
   const std::string dir = writer.commit();
@@ -148,6 +149,11 @@ TrainingState parse_state(const std::string& dir) {
       state.data_spec.vocab_size = j.at("vocab_size").get<int64_t>();
       state.data_spec.pad_token = j.at("pad_token").get<int64_t>();
       state.data_spec.class_names = j.at("class_names").get<std::vector<std::string>>();
+      state.data_spec.input_mean = j.value("input_mean", std::vector<float>{});
+      state.data_spec.input_std = j.value("input_std", std::vector<float>{});
+      if (state.data_spec.input_mean.size() != state.data_spec.input_std.size()) {
+        throw UserError(state_path + ": corrupt data_spec (input_mean and input_std differ in length)");
+      }
     } catch (const nlohmann::json::exception& e) {
       throw UserError(state_path + ": corrupt data_spec (" + e.what() + ")");
     }

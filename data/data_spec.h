@@ -18,6 +18,9 @@ struct DataSpec {
   int64_t vocab_size = 0;                ///< token vocabulary (0: not a text source)
   int64_t pad_token = -1;                ///< token id that fills short sequences (-1: none)
   std::vector<std::string> class_names;  ///< display names, index = class id
+  /// Standardization learned from the seen split (images: one mean and deviation of [0, 1]
+  /// pixels; features: one per feature; tokens: none), so new inputs can be prepared alike.
+  std::vector<float> input_mean, input_std;
 };
 
 /// Byte-level text: `length` ids per example, 0-255 the bytes and 256 the padding.

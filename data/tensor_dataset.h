@@ -3,7 +3,10 @@
 
 #include <torch/types.h>
 
+#include <vector>
+
 #include "data/batch.h"
+#include "data/record.h"
 
 namespace stratum::data {
 
@@ -11,6 +14,7 @@ namespace stratum::data {
 struct TensorDataset {
   torch::Tensor inputs;
   torch::Tensor targets;
+  std::vector<Provenance> origins;  ///< where each example came from (tools name items by it)
 
   int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
 

@@ -42,4 +42,8 @@ torch::Tensor CNN::forward(const data::Batch& batch) {
   return head_->forward(x);                                   // (B, classes)
 }
 
+torch::Tensor CNN::embed(const data::Batch& batch) {
+  return features_->forward(batch.inputs).flatten(1);
+}
+
 }  // namespace stratum::models

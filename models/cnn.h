@@ -15,6 +15,7 @@ class CNN : public Model {
  public:
   CNN(const ModelSection& options, const data::DataSpec& spec);
   torch::Tensor forward(const data::Batch& batch) override;
+  torch::Tensor embed(const data::Batch& batch) override;
 
  private:
   torch::nn::Sequential features_{nullptr};

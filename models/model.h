@@ -17,6 +17,10 @@ class Model : public torch::nn::Module {
   /// Logits for the batch: (B, classes) for classification, (B, T, vocab) for language models.
   virtual torch::Tensor forward(const data::Batch& batch) = 0;
 
+  /// The representation the classifier head reads, (B, D): what `stratum qa select` measures
+  /// diversity on. Models without a separate head return their logits.
+  virtual torch::Tensor embed(const data::Batch& batch) { return forward(batch); }
+
   /// True for models whose logits predict the next token (the trainer picks the task by it).
   virtual bool is_language_model() const { return false; }
 

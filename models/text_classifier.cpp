@@ -28,7 +28,9 @@ TextClassifier::TextClassifier(const TransformerShape& shape, int64_t pad_token)
   init_gpt2(*this, shape.layers);
 }
 
-torch::Tensor TextClassifier::forward(const data::Batch& batch) {
+torch::Tensor TextClassifier::forward(const data::Batch& batch) { return head->forward(embed(batch)); }
+
+torch::Tensor TextClassifier::embed(const data::Batch& batch) {
   const torch::Tensor& tokens = batch.inputs;  // (B, T) int64
   const torch::Tensor keep = pad_token_ >= 0 ? tokens.ne(pad_token_) : torch::ones_like(tokens, torch::kBool);
   torch::Tensor x = token_embedding->forward(tokens);
@@ -36,8 +38,7 @@ torch::Tensor TextClassifier::forward(const data::Batch& batch) {
   x = torch::dropout(x, shape_.dropout, is_training());
   x = norm->forward(run_blocks(blocks, x, keep));
   const torch::Tensor weights = keep.to(x.scalar_type()).unsqueeze(-1);  // (B, T, 1)
-  const torch::Tensor pooled = (x * weights).sum(1) / weights.sum(1).clamp_min(1.0);
-  return head->forward(pooled);
+  return (x * weights).sum(1) / weights.sum(1).clamp_min(1.0);
 }
 
 }  // namespace stratum::models

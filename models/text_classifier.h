@@ -21,6 +21,7 @@ class TextClassifier : public Model {
   TextClassifier(const TransformerShape& shape, int64_t pad_token);
 
   torch::Tensor forward(const data::Batch& batch) override;
+  torch::Tensor embed(const data::Batch& batch) override;
 
   torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
   torch::nn::ModuleList blocks{nullptr};

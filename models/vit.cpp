@@ -62,14 +62,16 @@ ViT::ViT(const TransformerShape& shape) : shape_(shape) {
   cls_token.normal_(0.0, 1e-6);
 }
 
-torch::Tensor ViT::forward(const data::Batch& batch) {
+torch::Tensor ViT::forward(const data::Batch& batch) { return head->forward(embed(batch)); }
+
+torch::Tensor ViT::embed(const data::Batch& batch) {
   torch::Tensor x = patch_embed->forward(batch.inputs);
   x = torch::cat({cls_token.expand({x.size(0), 1, shape_.width}), x}, 1);
   if (pos_embed.defined()) x = x + pos_embed;
   x = torch::dropout(x, shape_.dropout, is_training());
   x = run_blocks(blocks, x);
-  if (shape_.mean_pool) return head->forward(fc_norm->forward(x.narrow(1, 1, x.size(1) - 1).mean(1)));
-  return head->forward(norm->forward(x).select(1, 0));
+  if (shape_.mean_pool) return fc_norm->forward(x.narrow(1, 1, x.size(1) - 1).mean(1));
+  return norm->forward(x).select(1, 0);
 }
 
 }  // namespace stratum::models

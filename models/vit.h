@@ -34,6 +34,7 @@ class ViT : public Model {
   explicit ViT(const TransformerShape& shape);
 
   torch::Tensor forward(const data::Batch& batch) override;
+  torch::Tensor embed(const data::Batch& batch) override;
   std::string reference_layout() const override { return "timm-vit"; }
 
   std::shared_ptr<PatchEmbed> patch_embed;

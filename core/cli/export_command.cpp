@@ -9,7 +9,7 @@
 #include "core/cli/commands.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/plugin_loader.h"
+#include "core/prediction.h"
 #include "core/reference_weights.h"
 #include "core/registry.h"
 #include "core/training_checkpoint.h"
@@ -29,21 +29,12 @@ int export_command(const Args& args, Registry& registry) {
     return kExitOk;
   }
   if (format != "safetensors") throw UserError("--format: unknown format \"" + format + "\" (supported: safetensors)");
-  const std::string dir = resolve_checkpoint(checkpoint);
-  const TrainingState state = read_training_state(dir);
-  if (state.data_spec.input_shape.empty()) {
-    throw UserError(dir + "/state.json: no data_spec (a checkpoint from an older Stratum); re-save it with this version");
-  }
-  // The checkpoint's own config says which model to rebuild; its weights are what is loaded.
-  RunConfig config = load_config(dir + "/config.resolved.yaml");
-  config.model.init_from.clear();
-  load_plugins(config.plugins, {}, registry);
-  const ModelEntry* entry = registry.models.find(config.model.name);
-  if (!entry) throw UserError(dir + "/config.resolved.yaml: model.name: " + registry.models.unknown_message(config.model.name));
-  models::ModelPtr model = entry->build(config.model, state.data_spec);
-  const int64_t step = load_model_weights(dir, *model);
+  const CheckpointModel loaded = load_checkpoint_model(checkpoint, registry);
+  const std::string& dir = loaded.dir;
+  const RunConfig& config = loaded.config;
+  const int64_t step = loaded.state.step;
   if (out.empty()) out = config.model.name + "-step-" + std::to_string(step) + ".safetensors";
-  SafetensorsFile file = reference_weights(*model);
+  SafetensorsFile file = reference_weights(*loaded.model);
   file.metadata["stratum_model"] = config.model.name;
   file.metadata["stratum_step"] = std::to_string(step);
   write_safetensors(out, file);

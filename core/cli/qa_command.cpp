@@ -33,7 +33,8 @@ int qa_command(const Args& args, Registry& registry) {
   if (args[0] == "agreement") return qa_agreement(rest);
   if (args[0] == "spotcheck") return qa_spotcheck(rest);
   if (args[0] == "weak-labels") return qa_weak_labels(rest);
-  (void)registry;
+  if (args[0] == "select") return qa_select(rest, registry);
+  if (args[0] == "relabel") return qa_relabel(rest, registry);
   const std::string guess = nearest(args[0], {"agreement", "spotcheck", "weak-labels", "select", "relabel"});
   throw UserError("stratum qa: unknown tool \"" + args[0] + "\"" + (guess.empty() ? "" : " (did you mean " + guess + "?)") +
                   "; see stratum qa --help");

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/cli/args.h"
+#include "core/cli/checkpoint_pipeline.h"
 #include "core/cli/qa_commands.h"
 #include "core/error.h"
 #include "core/run_dir.h"
@@ -14,7 +14,6 @@
 #include "core/training_checkpoint.h"
 #include "data/quality/labeled_file.h"
 #include "data/quality/spotcheck.h"
-#include "data/splits/stream_splitter.h"
 
 namespace stratum::cli {
 namespace {
@@ -65,24 +64,17 @@ SpotcheckSource from_file(const std::string& path, const QaSection& qa, const st
 SpotcheckSource from_checkpoint(const std::string& checkpoint) {
   const std::string dir = resolve_checkpoint(checkpoint);
   const TrainingState state = read_training_state(dir);
-  const std::string bytes = read_pipeline_state(dir);
-  if (bytes.empty()) throw UserError(dir + "/data_state.bin: missing (a checkpoint written before Stratum saved it)");
   const RunConfig config = load_config(dir + "/config.resolved.yaml");
-  data::DataContext context;
-  context.seed = static_cast<uint64_t>(config.run.seed);
-  data::StreamSplitter splitter(config.data, context, {});
-  std::istringstream in(bytes);
-  splitter.load(in, dir + "/data_state.bin");
+  const auto splitter = restore_pipeline(dir, config);
   SpotcheckSource source;
   source.shown_columns = {"source", "offset", "text"};
   const bool text = state.data_spec.kind == data::InputKind::tokens;
-  for (int32_t label : splitter.reservoir().labels()) {
+  for (int32_t label : splitter->reservoir().labels()) {
     const std::string name = static_cast<size_t>(label) < state.data_spec.class_names.size()
                                  ? state.data_spec.class_names[static_cast<size_t>(label)]
                                  : std::to_string(label);
-    for (const data::Record& r : splitter.reservoir().reservoir(label).items()) {
-      const std::string id = std::to_string(r.origin.source) + ":" + std::to_string(r.origin.offset);
-      source.items.push_back({id, name, r.time});
+    for (const data::Record& r : splitter->reservoir().reservoir(label).items()) {
+      source.items.push_back({record_id(r.origin), name, r.time});
       source.shown.push_back({std::to_string(r.origin.source), std::to_string(r.origin.offset), text ? r.payload : ""});
     }
   }

@@ -83,8 +83,32 @@ std::string render_line_chart(const LineChart& chart) {
       ++points;
     }
   }
+  // The legend sits right of the title when it fits there, else in rows under the chart.
+  struct LegendItem {
+    double x, y;
+  };
+  std::vector<LegendItem> legend;
+  double height = kHeight;
+  if (chart.series.size() > 1) {
+    const auto width_of = [&](size_t i) { return 14 + 6.5 * static_cast<double>(chart.series[i].name.size()); };
+    double total = 0;
+    for (size_t i = 0; i < chart.series.size(); ++i) total += width_of(i);
+    const double free = kWidth - kRight - (kLeft + 7.5 * static_cast<double>(chart.title.size()) + 10);
+    if (total <= free) {
+      double x = kWidth - kRight - total;
+      for (size_t i = 0; i < chart.series.size(); ++i) legend.push_back({x, 10}), x += width_of(i);
+    } else {
+      double x = kLeft, y = kHeight + 2;
+      for (size_t i = 0; i < chart.series.size(); ++i) {
+        if (x > kLeft && x + width_of(i) > kWidth - kRight) x = kLeft, y += 16;
+        legend.push_back({x, y});
+        x += width_of(i);
+      }
+      height = y + 18;
+    }
+  }
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " + coordinate(kWidth) +
-                    " " + coordinate(kHeight) + "\" role=\"img\" aria-label=\"" + escape_html(chart.title) + "\">";
+                    " " + coordinate(height) + "\" role=\"img\" aria-label=\"" + escape_html(chart.title) + "\">";
   svg += "<text x=\"" + coordinate(kLeft) + "\" y=\"18\" class=\"title\">" + escape_html(chart.title) + "</text>";
   if (points == 0) {
     return svg + "<text x=\"" + coordinate(kWidth / 2) +
@@ -146,15 +170,10 @@ std::string render_line_chart(const LineChart& chart) {
       }
     }
   }
-  // Legend along the top right, when there is more than one line.
-  if (chart.series.size() > 1) {
-    double x = kWidth - kRight;
-    for (size_t i = chart.series.size(); i-- > 0;) {
-      const std::string& name = chart.series[i].name;
-      x -= 14 + 6.5 * static_cast<double>(name.size());
-      svg += "<rect x=\"" + coordinate(x) + "\" y=\"10\" width=\"10\" height=\"10\" fill=\"" + series_colour(i) +
-             "\"/><text x=\"" + coordinate(x + 13) + "\" y=\"19\" class=\"legend\">" + escape_html(name) + "</text>";
-    }
+  for (size_t i = 0; i < legend.size(); ++i) {
+    svg += "<rect x=\"" + coordinate(legend[i].x) + "\" y=\"" + coordinate(legend[i].y) +
+           "\" width=\"10\" height=\"10\" fill=\"" + series_colour(i) + "\"/><text x=\"" + coordinate(legend[i].x + 13) +
+           "\" y=\"" + coordinate(legend[i].y + 9) + "\" class=\"legend\">" + escape_html(chart.series[i].name) + "</text>";
   }
   return svg + "</svg>";
 }

@@ -57,8 +57,21 @@ TensorDataset collate(const std::vector<const Record*>& records, const DataSpec&
       }
     }
   }
-  for (int64_t i = 0; i < n; ++i) ids[i] = targets.empty() ? records[i]->labels.at(0) : targets[i];
-  return {inputs, labels};
+  std::vector<Provenance> origins;
+  origins.reserve(records.size());
+  for (int64_t i = 0; i < n; ++i) {
+    ids[i] = !targets.empty() ? targets[i] : records[i]->labels.empty() ? -1 : records[i]->labels[0];
+    origins.push_back(records[i]->origin);
+  }
+  return {inputs, labels, std::move(origins)};
+}
+
+// Standardizes `d` in place with the spec's statistics (images: scalar; features: per feature).
+void standardize(TensorDataset& d, const DataSpec& spec) {
+  if (spec.input_mean.empty() || !d.inputs.defined() || d.size() == 0) return;
+  torch::Tensor mean = torch::tensor(spec.input_mean), stddev = torch::tensor(spec.input_std);
+  if (spec.kind == InputKind::images) mean = mean.squeeze(), stddev = stddev.squeeze();
+  d.inputs = (d.inputs - mean) / stddev;
 }
 
 std::vector<int64_t> count_labels(const torch::Tensor& labels, int64_t classes) {
@@ -77,6 +90,13 @@ std::vector<const Record*> pointers(const std::vector<Record>& records) {
 }
 
 }  // namespace
+
+TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
+                              const BytePairTokenizer* tokenizer) {
+  TensorDataset d = collate(records, spec, tokenizer);
+  standardize(d, spec);
+  return d;
+}
 
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
                           const DataContext& context) {
@@ -109,13 +129,15 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   if (kind != InputKind::tokens) {
     torch::Tensor mean, stddev;
     if (kind == InputKind::images) {
-      mean = seen.inputs.mean();
-      stddev = seen.inputs.std().clamp_min(1e-6);
+      mean = seen.inputs.mean().reshape({1});
+      stddev = seen.inputs.std().clamp_min(1e-6).reshape({1});
     } else {
       mean = seen.inputs.mean(0);
       stddev = seen.inputs.size(0) > 1 ? seen.inputs.std(0).clamp_min(1e-6) : torch::ones_like(mean);
     }
-    for (TensorDataset* d : {&seen, &validation, &unseen}) d->inputs = (d->inputs - mean) / stddev;
+    facts.spec.input_mean.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+    facts.spec.input_std.assign(stddev.data_ptr<float>(), stddev.data_ptr<float>() + stddev.numel());
+    for (TensorDataset* d : {&seen, &validation, &unseen}) standardize(*d, facts.spec);
   }
 
   SplitData data;

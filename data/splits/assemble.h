@@ -31,4 +31,10 @@ struct SourceFacts {
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
                           const DataContext& context);
 
+/// Collates records exactly as training inputs are (see above), standardized with
+/// `spec.input_mean` / `input_std`; a record without labels gets target -1. For inputs that
+/// arrive after training (`stratum qa select` pools).
+TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
+                              const BytePairTokenizer* tokenizer);
+
 }  // namespace stratum::data
