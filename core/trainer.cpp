@@ -29,6 +29,9 @@
 namespace stratum {
 namespace {
 
+// Below this fp16 loss scale even unscaled gradients overflow: training cannot recover.
+constexpr double kMinLossScale = 1.0 / 16384;
+
 // Seeds one named random stream from the run seed, so adding a stream never shifts another.
 uint64_t derive_seed(uint64_t seed, const std::string& stream) {
   return data::splitmix64(seed ^ data::content_hash(stream.data(), stream.size()));
@@ -184,7 +187,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   // The loss is summed on the device and read back only when a line is logged, so the loop
   // does not synchronise with the host every step.
   torch::Tensor window_loss = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-  int64_t window_steps = 0, window_samples = 0;
+  int64_t window_steps = 0, window_samples = 0;  // window_steps: steps whose loss counts (not skipped)
   double window_start = start;
   bool first_window = true;
 
@@ -192,6 +195,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     const double lr = learning_rate(options, step - 1, total_steps);
     set_learning_rate(*optimizer, lr);
     optimizer->zero_grad();
+    torch::Tensor step_loss = torch::zeros({}, window_loss.options());
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
       const data::Batch host_batch = sampler.next();
       // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
@@ -213,7 +217,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
               ? next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
               : classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
       scaler.scale(loss / static_cast<double>(options.grad_accum)).backward();
-      window_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
+      step_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
       ++state.batches;
     }
     double grad_norm = 0;
@@ -225,22 +229,30 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
       }
       optimizer->step();
+      window_loss += step_loss;
+      ++window_steps;
     }
     scaler.update(finite);
-    ++window_steps;
+    if (scaler.enabled() && scaler.factor() < kMinLossScale) {
+      throw UserError("trainer: fp16 gradients overflow even at loss scale " + format_number(scaler.factor()) +
+                      " (step " + std::to_string(step) + "); use trainer.precision: bf16 or lower trainer.lr");
+    }
     state.step = step;
 
     if (step == 1 || step % config.logging.every == 0 || step == total_steps) {
       const double now = monotonic_seconds();
-      const double loss = window_loss.item<double>() / static_cast<double>(window_steps);
+      // A window of only skipped fp16 steps has no loss to report (null in metrics.jsonl).
+      const double loss = window_steps > 0 ? window_loss.item<double>() / static_cast<double>(window_steps) : std::nan("");
       const double throughput = static_cast<double>(window_samples) / std::max(1e-9, now - window_start);
-      if (!std::isfinite(loss)) {
+      if (!std::isfinite(loss) && window_steps > 0) {
         throw UserError("trainer: the training loss became " + std::to_string(loss) + " at step " +
                         std::to_string(step) + "; lower trainer.lr or enable trainer.clip_grad_norm");
       }
-      if (first_window) outcome.first_loss = loss;
-      first_window = false;
-      outcome.last_loss = loss;
+      if (window_steps > 0) {
+        if (first_window) outcome.first_loss = loss;
+        first_window = false;
+        outcome.last_loss = loss;
+      }
       MetricRecord record{"train", step, {}, {}};
       record.add("epoch", static_cast<double>(sampler.epoch()))
           .add("loss", loss)

@@ -95,7 +95,8 @@ int qa_spotcheck(const Args& args) {
   parser.option("--file", "FILE", "labeled items (.csv with a header, or .jsonl): qa.item_column, qa.label_column",
                 &file);
   parser.option("--checkpoint", "PATH", "or: a run's checkpoint, sampling what its reservoirs kept", &checkpoint);
-  parser.option("--config", "FILE", "a run config whose qa: section sets columns, fraction, buckets, reviewers",
+  parser.option("--config", "FILE", "a run config whose qa: section sets columns, fraction, buckets, reviewers "
+                                    "(default with --checkpoint: the run's own)",
                 &config_path);
   parser.repeated("--set", "KEY=VALUE", "override one config key (with --config)", &overrides);
   parser.option("--fraction", "F", "share of each stratum (qa.spotcheck_fraction, default 0.05)", &fraction);
@@ -109,7 +110,10 @@ int qa_spotcheck(const Args& args) {
     return kExitOk;
   }
   if (file.empty() == checkpoint.empty()) throw UserError("stratum qa spotcheck: give exactly one of --file and --checkpoint");
-  const QaSection qa = qa_settings(config_path, overrides);
+  // With a checkpoint and no --config, the run's own qa: settings apply.
+  const QaSection qa = !checkpoint.empty() && config_path.empty()
+                           ? load_config(resolve_checkpoint(checkpoint) + "/config.resolved.yaml").qa
+                           : qa_settings(config_path, overrides);
   data::SpotcheckOptions options{qa.spotcheck_fraction, qa.time_buckets, 1};
   if (!fraction.empty()) options.fraction = parse_number_flag("--fraction", fraction, 1e-6, 1);
   if (!buckets.empty()) options.time_buckets = parse_count_flag("--time-buckets", buckets, 1);

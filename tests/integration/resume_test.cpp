@@ -20,11 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string run_directory(const CommandResult& r) {
-  const auto at = r.out.rfind("run directory: ");
-  return at == std::string::npos ? "" : r.out.substr(at + 15, r.out.find('\n', at) - at - 15);
-}
-
 // step -> training loss, as metrics.jsonl recorded it.
 std::map<int64_t, double> losses(const std::string& run) {
   std::map<int64_t, double> out;

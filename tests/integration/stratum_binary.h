@@ -12,6 +12,12 @@ inline CommandResult run_stratum(const std::string& arguments) {
   return run_command(std::string("cd '") + STRATUM_SOURCE_DIR + "' && '" + STRATUM_BINARY + "' " + arguments);
 }
 
+/// The run directory a `stratum train` printed last ("" when it printed none).
+inline std::string run_directory(const CommandResult& r) {
+  const auto at = r.out.rfind("run directory: ");
+  return at == std::string::npos ? "" : r.out.substr(at + 15, r.out.find('\n', at) - at - 15);
+}
+
 /// Number of lines in `text` (a final line without '\n' counts).
 inline int count_lines(const std::string& text) {
   int lines = 0;
