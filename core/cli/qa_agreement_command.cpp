@@ -16,7 +16,7 @@ int qa_agreement(const Args& given) {
   Args args = given;
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') args.insert(args.begin(), "--file");
   std::string file, config_path, out, threshold, high_threshold, high_labels, item_column, annotator_column,
-      label_column;
+      label_column, labels;
   std::vector<std::string> overrides;
   bool json = false;
   ArgParser parser("stratum qa agreement", "FILE [--config RUN.yaml] [--json] [--out FILE]",
@@ -32,6 +32,7 @@ int qa_agreement(const Args& given) {
   parser.option("--item-column", "NAME", "the column naming the item (qa.item_column, default item)", &item_column);
   parser.option("--annotator-column", "NAME", "the annotator's column (default annotator)", &annotator_column);
   parser.option("--label-column", "NAME", "the label's column (default label)", &label_column);
+  parser.option("--labels", "A,B,...", "the allowed labels; any other is an error naming its row", &labels);
   parser.flag("--json", "print the report as JSON instead of a table", &json);
   parser.option("--out", "FILE", "also write the JSON report here", &out);
   if (!parser.parse(args)) {
@@ -47,7 +48,8 @@ int qa_agreement(const Args& given) {
   const data::AnnotationTable table = data::read_annotations(
       file, {item_column.empty() ? qa.item_column : item_column,
              annotator_column.empty() ? qa.annotator_column : annotator_column,
-             label_column.empty() ? qa.label_column : label_column});
+             label_column.empty() ? qa.label_column : label_column},
+      labels.empty() ? std::vector<std::string>{} : split(labels, ','));
   const data::AgreementReport report = data::measure_agreement(table, thresholds);
   const std::string report_json = data::agreement_json(report);
   std::fputs(json ? report_json.c_str() : data::agreement_text(report).c_str(), stdout);

@@ -79,8 +79,9 @@ int qa_relabel(const Args& args, Registry& registry) {
   std::map<std::string, int64_t> counts;
 
   if (!annotations.empty()) {
-    const data::AnnotationTable table =
-        data::read_annotations(annotations, {qa.item_column, qa.annotator_column, qa.label_column});
+    // Reviewers relabel with the classes the model knows; any other label is a typo to fix.
+    const data::AnnotationTable table = data::read_annotations(
+        annotations, {qa.item_column, qa.annotator_column, qa.label_column}, loaded.state.data_spec.class_names);
     const data::AgreementReport report =
         data::measure_agreement(table, {qa.threshold, qa.high_stakes_threshold, qa.high_stakes_labels});
     for (const data::Disagreement& d : report.disagreements) {

@@ -42,6 +42,9 @@ TEST(QaAgreement, ReportsKappasAndFlagsWithoutFailing) {
     EXPECT_THAT(r.err, HasSubstr(message));
     EXPECT_EQ(count_lines(r.err), 1) << r.err;
   }
+  r = run_stratum("qa agreement tests/data/qa/cohen_yes_no.csv --labels yes,nope");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cohen_yes_no.csv:43: unknown label \"no\" (did you mean nope?); known: yes, nope"));
   r = run_stratum("qa agreement tests/data/qa/cohen_yes_no.csv --threshold 2");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--threshold: expected a number in [-1, 1], got \"2\""));
@@ -80,6 +83,12 @@ TEST(QaOnARun, SpotcheckSheetFeedsAgreementAndTheRelabelQueueAndSelectionRanksTh
   r = run_stratum("qa agreement " + answers);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("3 item(s) with disagreement"));
+
+  const std::string typo = dir.write("typo.csv", filled + data::csv_line({key.rows[0].fields[0], "carol", "sprots"}));
+  r = run_stratum("qa relabel --checkpoint " + run + " --annotations " + typo);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("typo.csv:" + std::to_string(2 * key.rows.size() + 2) +
+                               ": unknown label \"sprots\" (did you mean sports?)"));
 
   const std::string queue = dir.path() + "/queue.csv";
   r = run_stratum("qa relabel --checkpoint " + run + " --annotations " + answers + " --out " + queue);
