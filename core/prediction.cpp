@@ -24,6 +24,7 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, Registry& r
     throw UserError(out.dir + "/config.resolved.yaml: model.name: " + registry.models.unknown_message(out.config.model.name));
   }
   out.model = entry->build(out.config.model, out.state.data_spec);
+  apply_model_transforms(registry, *out.model, out.config);  // the checkpoint holds adapter weights too
   load_model_weights(out.dir, *out.model);
   out.model->eval();
   return out;

@@ -57,7 +57,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
     const char* what;
   };
   const Pending pending[] = {
-      {config.adapters.lora.enabled, "adapters.lora.enabled", "LoRA adapters"},
       {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
       {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
       {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},

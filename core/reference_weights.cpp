@@ -25,10 +25,13 @@ std::string listing(const std::vector<std::string>& items) {
   return out;
 }
 
-// Parameters then buffers, by their own names.
+// Parameters then buffers, by their own names. Adapter parameters (`<layer>.lora.*`) are not
+// part of the reference layout: `stratum export` merges them into their base weights first.
 std::vector<std::pair<std::string, torch::Tensor>> own_tensors(const models::Model& model) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& p : model.named_parameters()) {
+    if (p.key().find(".lora.") == std::string::npos) out.emplace_back(p.key(), p.value());
+  }
   for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value());
   return out;
 }

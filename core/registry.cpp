@@ -1,5 +1,7 @@
 #include "core/registry.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "core/reference_weights.h"
@@ -40,6 +42,7 @@ std::string NamedRegistry<Entry>::unknown_message(const std::string& name) const
 
 template class NamedRegistry<ModelEntry>;
 template class NamedRegistry<DataSourceEntry>;
+template class NamedRegistry<ModelTransformEntry>;
 
 models::ModelPtr build_model(const Registry& registry, const ModelSection& options, const data::DataSpec& spec) {
   const ModelEntry* entry = registry.models.find(options.name);
@@ -50,6 +53,33 @@ models::ModelPtr build_model(const Registry& registry, const ModelSection& optio
     log::info("model: weights from " + options.init_from);
   }
   return model;
+}
+
+namespace {
+
+std::vector<const ModelTransformEntry*> enabled_transforms(const Registry& registry, const RunConfig& config) {
+  std::vector<const ModelTransformEntry*> out;
+  for (const std::string& name : registry.transforms.names()) {
+    const ModelTransformEntry* entry = registry.transforms.find(name);
+    if (entry->enabled(config)) out.push_back(entry);
+  }
+  std::stable_sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->order < b->order; });
+  return out;
+}
+
+}  // namespace
+
+void apply_model_transforms(const Registry& registry, models::Model& model, const RunConfig& config) {
+  for (const ModelTransformEntry* entry : enabled_transforms(registry, config)) {
+    log::info(entry->name + ": " + entry->apply(model, config));
+  }
+}
+
+void save_transform_artifacts(const Registry& registry, const models::Model& model, const RunConfig& config,
+                              const std::string& dir) {
+  for (const ModelTransformEntry* entry : enabled_transforms(registry, config)) {
+    if (entry->save_artifact) entry->save_artifact(model, dir);
+  }
 }
 
 }  // namespace stratum

@@ -33,6 +33,19 @@ struct DataSourceEntry {
   std::function<data::SplitData(const DataSection&, const data::DataContext&)> build;
 };
 
+/// A transform applied to a built model before training or loading a checkpoint (adapters,
+/// quantization, ...). Enabled transforms run in ascending `order`, always the same order.
+struct ModelTransformEntry {
+  std::string name;
+  std::string description;
+  int order = 0;
+  std::function<bool(const RunConfig&)> enabled;
+  /// Applies the transform; returns a one-line summary for the log.
+  std::function<std::string(models::Model&, const RunConfig&)> apply;
+  /// Optional: writes the transform's own small artifact (e.g. adapter weights) into `dir`.
+  std::function<void(const models::Model&, const std::string& dir)> save_artifact;
+};
+
 /// Entries of one kind, by unique name.
 template <class Entry>
 class NamedRegistry {
@@ -61,13 +74,22 @@ class Registry {
  public:
   NamedRegistry<ModelEntry> models{"model"};
   NamedRegistry<DataSourceEntry> data_sources{"data source"};
+  NamedRegistry<ModelTransformEntry> transforms{"model transform"};
 };
 
 /// The configured model for data shaped as `spec`, with `options.init_from`'s reference-layout
 /// weights loaded when set.
 models::ModelPtr build_model(const Registry& registry, const ModelSection& options, const data::DataSpec& spec);
 
+/// Applies every transform the config enables to `model`, in order, logging each summary.
+void apply_model_transforms(const Registry& registry, models::Model& model, const RunConfig& config);
+
+/// Lets every enabled transform write its artifact into `dir`.
+void save_transform_artifacts(const Registry& registry, const models::Model& model, const RunConfig& config,
+                              const std::string& dir);
+
 extern template class NamedRegistry<ModelEntry>;
+extern template class NamedRegistry<ModelTransformEntry>;
 extern template class NamedRegistry<DataSourceEntry>;
 
 }  // namespace stratum

@@ -101,6 +101,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   const int64_t num_classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
 
   models::ModelPtr model = build_model(registry, config.model, data.spec);
+  apply_model_transforms(registry, *model, config);
   model->to(device);
   model->train();
   ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
@@ -301,6 +302,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   if (device.is_cuda()) facts.peak_cuda_allocated_bytes = compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
   run_dir.write_file("eval.json",
                      evaluation_json(outcome.final_evaluation, language_model ? std::vector<std::string>{} : data.spec.class_names, facts, total_steps, open_set));
+  save_transform_artifacts(registry, *model, config, run_dir.path());
   log::info("report: " + report::write_run_report(run_dir.path()));
   return outcome;
 }

@@ -34,8 +34,8 @@ MultiHeadAttention::MultiHeadAttention(const TransformerShape& shape, bool causa
       rotary_(shape.positions == Positions::rotary),
       dropout_(shape.dropout),
       use_fused_(compat::has_fused_attention()) {
-  qkv = register_module("qkv", torch::nn::Linear(shape.width, 3 * shape.width));
-  proj = register_module("proj", torch::nn::Linear(shape.width, shape.width));
+  qkv = register_module("qkv", AdaptableLinear(shape.width, 3 * shape.width));
+  proj = register_module("proj", AdaptableLinear(shape.width, shape.width));
 }
 
 void MultiHeadAttention::set_prefix(std::shared_ptr<AttentionPrefix> prefix) {

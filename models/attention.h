@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "models/adaptable_linear.h"
 #include "models/transformer_shape.h"
 
 namespace stratum::models {
@@ -42,7 +43,7 @@ class MultiHeadAttention : public torch::nn::Module {
   /// Forces the explicit-math path even where the fused kernel exists (tests compare both).
   void set_use_fused(bool use) { use_fused_ = use; }
 
-  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  AdaptableLinear qkv{nullptr}, proj{nullptr};
 
  private:
   int64_t heads_;

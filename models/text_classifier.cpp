@@ -24,7 +24,7 @@ TextClassifier::TextClassifier(const TransformerShape& shape, int64_t pad_token)
   }
   blocks = register_module("blocks", make_blocks(shape, /*causal=*/false));
   norm = register_module("norm", make_norm(shape));
-  head = register_module("head", torch::nn::Linear(shape.width, shape.num_classes));
+  head = register_module("head", AdaptableLinear(shape.width, shape.num_classes));
   init_gpt2(*this, shape.layers);
 }
 

@@ -7,6 +7,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "models/adaptable_linear.h"
 #include "models/model.h"
 #include "models/transformer_shape.h"
 
@@ -26,7 +27,7 @@ class TextClassifier : public Model {
   torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm norm{nullptr};
-  torch::nn::Linear head{nullptr};
+  AdaptableLinear head{nullptr};
 
  private:
   TransformerShape shape_;

@@ -5,8 +5,8 @@
 namespace stratum::models {
 
 FeedForward::FeedForward(const TransformerShape& shape) : gelu_tanh_(shape.gelu_tanh) {
-  fc1 = register_module("fc1", torch::nn::Linear(shape.width, shape.mlp_hidden));
-  fc2 = register_module("fc2", torch::nn::Linear(shape.mlp_hidden, shape.width));
+  fc1 = register_module("fc1", AdaptableLinear(shape.width, shape.mlp_hidden));
+  fc2 = register_module("fc2", AdaptableLinear(shape.mlp_hidden, shape.width));
 }
 
 torch::Tensor FeedForward::forward(const torch::Tensor& x) {

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "models/adaptable_linear.h"
 #include "models/attention.h"
 #include "models/transformer_shape.h"
 
@@ -19,7 +20,7 @@ class FeedForward : public torch::nn::Module {
   explicit FeedForward(const TransformerShape& shape);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  AdaptableLinear fc1{nullptr}, fc2{nullptr};
 
  private:
   bool gelu_tanh_;

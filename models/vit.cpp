@@ -55,7 +55,7 @@ ViT::ViT(const TransformerShape& shape) : shape_(shape) {
   } else {
     norm = register_module("norm", make_norm(shape));
   }
-  head = register_module("head", torch::nn::Linear(shape.width, shape.num_classes));
+  head = register_module("head", AdaptableLinear(shape.width, shape.num_classes));
   init_vit(*this);
   torch::NoGradGuard no_grad;
   if (pos_embed.defined()) truncated_normal_(pos_embed, 0.02);

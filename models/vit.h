@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "models/adaptable_linear.h"
 #include "models/model.h"
 #include "models/transformer_shape.h"
 
@@ -42,7 +43,7 @@ class ViT : public Model {
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm norm{nullptr};     ///< class-token pooling: after the blocks
   torch::nn::LayerNorm fc_norm{nullptr};  ///< mean pooling: after averaging
-  torch::nn::Linear head{nullptr};
+  AdaptableLinear head{nullptr};
 
  private:
   TransformerShape shape_;

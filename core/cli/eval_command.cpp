@@ -42,6 +42,7 @@ int eval_command(const Args& args, Registry& registry) {
   context.seed = static_cast<uint64_t>(config.run.seed);
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
   models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
+  apply_model_transforms(registry, *model, config);
   const int64_t step = load_model_weights(dir, *model);
 
   OpenSetScores open_set;

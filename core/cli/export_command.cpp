@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "adapters/lora.h"
 #include "core/cli/args.h"
 #include "core/cli/commands.h"
 #include "core/config.h"
@@ -30,6 +31,7 @@ int export_command(const Args& args, Registry& registry) {
   }
   if (format != "safetensors") throw UserError("--format: unknown format \"" + format + "\" (supported: safetensors)");
   const CheckpointModel loaded = load_checkpoint_model(checkpoint, registry);
+  adapters::merge_lora(*loaded.model);  // LoRA updates go out folded into the base weights
   const std::string& dir = loaded.dir;
   const RunConfig& config = loaded.config;
   const int64_t step = loaded.state.step;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/builtin_adapters.h"
 #include "core/cli/commands.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -70,6 +71,7 @@ int run(int argc, char** argv) {
   stratum::Registry registry;
   stratum::data::register_builtin_sources(registry);
   stratum::models::register_builtin_models(registry);
+  stratum::adapters::register_builtin_adapters(registry);
   std::vector<std::string> names;
   for (const auto& c : commands()) {
     if (args[0] == c.name) return c.run({args.begin() + 1, args.end()}, registry);

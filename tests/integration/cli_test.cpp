@@ -71,9 +71,13 @@ TEST(Cli, RegistryAndPendingFeatureErrorsNameTheKey) {
   const std::string model = dir.write("m.yaml", "data:\n  source: idx\nmodel:\n  name: cnnn\n");
   expect_usage_error(run_stratum("train --config " + model),
                      model + ":4:3: model.name: unknown model \"cnnn\" (did you mean cnn?)");
+  const std::string prefix = dir.write("p.yaml", std::string(kMinimal) + "adapters:\n  prefix:\n    enabled: true\n");
+  expect_usage_error(run_stratum("train --config " + prefix),
+                     prefix + ":8:5: adapters.prefix.enabled: prefix-tuning: not available in this build yet");
+  // LoRA on a model without the targeted layers (the CNN has no attention).
   const std::string lora = dir.write("l.yaml", std::string(kMinimal) + "adapters:\n  lora:\n    enabled: true\n");
-  expect_usage_error(run_stratum("train --config " + lora),
-                     lora + ":8:5: adapters.lora.enabled: LoRA adapters: not available in this build yet");
+  expect_usage_error(run_stratum("train --config " + lora + " --set data.max_records=500"),
+                     lora + ":7:3: adapters.lora.targets: \"attn.qkv\" matches no linear layer of this model");
 }
 
 TEST(Cli, UnsafeRunNameIsRefusedBeforeAnythingIsWritten) {

@@ -4,10 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "integration/stratum_binary.h"
+
+namespace fs = std::filesystem;
 
 namespace stratum::testing {
 namespace {
@@ -78,6 +82,42 @@ TEST(TransformerRuns, GptLearnsTheFortunesCorpusAndReportsPerplexity) {
   const CommandResult wrong = run_stratum("export --checkpoint " + r.run_dir + " --format onnx");
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_THAT(wrong.err, HasSubstr("--format: unknown format \"onnx\""));
+}
+
+TEST(TransformerRuns, LoraFineTunesAPretrainedGptAndSavesOnlyTheAdapters) {
+  TempDir dir;
+  const RunResult base = train("configs/gpt-fortunes.yaml", std::string(kSmallText) + " --set trainer.steps=40", dir);
+  const std::string exported = dir.path() + "/base.safetensors";
+  ASSERT_EQ(run_stratum("export --checkpoint " + base.run_dir + " --out " + exported).exit_code, 0);
+
+  TempDir tuned_dir;
+  const std::string lora = std::string(kSmallText) + " --set trainer.steps=20 --set trainer.lr=0.01" +
+                           " --set model.init_from=" + exported +
+                           " --set adapters.lora.enabled=true --set adapters.lora.targets=[attn.qkv,mlp.*]";
+  const RunResult tuned = train("configs/gpt-fortunes.yaml", lora, tuned_dir);
+  ASSERT_GE(tuned.train_losses.size(), 2u);
+  EXPECT_THAT(tuned.out, HasSubstr("lora: rank 8, alpha 16 on 6 layers; "));
+  EXPECT_LT(tuned.train_losses.front(), base.train_losses.front() - 1.0);  // starts from the pretrained base
+  for (double loss : tuned.train_losses) EXPECT_TRUE(std::isfinite(loss));
+  // The adapter artifact is small next to the full checkpoint.
+  const auto adapter_bytes = fs::file_size(tuned.run_dir + "/lora.safetensors");
+  const std::string checkpoint = tuned.run_dir + "/checkpoints/step-20";
+  EXPECT_LT(adapter_bytes * 4, fs::file_size(checkpoint + "/model.pt"));
+  EXPECT_LT(tuned.eval["model"]["trainable_parameters"].get<int64_t>(), tuned.eval["model"]["parameters"].get<int64_t>() / 3);
+
+  // The checkpoint (base + adapters) evaluates and exports with the updates merged in.
+  const CommandResult e = run_stratum("eval --config " + tuned.run_dir + "/config.resolved.yaml --checkpoint " +
+                                      checkpoint + " --out " + tuned_dir.path() + "/eval.json");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto again = nlohmann::json::parse(read_file(tuned_dir.path() + "/eval.json"));
+  EXPECT_NEAR(again["splits"]["validation"]["loss"].get<double>(),
+              tuned.eval["splits"]["validation"]["loss"].get<double>(), 1e-6);
+  const std::string merged = tuned_dir.path() + "/merged.safetensors";
+  const CommandResult x = run_stratum("export --checkpoint " + checkpoint + " --out " + merged);
+  ASSERT_EQ(x.exit_code, 0) << x.err;
+  EXPECT_THAT(read_file(merged), ::testing::Not(HasSubstr("lora")));
+  EXPECT_EQ(fs::file_size(merged), fs::file_size(exported));
+  EXPECT_NE(read_file(merged), read_file(exported));  // the trained updates are in it
 }
 
 TEST(TransformerRuns, TextClassifierTrainsOnFortunesCategories) {

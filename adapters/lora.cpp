@@ -1,0 +1,149 @@
+#include "adapters/lora.h"
+
+#include <fnmatch.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <map>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "core/text.h"
+
+namespace stratum::adapters {
+
+LoraAdapterImpl::LoraAdapterImpl(int64_t in_features, int64_t out_features, const LoraOptions& options)
+    : scaling_(options.alpha / static_cast<double>(options.rank)), dropout_(options.dropout) {
+  STRATUM_CHECK(options.rank >= 1 && options.alpha > 0 && options.dropout >= 0 && options.dropout < 1,
+                "invalid LoRA options");
+  A = register_parameter("A", torch::empty({options.rank, in_features}));
+  B = register_parameter("B", torch::zeros({out_features, options.rank}));
+  torch::NoGradGuard no_grad;
+  torch::nn::init::kaiming_uniform_(A, std::sqrt(5.0));  // as PEFT: nn.init.kaiming_uniform_(A, a=sqrt(5))
+}
+
+torch::Tensor LoraAdapterImpl::adapt(const torch::Tensor& x, const torch::Tensor& base) {
+  if (merged_) return base;
+  const torch::Tensor dropped = torch::dropout(x, dropout_, is_training());
+  return base + torch::matmul(torch::matmul(dropped, A.t()), B.t()) * scaling_;
+}
+
+void LoraAdapterImpl::merge(torch::nn::LinearImpl& layer) {
+  if (merged_) return;
+  torch::NoGradGuard no_grad;
+  layer.weight.add_(torch::matmul(B, A), scaling_);
+  merged_ = true;
+}
+
+void LoraAdapterImpl::unmerge(torch::nn::LinearImpl& layer) {
+  if (!merged_) return;
+  torch::NoGradGuard no_grad;
+  layer.weight.sub_(torch::matmul(B, A), scaling_);
+  merged_ = false;
+}
+
+bool matches_module_pattern(const std::string& name, const std::string& pattern) {
+  const std::vector<std::string> n = split(name, '.'), p = split(pattern, '.');
+  if (p.empty() || p.size() > n.size()) return false;
+  const size_t offset = n.size() - p.size();
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (fnmatch(p[i].c_str(), n[offset + i].c_str(), 0) != 0) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Every adaptable linear layer of `model` with its dotted name.
+std::vector<std::pair<std::string, models::AdaptableLinearImpl*>> adaptable_layers(torch::nn::Module& model) {
+  std::vector<std::pair<std::string, models::AdaptableLinearImpl*>> out;
+  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
+    if (auto* layer = dynamic_cast<models::AdaptableLinearImpl*>(item.value().get())) out.emplace_back(item.key(), layer);
+  }
+  return out;
+}
+
+template <class F>
+void for_each_lora(torch::nn::Module& model, F f) {
+  for (const auto& [name, layer] : adaptable_layers(model)) {
+    if (auto* lora = dynamic_cast<LoraAdapterImpl*>(layer->adapter().get())) f(*layer, *lora);
+  }
+}
+
+std::string shape_text(const torch::Tensor& t) {
+  std::vector<std::string> dims;
+  for (int64_t d : t.sizes()) dims.push_back(std::to_string(d));
+  return "(" + join(dims, ", ") + ")";
+}
+
+}  // namespace
+
+std::vector<std::string> apply_lora(torch::nn::Module& model, const LoraOptions& options, const std::string& key) {
+  const auto layers = adaptable_layers(model);
+  std::vector<std::string> names, wrapped;
+  for (const auto& [name, layer] : layers) names.push_back(name);
+  for (const std::string& target : options.targets) {
+    bool any = false;
+    for (const auto& [name, layer] : layers) any |= matches_module_pattern(name, target);
+    if (!any) {
+      throw UserError(key + ": \"" + target + "\" matches no linear layer of this model (layers: " +
+                      (names.size() > 8 ? join({names.begin(), names.begin() + 8}, ", ") + ", ..." : join(names, ", ")) +
+                      ")");
+    }
+  }
+  for (auto& p : model.parameters()) p.set_requires_grad(false);
+  for (const auto& [name, layer] : layers) {
+    bool wanted = false;
+    for (const std::string& target : options.targets) wanted |= matches_module_pattern(name, target);
+    if (!wanted) continue;
+    auto adapter = std::make_shared<LoraAdapterImpl>(layer->weight.size(1), layer->weight.size(0), options);
+    adapter->to(layer->weight.device());
+    layer->set_adapter("lora", adapter);
+    wrapped.push_back(name);
+  }
+  return wrapped;
+}
+
+void merge_lora(torch::nn::Module& model) {
+  for_each_lora(model, [](models::AdaptableLinearImpl& layer, LoraAdapterImpl& lora) { lora.merge(layer); });
+}
+
+void unmerge_lora(torch::nn::Module& model) {
+  for_each_lora(model, [](models::AdaptableLinearImpl& layer, LoraAdapterImpl& lora) { lora.unmerge(layer); });
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : model.named_parameters()) {
+    if (item.key().find(".lora.") != std::string::npos) out.emplace_back(item.key(), item.value());
+  }
+  return out;
+}
+
+void save_lora(const torch::nn::Module& model, const std::string& path) {
+  SafetensorsFile file;
+  for (const auto& [name, tensor] : lora_parameters(model)) file.tensors.emplace_back(name, tensor.detach().cpu());
+  if (file.tensors.empty()) throw UserError(path + ": the model has no LoRA adapters to save");
+  file.metadata["format"] = "stratum-lora";
+  write_safetensors(path, file);
+}
+
+void load_lora(torch::nn::Module& model, const std::string& path) {
+  const SafetensorsFile file = read_safetensors(path);
+  std::map<std::string, torch::Tensor> saved(file.tensors.begin(), file.tensors.end());
+  const auto params = lora_parameters(model);
+  if (params.empty()) throw UserError(path + ": the model has no LoRA adapters to load into (adapters.lora.enabled?)");
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, param] : params) {
+    const auto it = saved.find(name);
+    if (it == saved.end()) throw UserError(path + ": no tensor \"" + name + "\" (saved for other targets or another model?)");
+    if (it->second.sizes() != param.sizes()) {
+      throw UserError(path + ": \"" + name + "\" has shape " + shape_text(it->second) + ", the adapter " + shape_text(param));
+    }
+    param.copy_(it->second);
+    saved.erase(it);
+  }
+  if (!saved.empty()) throw UserError(path + ": unexpected tensor \"" + saved.begin()->first + "\"");
+}
+
+}  // namespace stratum::adapters
