@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/calibration.h"
 #include "core/language_modeling.h"
 #include "core/metrics_writer.h"
+#include "core/text.h"
 
 namespace stratum {
 namespace {
@@ -162,6 +164,10 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
   out["step"] = step;
   out["model"] = {{"parameters", facts.parameters},
                   {"trainable_parameters", facts.trainable_parameters},
+                  {"trainable_fraction", facts.parameters > 0 ? static_cast<double>(facts.trainable_parameters) /
+                                                                    static_cast<double>(facts.parameters)
+                                                              : 0.0},
+                  {"weight_bytes", facts.weight_bytes},
                   {"peak_rss_bytes", facts.peak_rss_bytes}};
   if (facts.peak_cuda_allocated_bytes >= 0) out["model"]["peak_cuda_allocated_bytes"] = facts.peak_cuda_allocated_bytes;
   out["class_names"] = class_names;
@@ -206,6 +212,38 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
                        {"validation_rejection_rate", open_set.validation_rejection_rate}};
   }
   return out.dump(2) + "\n";
+}
+
+ModelFacts model_facts(const torch::nn::Module& model) {
+  ModelFacts facts;
+  facts.parameters = models::count_parameters(model);
+  facts.trainable_parameters = models::count_parameters(model, true);
+  const auto add = [&](const torch::Tensor& t) {
+    // PyTorch's dtype names (float32, int64, ...), not ATen's (Float, Long, ...).
+    static const std::map<std::string, std::string> names = {
+        {"Float", "float32"}, {"Double", "float64"}, {"Half", "float16"}, {"BFloat16", "bfloat16"},
+        {"Char", "int8"},     {"Byte", "uint8"},     {"Short", "int16"},  {"Int", "int32"},
+        {"Long", "int64"},    {"Bool", "bool"}};
+    const std::string aten = c10::toString(t.scalar_type());
+    const auto it = names.find(aten);
+    const std::string dtype = it == names.end() ? aten : it->second;
+    facts.weight_bytes[dtype] += t.numel() * static_cast<int64_t>(t.element_size());
+  };
+  for (const auto& p : model.parameters()) add(p);
+  for (const auto& b : model.buffers()) add(b);
+  return facts;
+}
+
+std::string describe_model_facts(const ModelFacts& facts) {
+  const double share = facts.parameters > 0 ? 100.0 * static_cast<double>(facts.trainable_parameters) /
+                                                  static_cast<double>(facts.parameters)
+                                            : 0.0;
+  char fraction[32];
+  std::snprintf(fraction, sizeof fraction, "%.3g%%", share);
+  std::string out = std::to_string(facts.parameters) + " parameters (" + std::to_string(facts.trainable_parameters) +
+                    " trainable, " + fraction + "); weights:";
+  for (const auto& [dtype, bytes] : facts.weight_bytes) out += " " + dtype + " " + format_bytes(static_cast<double>(bytes));
+  return out;
 }
 
 }  // namespace stratum

@@ -3,6 +3,7 @@
 
 #include <torch/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,7 +73,14 @@ struct ModelFacts {
   int64_t trainable_parameters = 0;
   long peak_rss_bytes = 0;
   int64_t peak_cuda_allocated_bytes = -1;  ///< on a CUDA device; -1 when the run used none
+  std::map<std::string, int64_t> weight_bytes;  ///< parameters and buffers by dtype ("float32": ...)
 };
+
+/// Counts of `model`'s parameters and the bytes of its weights by dtype.
+ModelFacts model_facts(const torch::nn::Module& model);
+
+/// "139018 parameters (5120 trainable, 3.7%); weights: float32 543 KiB" for the log.
+std::string describe_model_facts(const ModelFacts& facts);
 
 /// eval.json: per split every score (for language models: loss, perplexity, token accuracy), the confusion matrix with class names, and the cost figures.
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,

@@ -104,11 +104,10 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   apply_model_transforms(registry, *model, config);
   model->to(device);
   model->train();
-  ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
+  ModelFacts facts = model_facts(*model);
   const bool language_model = model->is_language_model();
   const int64_t pad_token = data.spec.pad_token;
-  log::info("model: " + config.model.name + ", " + std::to_string(facts.parameters) + " parameters (" +
-            std::to_string(facts.trainable_parameters) + " trainable), task: " +
+  log::info("model: " + config.model.name + ", " + describe_model_facts(facts) + "; task: " +
             (language_model ? "language modeling" : "classification"));
 
   auto optimizer = make_optimizer(options, *model);

@@ -54,7 +54,7 @@ int eval_command(const Args& args, Registry& registry) {
                 open_set.auroc, open_set.threshold, 100 * open_set.unseen_rejection_rate,
                 100 * open_set.validation_rejection_rate);
   }
-  const ModelFacts facts{models::count_parameters(*model), models::count_parameters(*model, true), 0};
+  const ModelFacts facts = model_facts(*model);
   write_file_atomically(out, evaluation_json(splits, model->is_language_model() ? std::vector<std::string>{} : data.spec.class_names, facts, step, open_set));
   std::printf("checkpoint %s (step %lld) -> %s\n", dir.c_str(), static_cast<long long>(step), out.c_str());
   return kExitOk;

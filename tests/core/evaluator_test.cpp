@@ -14,7 +14,7 @@ class Echo : public models::Model {
 
 TEST(Evaluator, CappedEvaluationSpansEveryClassOfALabelSortedSplit) {
   const torch::Tensor labels = torch::arange(10, torch::kInt64).repeat_interleave(100);  // 0 x100, 1 x100, ...
-  const data::TensorDataset dataset{torch::one_hot(labels, 10).to(torch::kFloat32), labels};
+  const data::TensorDataset dataset{torch::one_hot(labels, 10).to(torch::kFloat32), labels, {}};
   EvalSection options;
   options.max_samples = 100;
   options.batch_size = 32;

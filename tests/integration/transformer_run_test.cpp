@@ -104,6 +104,9 @@ TEST(TransformerRuns, LoraFineTunesAPretrainedGptAndSavesOnlyTheAdapters) {
   const std::string checkpoint = tuned.run_dir + "/checkpoints/step-20";
   EXPECT_LT(adapter_bytes * 4, fs::file_size(checkpoint + "/model.pt"));
   EXPECT_LT(tuned.eval["model"]["trainable_parameters"].get<int64_t>(), tuned.eval["model"]["parameters"].get<int64_t>() / 3);
+  EXPECT_LT(tuned.eval["model"]["trainable_fraction"].get<double>(), 1.0 / 3);
+  EXPECT_EQ(tuned.eval["model"]["weight_bytes"]["float32"].get<int64_t>(), 4 * tuned.eval["model"]["parameters"].get<int64_t>());
+  EXPECT_THAT(tuned.out, HasSubstr("trainable, "));
 
   // The checkpoint (base + adapters) evaluates and exports with the updates merged in.
   const CommandResult e = run_stratum("eval --config " + tuned.run_dir + "/config.resolved.yaml --checkpoint " +
