@@ -2,7 +2,9 @@
 
 #include "adapters/lora.h"
 #include "core/registry.h"
+#include "core/error.h"
 #include "core/text.h"
+#include "models/transformer_block.h"
 
 namespace stratum::adapters {
 
@@ -31,6 +33,29 @@ void register_builtin_adapters(Registry& registry) {
   };
   lora.save_artifact = [](const models::Model& model, const std::string& dir) { save_lora(model, dir + "/lora.safetensors"); };
   registry.transforms.add(std::move(lora));
+
+  // Last: it only decides which blocks recompute their activations, whatever their layers hold.
+  ModelTransformEntry recompute;
+  recompute.name = "gradient-checkpointing";
+  recompute.description = "recompute transformer blocks' activations in the backward pass (trainer.gradient_checkpointing)";
+  recompute.order = 90;
+  recompute.enabled = [](const RunConfig& config) { return config.trainer.gradient_checkpointing; };
+  recompute.apply = [](models::Model& model, const RunConfig& config) {
+    const int64_t every = config.trainer.gradient_checkpointing_every;
+    int64_t index = 0, chosen = 0;
+    for (const auto& module : model.modules(/*include_self=*/false)) {
+      if (auto* block = dynamic_cast<models::TransformerBlock*>(module.get())) {
+        block->recompute = index++ % every == 0;
+        chosen += block->recompute;
+      }
+    }
+    if (index == 0) {
+      throw UserError("trainer.gradient_checkpointing: model " + config.model.name +
+                      " has no transformer blocks to recompute");
+    }
+    return "recomputing " + std::to_string(chosen) + " of " + std::to_string(index) + " blocks in backward";
+  };
+  registry.transforms.add(std::move(recompute));
 }
 
 }  // namespace stratum::adapters

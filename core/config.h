@@ -388,6 +388,7 @@ struct TrainerSection {
   std::string class_weights = "none";
   std::string precision = "fp32";
   bool gradient_checkpointing = false;
+  int64_t gradient_checkpointing_every = 1;
   int64_t threads = 0;
   CheckpointSection checkpoint;
 
@@ -418,6 +419,8 @@ struct TrainerSection {
             one_of({"none", "balanced"}));
     v.field("precision", &TrainerSection::precision, "compute precision", one_of({"fp32", "bf16", "fp16"}));
     v.field("gradient_checkpointing", &TrainerSection::gradient_checkpointing, "recompute activations in backward");
+    v.field("gradient_checkpointing_every", &TrainerSection::gradient_checkpointing_every,
+            "with gradient_checkpointing: recompute every N-th transformer block (1: all)", at_least(1));
     v.field("threads", &TrainerSection::threads, "intra-op CPU threads (0: LibTorch's default)", at_least(0));
     v.section("checkpoint", &TrainerSection::checkpoint, "checkpoint policy");
   }

@@ -59,7 +59,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
   const Pending pending[] = {
       {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
       {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
-      {config.trainer.gradient_checkpointing, "trainer.gradient_checkpointing", "gradient checkpointing"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
   };
   for (const auto& p : pending) {

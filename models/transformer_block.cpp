@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "models/activation_checkpoint.h"
+
 namespace stratum::models {
 
 FeedForward::FeedForward(const TransformerShape& shape) : gelu_tanh_(shape.gelu_tanh) {
@@ -36,7 +38,16 @@ torch::nn::ModuleList make_blocks(const TransformerShape& shape, bool causal) {
 }
 
 torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep) {
-  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, keep);
+  for (const auto& module : *blocks) {
+    auto* block = module->as<TransformerBlock>();
+    if (block->recompute && block->is_training()) {
+      // The mask is captured by value: the backward pass runs the lambda after this returns.
+      x = checkpointed([block, keep](const torch::Tensor& input) { return block->forward(input, keep); }, x,
+                       block->parameters());
+    } else {
+      x = block->forward(x, keep);
+    }
+  }
   return x;
 }
 

@@ -36,6 +36,10 @@ class TransformerBlock : public torch::nn::Module {
   std::shared_ptr<MultiHeadAttention> attn;
   std::shared_ptr<FeedForward> mlp;
 
+  /// When set (by the gradient-checkpointing transform), training recomputes this block's
+  /// activations in the backward pass instead of keeping them.
+  bool recompute = false;
+
  private:
   double dropout_;
 };

@@ -123,6 +123,21 @@ TEST(TransformerRuns, LoraFineTunesAPretrainedGptAndSavesOnlyTheAdapters) {
   EXPECT_NE(read_file(merged), read_file(exported));  // the trained updates are in it
 }
 
+TEST(TransformerRuns, GradientCheckpointingTrainsWithExactlyTheSameLosses) {
+  TempDir plain_dir, recompute_dir;
+  const std::string small = std::string(kSmallText) + " --set trainer.steps=15 --set model.dropout=0.1";
+  const RunResult plain = train("configs/gpt-fortunes.yaml", small, plain_dir);
+  const RunResult recomputed =
+      train("configs/gpt-fortunes.yaml", small + " --set trainer.gradient_checkpointing=true", recompute_dir);
+  EXPECT_THAT(recomputed.out, HasSubstr("gradient-checkpointing: recomputing 2 of 2 blocks in backward"));
+  ASSERT_EQ(plain.train_losses.size(), recomputed.train_losses.size());
+  for (size_t i = 0; i < plain.train_losses.size(); ++i) EXPECT_EQ(plain.train_losses[i], recomputed.train_losses[i]);
+  const CommandResult cnn = run_stratum("train --config configs/smoke.yaml --set trainer.gradient_checkpointing=true "
+                                        "--set run.output_dir=" + plain_dir.path());
+  EXPECT_EQ(cnn.exit_code, 2);
+  EXPECT_THAT(cnn.err, HasSubstr("trainer.gradient_checkpointing: model cnn has no transformer blocks to recompute"));
+}
+
 TEST(TransformerRuns, TextClassifierTrainsOnFortunesCategories) {
   TempDir dir;
   const RunResult r = train("configs/text-classifier-fortunes.yaml",
