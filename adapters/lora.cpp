@@ -70,12 +70,6 @@ void for_each_lora(torch::nn::Module& model, F f) {
   }
 }
 
-std::string shape_text(const torch::Tensor& t) {
-  std::vector<std::string> dims;
-  for (int64_t d : t.sizes()) dims.push_back(std::to_string(d));
-  return "(" + join(dims, ", ") + ")";
-}
-
 }  // namespace
 
 std::vector<std::string> apply_lora(torch::nn::Module& model, const LoraOptions& options, const std::string& key) {
@@ -138,7 +132,8 @@ void load_lora(torch::nn::Module& model, const std::string& path) {
     const auto it = saved.find(name);
     if (it == saved.end()) throw UserError(path + ": no tensor \"" + name + "\" (saved for other targets or another model?)");
     if (it->second.sizes() != param.sizes()) {
-      throw UserError(path + ": \"" + name + "\" has shape " + shape_text(it->second) + ", the adapter " + shape_text(param));
+      throw UserError(path + ": \"" + name + "\" has shape " + shape_text(it->second.sizes()) + ", the adapter " +
+                      shape_text(param.sizes()));
     }
     param.copy_(it->second);
     saved.erase(it);

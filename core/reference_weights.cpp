@@ -6,15 +6,11 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/safetensors.h"
+#include "models/adaptable_linear.h"
 
 namespace stratum {
 namespace {
-
-std::string shape_text(at::IntArrayRef sizes) {
-  std::string out = "[";
-  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? "," : "") + std::to_string(sizes[i]);
-  return out + "]";
-}
 
 // "a, b, c (and 7 more)": differences stay on one line however many there are.
 std::string listing(const std::vector<std::string>& items) {
@@ -25,12 +21,22 @@ std::string listing(const std::vector<std::string>& items) {
   return out;
 }
 
-// Parameters then buffers, by their own names. Adapter parameters (`<layer>.lora.*`) are not
-// part of the reference layout: `stratum export` merges them into their base weights first.
+// Parameters then buffers, by their own names. Whatever an adapter holds (LoRA matrices, ...)
+// is not part of the reference layout: `stratum export` merges adapters into their base first.
 std::vector<std::pair<std::string, torch::Tensor>> own_tensors(const models::Model& model) {
+  std::vector<std::string> adapter_prefixes;
+  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
+    if (dynamic_cast<const models::LinearAdapter*>(item.value().get())) adapter_prefixes.push_back(item.key() + ".");
+  }
+  const auto in_adapter = [&](const std::string& name) {
+    for (const std::string& prefix : adapter_prefixes) {
+      if (name.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  };
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& p : model.named_parameters()) {
-    if (p.key().find(".lora.") == std::string::npos) out.emplace_back(p.key(), p.value());
+    if (!in_adapter(p.key())) out.emplace_back(p.key(), p.value());
   }
   for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value());
   return out;

@@ -126,4 +126,10 @@ SafetensorsFile read_safetensors(const std::string& path) {
   return file;
 }
 
+std::string shape_text(at::IntArrayRef sizes) {
+  std::string out = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? "," : "") + std::to_string(sizes[i]);
+  return out + "]";
+}
+
 }  // namespace stratum

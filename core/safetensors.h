@@ -26,4 +26,7 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file);
 /// what is wrong (header length, JSON, a tensor's dtype, shape or byte range).
 SafetensorsFile read_safetensors(const std::string& path);
 
+/// A tensor shape for error messages: "[4,32]".
+std::string shape_text(at::IntArrayRef sizes);
+
 }  // namespace stratum

@@ -188,6 +188,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   // does not synchronise with the host every step.
   torch::Tensor window_loss = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   int64_t window_steps = 0, window_samples = 0;  // window_steps: steps whose loss counts (not skipped)
+  // With fp16 a step's loss is held apart until its gradients are known to be finite; otherwise
+  // it goes straight into the window.
+  torch::Tensor step_loss = scaler.enabled() ? torch::zeros_like(window_loss) : window_loss;
   double window_start = start;
   bool first_window = true;
 
@@ -195,7 +198,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     const double lr = learning_rate(options, step - 1, total_steps);
     set_learning_rate(*optimizer, lr);
     optimizer->zero_grad();
-    torch::Tensor step_loss = torch::zeros({}, window_loss.options());
+    if (scaler.enabled()) step_loss.zero_();
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
       const data::Batch host_batch = sampler.next();
       // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
@@ -229,7 +232,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
       }
       optimizer->step();
-      window_loss += step_loss;
+      if (scaler.enabled()) window_loss += step_loss;
       ++window_steps;
     }
     scaler.update(finite);

@@ -7,8 +7,10 @@
 
 namespace stratum::cli {
 
-std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, const RunConfig& config) {
+std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, const RunConfig& config,
+                                                       bool required) {
   const std::string bytes = read_pipeline_state(dir);
+  if (bytes.empty() && !required) return nullptr;
   if (bytes.empty()) throw UserError(dir + "/data_state.bin: missing (a checkpoint written before Stratum saved it)");
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);

@@ -11,8 +11,9 @@
 namespace stratum::cli {
 
 /// Restores `dir`'s data_state.bin into a splitter built from `config` (which must outlive
-/// it). A checkpoint without one is a UserError naming the file.
-std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, const RunConfig& config);
+/// it). A checkpoint without one is a UserError naming the file, or null when not `required`.
+std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, const RunConfig& config,
+                                                       bool required = true);
 
 /// How tools name a training record: "<source index>:<offset>" (file index and byte offset or
 /// line number, see data::Provenance).

@@ -115,8 +115,7 @@ int qa_relabel(const Args& args, Registry& registry) {
     }
   }
 
-  if (!read_pipeline_state(loaded.dir).empty()) {
-    const auto pipeline = restore_pipeline(loaded.dir, loaded.config);
+  if (const auto pipeline = restore_pipeline(loaded.dir, loaded.config, /*required=*/false)) {
     // One entry per alerting window, listing every statistic that fired there.
     std::map<int64_t, std::vector<const data::DriftEvent*>> by_record;
     for (const data::DriftEvent& e : pipeline->drift().events()) by_record[e.record].push_back(&e);

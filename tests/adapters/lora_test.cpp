@@ -110,7 +110,7 @@ TEST(Lora, AdapterOnlyFilesRoundTripAndFailClosed) {
   models::ModelPtr other = tiny_gpt(1);
   apply_lora(*other, {8, 8.0, 0.0, {"attn.qkv"}});
   EXPECT_THAT(testing::user_error([&] { load_lora(*other, path); }),
-              HasSubstr(path + ": \"blocks.0.attn.qkv.lora.A\" has shape (4, 32), the adapter (8, 32)"));
+              HasSubstr(path + ": \"blocks.0.attn.qkv.lora.A\" has shape [4,32], the adapter [8,32]"));
   models::ModelPtr more = tiny_gpt(1);
   apply_lora(*more, {4, 8.0, 0.0, {"attn.*"}});
   EXPECT_THAT(testing::user_error([&] { load_lora(*more, path); }), HasSubstr("no tensor \"blocks.0.attn.proj.lora.A\""));
