@@ -1,6 +1,6 @@
 #pragma once
-// Registers the built-in model transforms (LoRA, gradient checkpointing; prefix-tuning and
-// quantization to come) in their fixed order.
+// Registers the built-in model transforms (quantization, LoRA, prefix-tuning, gradient
+// checkpointing) in their fixed order.
 
 namespace stratum {
 class Registry;

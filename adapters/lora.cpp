@@ -1,6 +1,5 @@
 #include "adapters/lora.h"
 
-#include <fnmatch.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -30,6 +29,9 @@ torch::Tensor LoraAdapterImpl::adapt(const torch::Tensor& x, const torch::Tensor
 
 void LoraAdapterImpl::merge(torch::nn::LinearImpl& layer) {
   if (merged_) return;
+  if (!layer.weight.defined()) {
+    throw UserError("LoRA cannot be merged into a quantized base weight; dequantize the model first");
+  }
   torch::NoGradGuard no_grad;
   layer.weight.add_(torch::matmul(B, A), scaling_);
   merged_ = true;
@@ -42,26 +44,7 @@ void LoraAdapterImpl::unmerge(torch::nn::LinearImpl& layer) {
   merged_ = false;
 }
 
-bool matches_module_pattern(const std::string& name, const std::string& pattern) {
-  const std::vector<std::string> n = split(name, '.'), p = split(pattern, '.');
-  if (p.empty() || p.size() > n.size()) return false;
-  const size_t offset = n.size() - p.size();
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (fnmatch(p[i].c_str(), n[offset + i].c_str(), 0) != 0) return false;
-  }
-  return true;
-}
-
 namespace {
-
-// Every adaptable linear layer of `model` with its dotted name.
-std::vector<std::pair<std::string, models::AdaptableLinearImpl*>> adaptable_layers(torch::nn::Module& model) {
-  std::vector<std::pair<std::string, models::AdaptableLinearImpl*>> out;
-  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
-    if (auto* layer = dynamic_cast<models::AdaptableLinearImpl*>(item.value().get())) out.emplace_back(item.key(), layer);
-  }
-  return out;
-}
 
 template <class F>
 void for_each_lora(torch::nn::Module& model, F f) {
@@ -73,28 +56,14 @@ void for_each_lora(torch::nn::Module& model, F f) {
 }  // namespace
 
 std::vector<std::string> apply_lora(torch::nn::Module& model, const LoraOptions& options, const std::string& key) {
-  const auto layers = adaptable_layers(model);
-  std::vector<std::string> names, wrapped;
-  for (const auto& [name, layer] : layers) names.push_back(name);
-  for (const std::string& target : options.targets) {
-    bool any = false;
-    for (const auto& [name, layer] : layers) any |= matches_module_pattern(name, target);
-    if (!any) {
-      throw UserError(key + ": \"" + target + "\" matches no linear layer of this model (layers: " +
-                      (names.size() > 8 ? join({names.begin(), names.begin() + 8}, ", ") + ", ..." : join(names, ", ")) +
-                      ")");
-    }
-  }
-  for (auto& p : model.parameters()) p.set_requires_grad(false);
-  for (const auto& [name, layer] : layers) {
-    bool wanted = false;
-    for (const std::string& target : options.targets) wanted |= matches_module_pattern(name, target);
-    if (!wanted) continue;
-    auto adapter = std::make_shared<LoraAdapterImpl>(layer->weight.size(1), layer->weight.size(0), options);
-    adapter->to(layer->weight.device());
+  std::vector<std::string> wrapped;
+  for (const auto& [name, layer] : select_layers(model, options.targets, key)) {
+    auto adapter = std::make_shared<LoraAdapterImpl>(layer->options.in_features(), layer->options.out_features(), options);
+    adapter->to(layer->device());
     layer->set_adapter("lora", adapter);
     wrapped.push_back(name);
   }
+  models::freeze_base(model);
   return wrapped;
 }
 

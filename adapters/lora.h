@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/adaptable_linear.h"
+#include "adapters/layer_selection.h"
 
 namespace stratum::adapters {
 
@@ -17,8 +17,7 @@ struct LoraOptions {
   int64_t rank = 8;
   double alpha = 16.0;
   double dropout = 0.05;
-  /// Module-name patterns, matched against the end of a layer's dotted name segment by
-  /// segment, `*` within a segment: "attn.qkv" matches blocks.0.attn.qkv, "mlp.*" every MLP layer.
+  /// Module-name patterns (see matches_module_pattern in adapters/layer_selection.h).
   std::vector<std::string> targets = {"attn.qkv", "attn.proj"};
 };
 
@@ -43,9 +42,6 @@ class LoraAdapterImpl : public models::LinearAdapter {
   bool merged_ = false;
 };
 TORCH_MODULE(LoraAdapter);
-
-/// True when dotted module name `name` matches pattern `pattern` (see LoraOptions::targets).
-bool matches_module_pattern(const std::string& name, const std::string& pattern);
 
 /// Wraps every adaptable linear layer of `model` that a target matches, and freezes every
 /// parameter except the adapters'. Returns the wrapped layers' names. A target that matches

@@ -314,12 +314,15 @@ struct LoraSection {
 struct PrefixSection {
   bool enabled = false;
   int64_t length = 16;
+  bool reparameterize = true;
   int64_t hidden = 512;
 
   template <class V>
   static void describe(V& v) {
     v.field("enabled", &PrefixSection::enabled, "add learned key/value prefixes to every attention layer");
     v.field("length", &PrefixSection::length, "prefix length in positions", at_least(1));
+    v.field("reparameterize", &PrefixSection::reparameterize,
+            "train the prefixes through an MLP (Li & Liang 2021), folded into plain prefixes when saved");
     v.field("hidden", &PrefixSection::hidden, "width of the reparameterization MLP", at_least(1));
   }
 };
@@ -340,14 +343,19 @@ struct AdaptersSection {
 struct QuantizationSection {
   std::string mode = "none";
   bool double_quant = true;
-  int64_t block_size = 64;
+  int64_t block_size = 0;
+  std::vector<std::string> targets = {"attn.*", "mlp.*"};
 
   template <class V>
   static void describe(V& v) {
-    v.field("mode", &QuantizationSection::mode, "weight format of frozen linear layers",
+    v.field("mode", &QuantizationSection::mode,
+            "weight format of the frozen target layers: int8 (per-row absmax), nf4 or int4 (blockwise 4-bit)",
             one_of({"none", "int8", "nf4", "int4"}));
-    v.field("double_quant", &QuantizationSection::double_quant, "quantize the nf4 block scales too (QLoRA)");
-    v.field("block_size", &QuantizationSection::block_size, "values per absmax block (nf4)", at_least(1));
+    v.field("double_quant", &QuantizationSection::double_quant,
+            "nf4/int4: quantize the block absmax values too, 8-bit in blocks of 256 (QLoRA)");
+    v.field("block_size", &QuantizationSection::block_size,
+            "nf4/int4: values per absmax block (0: 64 for nf4, 128 for int4)", at_least(0));
+    v.field("targets", &QuantizationSection::targets, "module-name patterns of the linear layers to quantize");
   }
 };
 

@@ -11,6 +11,7 @@
 #include "core/language_modeling.h"
 #include "core/metrics_writer.h"
 #include "core/text.h"
+#include "models/adaptable_linear.h"
 
 namespace stratum {
 namespace {
@@ -170,6 +171,12 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
                   {"weight_bytes", facts.weight_bytes},
                   {"peak_rss_bytes", facts.peak_rss_bytes}};
   if (facts.peak_cuda_allocated_bytes >= 0) out["model"]["peak_cuda_allocated_bytes"] = facts.peak_cuda_allocated_bytes;
+  for (const auto& [format, packed] : facts.packed) {
+    out["model"]["quantized"][format] = {
+        {"weights", packed.weights},
+        {"bytes", packed.bytes},
+        {"bytes_per_weight", static_cast<double>(packed.bytes) / static_cast<double>(packed.weights)}};
+  }
   out["class_names"] = class_names;
   for (const auto& s : splits) {
     nlohmann::ordered_json j;
@@ -231,6 +238,15 @@ ModelFacts model_facts(const torch::nn::Module& model) {
   };
   for (const auto& p : model.parameters()) add(p);
   for (const auto& b : model.buffers()) add(b);
+  // A packed weight is a frozen parameter held in buffers: it counts as parameters too.
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (const auto* packed = dynamic_cast<const models::PackedWeight*>(module.get())) {
+      ModelFacts::Packed& entry = facts.packed[packed->format()];
+      entry.weights += packed->numel();
+      entry.bytes += packed->bytes();
+      facts.parameters += packed->numel();
+    }
+  }
   return facts;
 }
 
@@ -243,6 +259,12 @@ std::string describe_model_facts(const ModelFacts& facts) {
   std::string out = std::to_string(facts.parameters) + " parameters (" + std::to_string(facts.trainable_parameters) +
                     " trainable, " + fraction + "); weights:";
   for (const auto& [dtype, bytes] : facts.weight_bytes) out += " " + dtype + " " + format_bytes(static_cast<double>(bytes));
+  for (const auto& [format, packed] : facts.packed) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.4f", static_cast<double>(packed.bytes) / static_cast<double>(packed.weights));
+    out += "; " + format + ": " + std::to_string(packed.weights) + " weights in " +
+           format_bytes(static_cast<double>(packed.bytes)) + " (" + ratio + " bytes per weight)";
+  }
   return out;
 }
 

@@ -57,8 +57,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
     const char* what;
   };
   const Pending pending[] = {
-      {config.adapters.prefix.enabled, "adapters.prefix.enabled", "prefix-tuning"},
-      {config.quantization.mode != "none", "quantization.mode", "weight quantization"},
       {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
   };
   for (const auto& p : pending) {

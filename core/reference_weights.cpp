@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/safetensors.h"
-#include "models/adaptable_linear.h"
+#include "models/adapter_module.h"
 
 namespace stratum {
 namespace {
@@ -21,12 +21,13 @@ std::string listing(const std::vector<std::string>& items) {
   return out;
 }
 
-// Parameters then buffers, by their own names. Whatever an adapter holds (LoRA matrices, ...)
-// is not part of the reference layout: `stratum export` merges adapters into their base first.
+// Parameters then buffers, by their own names. Whatever an adapter holds (LoRA matrices,
+// prefixes) is not part of the reference layout: `stratum export` merges adapters into their
+// base first.
 std::vector<std::pair<std::string, torch::Tensor>> own_tensors(const models::Model& model) {
   std::vector<std::string> adapter_prefixes;
   for (const auto& item : model.named_modules("", /*include_self=*/false)) {
-    if (dynamic_cast<const models::LinearAdapter*>(item.value().get())) adapter_prefixes.push_back(item.key() + ".");
+    if (dynamic_cast<const models::AdapterModule*>(item.value().get())) adapter_prefixes.push_back(item.key() + ".");
   }
   const auto in_adapter = [&](const std::string& name) {
     for (const std::string& prefix : adapter_prefixes) {
@@ -38,7 +39,9 @@ std::vector<std::pair<std::string, torch::Tensor>> own_tensors(const models::Mod
   for (const auto& p : model.named_parameters()) {
     if (!in_adapter(p.key())) out.emplace_back(p.key(), p.value());
   }
-  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value());
+  for (const auto& b : model.named_buffers()) {
+    if (!in_adapter(b.key())) out.emplace_back(b.key(), b.value());
+  }
   return out;
 }
 

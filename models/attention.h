@@ -14,7 +14,7 @@
 namespace stratum::models {
 
 /// Supplies learned key/value positions that every sequence may attend to (prefix-tuning).
-class AttentionPrefix : public torch::nn::Module {
+class AttentionPrefix : public AdapterModule {
  public:
   /// Keys and values, each (batch, heads, P, head_dim).
   virtual std::pair<torch::Tensor, torch::Tensor> keys_values(int64_t batch) = 0;
@@ -39,6 +39,8 @@ class MultiHeadAttention : public torch::nn::Module {
 
   /// Attaches (or, with nullptr, removes) prefix keys/values; registered as submodule "prefix".
   void set_prefix(std::shared_ptr<AttentionPrefix> prefix);
+
+  int64_t heads() const { return heads_; }
 
   /// Forces the explicit-math path even where the fused kernel exists (tests compare both).
   void set_use_fused(bool use) { use_fused_ = use; }

@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "adapters/lora.h"
+#include "adapters/prefix.h"
+#include "adapters/quant/quantize_model.h"
 #include "core/cli/args.h"
 #include "core/cli/commands.h"
 #include "core/config.h"
@@ -31,7 +33,10 @@ int export_command(const Args& args, Registry& registry) {
   }
   if (format != "safetensors") throw UserError("--format: unknown format \"" + format + "\" (supported: safetensors)");
   const CheckpointModel loaded = load_checkpoint_model(checkpoint, registry);
-  adapters::merge_lora(*loaded.model);  // LoRA updates go out folded into the base weights
+  // The reference layout has float weights and no adapters: quantized weights go out
+  // dequantized, LoRA updates folded into them; prefixes go to a file of their own.
+  adapters::quant::dequantize_linear_layers(*loaded.model);
+  adapters::merge_lora(*loaded.model);
   const std::string& dir = loaded.dir;
   const RunConfig& config = loaded.config;
   const int64_t step = loaded.state.step;
@@ -42,6 +47,12 @@ int export_command(const Args& args, Registry& registry) {
   write_safetensors(out, file);
   std::printf("%s (step %lld, %zu tensors, layout %s) -> %s\n", dir.c_str(), static_cast<long long>(step),
               file.tensors.size(), file.metadata["layout"].c_str(), out.c_str());
+  if (adapters::find_prefix(*loaded.model)) {
+    const std::string stem = out.size() > 12 && out.compare(out.size() - 12, 12, ".safetensors") == 0
+                                 ? out.substr(0, out.size() - 12) : out;
+    adapters::save_prefix(*loaded.model, stem + ".prefix.safetensors");
+    std::printf("prefixes (not part of the reference layout) -> %s.prefix.safetensors\n", stem.c_str());
+  }
   return kExitOk;
 }
 

@@ -71,9 +71,13 @@ TEST(Cli, RegistryAndPendingFeatureErrorsNameTheKey) {
   const std::string model = dir.write("m.yaml", "data:\n  source: idx\nmodel:\n  name: cnnn\n");
   expect_usage_error(run_stratum("train --config " + model),
                      model + ":4:3: model.name: unknown model \"cnnn\" (did you mean cnn?)");
+  const std::string parallel = dir.write("t.yaml", std::string(kMinimal) + "distributed:\n  tensor_parallel: 2\n");
+  expect_usage_error(run_stratum("train --config " + parallel),
+                     parallel + ":7:3: distributed.tensor_parallel: tensor parallelism: not available in this build yet");
+  // Prefixes on a model without attention layers (the CNN).
   const std::string prefix = dir.write("p.yaml", std::string(kMinimal) + "adapters:\n  prefix:\n    enabled: true\n");
-  expect_usage_error(run_stratum("train --config " + prefix),
-                     prefix + ":8:5: adapters.prefix.enabled: prefix-tuning: not available in this build yet");
+  expect_usage_error(run_stratum("train --config " + prefix + " --set data.max_records=500"),
+                     prefix + ":8:5: adapters.prefix.enabled: the model has no attention layers to prefix");
   // LoRA on a model without the targeted layers (the CNN has no attention).
   const std::string lora = dir.write("l.yaml", std::string(kMinimal) + "adapters:\n  lora:\n    enabled: true\n");
   expect_usage_error(run_stratum("train --config " + lora + " --set data.max_records=500"),

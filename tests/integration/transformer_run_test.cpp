@@ -7,9 +7,8 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "integration/stratum_binary.h"
+#include "integration/training_run.h"
 
 namespace fs = std::filesystem;
 
@@ -17,39 +16,6 @@ namespace stratum::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct RunResult {
-  std::string out;
-  std::string run_dir;
-  std::vector<double> train_losses;  ///< from metrics.jsonl, in order
-  nlohmann::json eval;               ///< eval.json
-};
-
-RunResult train(const std::string& config, const std::string& overrides, const TempDir& dir) {
-  const CommandResult r = run_stratum("train --config " + config + " --set run.output_dir=" + dir.path() +
-                                      " --set trainer.threads=2 " + overrides);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  RunResult result;
-  result.out = r.out;
-  const std::string prefix = "run directory: ";
-  const auto at = r.out.rfind(prefix);
-  if (at == std::string::npos) return result;
-  const std::string run_dir = r.out.substr(at + prefix.size(), r.out.find('\n', at) - at - prefix.size());
-  result.run_dir = run_dir;
-  std::istringstream metrics(read_file(run_dir + "/metrics.jsonl"));
-  for (std::string line; std::getline(metrics, line);) {
-    const auto record = nlohmann::json::parse(line);
-    if (record["kind"] == "train") result.train_losses.push_back(record["loss"].get<double>());
-  }
-  result.eval = nlohmann::json::parse(read_file(run_dir + "/eval.json"));
-  return result;
-}
-
-const char* kSmallText =
-    " --set data.text.max_length=48 --set data.reservoir.max_items=1500 --set data.max_records=3000"
-    " --set model.layers=2 --set model.width=32 --set model.heads=2 --set model.mlp_hidden=64"
-    " --set trainer.batch_size=16 --set trainer.warmup_steps=5 --set eval.every=0 --set eval.max_samples=128"
-    " --set logging.every=5 --set trainer.checkpoint.best_metric=";
 
 TEST(TransformerRuns, GptLearnsTheFortunesCorpusAndReportsPerplexity) {
   TempDir dir;
@@ -82,45 +48,6 @@ TEST(TransformerRuns, GptLearnsTheFortunesCorpusAndReportsPerplexity) {
   const CommandResult wrong = run_stratum("export --checkpoint " + r.run_dir + " --format onnx");
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_THAT(wrong.err, HasSubstr("--format: unknown format \"onnx\""));
-}
-
-TEST(TransformerRuns, LoraFineTunesAPretrainedGptAndSavesOnlyTheAdapters) {
-  TempDir dir;
-  const RunResult base = train("configs/gpt-fortunes.yaml", std::string(kSmallText) + " --set trainer.steps=40", dir);
-  const std::string exported = dir.path() + "/base.safetensors";
-  ASSERT_EQ(run_stratum("export --checkpoint " + base.run_dir + " --out " + exported).exit_code, 0);
-
-  TempDir tuned_dir;
-  const std::string lora = std::string(kSmallText) + " --set trainer.steps=20 --set trainer.lr=0.01" +
-                           " --set model.init_from=" + exported +
-                           " --set adapters.lora.enabled=true --set adapters.lora.targets=[attn.qkv,mlp.*]";
-  const RunResult tuned = train("configs/gpt-fortunes.yaml", lora, tuned_dir);
-  ASSERT_GE(tuned.train_losses.size(), 2u);
-  EXPECT_THAT(tuned.out, HasSubstr("lora: rank 8, alpha 16 on 6 layers; "));
-  EXPECT_LT(tuned.train_losses.front(), base.train_losses.front() - 1.0);  // starts from the pretrained base
-  for (double loss : tuned.train_losses) EXPECT_TRUE(std::isfinite(loss));
-  // The adapter artifact is small next to the full checkpoint.
-  const auto adapter_bytes = fs::file_size(tuned.run_dir + "/lora.safetensors");
-  const std::string checkpoint = tuned.run_dir + "/checkpoints/step-20";
-  EXPECT_LT(adapter_bytes * 4, fs::file_size(checkpoint + "/model.pt"));
-  EXPECT_LT(tuned.eval["model"]["trainable_parameters"].get<int64_t>(), tuned.eval["model"]["parameters"].get<int64_t>() / 3);
-  EXPECT_LT(tuned.eval["model"]["trainable_fraction"].get<double>(), 1.0 / 3);
-  EXPECT_EQ(tuned.eval["model"]["weight_bytes"]["float32"].get<int64_t>(), 4 * tuned.eval["model"]["parameters"].get<int64_t>());
-  EXPECT_THAT(tuned.out, HasSubstr("trainable, "));
-
-  // The checkpoint (base + adapters) evaluates and exports with the updates merged in.
-  const CommandResult e = run_stratum("eval --config " + tuned.run_dir + "/config.resolved.yaml --checkpoint " +
-                                      checkpoint + " --out " + tuned_dir.path() + "/eval.json");
-  ASSERT_EQ(e.exit_code, 0) << e.err;
-  const auto again = nlohmann::json::parse(read_file(tuned_dir.path() + "/eval.json"));
-  EXPECT_NEAR(again["splits"]["validation"]["loss"].get<double>(),
-              tuned.eval["splits"]["validation"]["loss"].get<double>(), 1e-6);
-  const std::string merged = tuned_dir.path() + "/merged.safetensors";
-  const CommandResult x = run_stratum("export --checkpoint " + checkpoint + " --out " + merged);
-  ASSERT_EQ(x.exit_code, 0) << x.err;
-  EXPECT_THAT(read_file(merged), ::testing::Not(HasSubstr("lora")));
-  EXPECT_EQ(fs::file_size(merged), fs::file_size(exported));
-  EXPECT_NE(read_file(merged), read_file(exported));  // the trained updates are in it
 }
 
 TEST(TransformerRuns, GradientCheckpointingTrainsWithExactlyTheSameLosses) {

@@ -1,0 +1,65 @@
+// Records per second from raw files to collated training batches, with Google Benchmark: the
+// source reads and decodes the files (IDX images; fortunes text, byte-level or through the BPE
+// tokenizer), the stratified reservoirs sample the stream (or, "passthrough", are sized to
+// keep every record), the splits are collated into tensors, and the Loader serves one epoch
+// of shuffled batches of the seen split. scripts/bench.sh sets STRATUM_BENCH_TOKENIZER (a
+// tokenizer learned by `stratum data tokenizer`) and compares the rate with the trainer's.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+
+#include "core/config.h"
+#include "core/registry.h"
+#include "data/builtin_sources.h"
+#include "data/loader.h"
+
+namespace stratum {
+namespace {
+
+void run_pipeline(benchmark::State& state, const std::string& config, std::vector<std::string> overrides) {
+  const bool passthrough = state.range(0) != 0;
+  if (passthrough) {
+    overrides.insert(overrides.end(), {"data.reservoir.max_items=100000000", "data.reservoir.max_per_label=100000000",
+                                       "data.reservoir.label_share_cap=1.0", "data.reservoir.max_bytes=100000000000"});
+  }
+  const RunConfig cfg = load_config(std::string(STRATUM_SOURCE_DIR) + "/configs/" + config, overrides);
+  Registry registry;
+  data::register_builtin_sources(registry);
+  int64_t records = 0, batches = 0;
+  for (auto _ : state) {
+    data::DataContext context;
+    context.seed = 1;
+    const data::SplitData data = registry.data_sources.find(cfg.data.source)->build(cfg.data, context);
+    data::Loader loader(data.seen, {cfg.trainer.batch_size, 1, 4, 0});
+    const int64_t per_epoch = (data.seen.size() + cfg.trainer.batch_size - 1) / cfg.trainer.batch_size;
+    for (int64_t i = 0; i < per_epoch; ++i) benchmark::DoNotOptimize(loader.next());
+    records += data.records_read;
+    batches += per_epoch;
+  }
+  state.counters["records_per_second"] = benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
+  state.counters["batches"] = static_cast<double>(batches) / static_cast<double>(state.iterations());
+  state.SetLabel(passthrough ? "passthrough" : "reservoirs");
+}
+
+void BM_FashionMnist(benchmark::State& state) { run_pipeline(state, "quickstart.yaml", {}); }
+
+void BM_FortunesBytes(benchmark::State& state) { run_pipeline(state, "gpt-fortunes.yaml", {}); }
+
+void BM_FortunesBpe(benchmark::State& state) {
+  const char* tokenizer = std::getenv("STRATUM_BENCH_TOKENIZER");
+  if (!tokenizer) {
+    state.SkipWithError("STRATUM_BENCH_TOKENIZER is not set (scripts/bench.sh learns one)");
+    return;
+  }
+  run_pipeline(state, "gpt-fortunes.yaml", {std::string("data.tokenizer.path=") + tokenizer});
+}
+
+BENCHMARK(BM_FashionMnist)->ArgName("passthrough")->Arg(0)->Arg(1)->Iterations(2)->Unit(benchmark::kSecond);
+BENCHMARK(BM_FortunesBytes)->ArgName("passthrough")->Arg(0)->Arg(1)->Iterations(2)->Unit(benchmark::kSecond);
+BENCHMARK(BM_FortunesBpe)->ArgName("passthrough")->Arg(0)->Arg(1)->Iterations(2)->Unit(benchmark::kSecond);
+
+}  // namespace
+}  // namespace stratum
+
+BENCHMARK_MAIN();

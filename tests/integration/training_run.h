@@ -1,0 +1,29 @@
+#pragma once
+// One `stratum train` run for integration tests, with what it wrote read back.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "integration/stratum_binary.h"
+
+namespace stratum::testing {
+
+/// What a finished run printed and wrote.
+struct RunResult {
+  std::string out;
+  std::string run_dir;
+  std::vector<double> train_losses;  ///< from metrics.jsonl, in order
+  nlohmann::json eval;               ///< eval.json
+};
+
+/// `stratum train --config CONFIG OVERRIDES` with its run directory under `dir`, on 2 threads;
+/// expects exit code 0.
+RunResult train(const std::string& config, const std::string& overrides, const TempDir& dir);
+
+/// Overrides that shrink configs/gpt-fortunes.yaml (and the text classifier's) to a few
+/// seconds: 48-token records, 3000 of them, a 2-block 32-wide model, no periodic evaluation.
+extern const char* const kSmallText;
+
+}  // namespace stratum::testing
