@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -77,7 +79,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   torch::manual_seed(derive_seed(seed, "torch"));
   if (options.threads > 0) torch::set_num_threads(static_cast<int>(options.threads));
   const torch::Device device = pick_device(options.device);
-  log::info("device: " + device.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()));
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  log::info("device: " + device.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()) +
+            (wait_policy ? std::string(", OMP_WAIT_POLICY=") + wait_policy : std::string()));
 
   data::DataContext context;
   context.seed = seed;

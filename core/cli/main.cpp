@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/text.h"
+#include "core/thread_environment.h"
 #include "core/version.h"
 #include "data/builtin_sources.h"
 #include "models/builtin_models.h"
@@ -85,6 +86,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stratum::settle_thread_environment(argv);
   int code = stratum::kExitInternal;
   try {
     code = run(argc, argv);

@@ -1,7 +1,9 @@
 // Training-step throughput of a registered model on random data: the Stratum side of the
-// device check's table (scripts/device_check.sh; Python side: scripts/bench_train_step.py).
-//   stratum_bench_train_step --model vit-s16|gpt-125m|... [--batch B] [--seq T] [--steps N]
-//                            [--warmup W] [--precision bf16|fp32] [--device cuda|cpu]
+// device check's table (scripts/device_check.sh) and of scripts/bench.sh's comparisons with
+// PyTorch (Python side: scripts/bench_train_step.py).
+//   stratum_bench_train_step --model vit-s16|gpt-125m|... [--layers L] [--batch B] [--seq T]
+//                            [--steps N] [--warmup W] [--precision bf16|fp32] [--threads N]
+//                            [--device cuda|cpu]
 // Prints one JSON line: items/s, tokens/s, model FLOPs utilisation, peak memory, final loss.
 
 #include <torch/torch.h>
@@ -14,6 +16,7 @@
 #include "core/classification.h"
 #include "core/language_modeling.h"
 #include "core/registry.h"
+#include "core/thread_environment.h"
 #include "core/torch_compat.h"
 #include "models/builtin_models.h"
 
@@ -36,12 +39,15 @@ std::string flag(int argc, char** argv, const std::string& name, const std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
+  stratum::settle_thread_environment(argv);  // as the stratum binary does
   const std::string name = flag(argc, argv, "--model", "gpt-tiny");
   const int64_t batch = std::stoll(flag(argc, argv, "--batch", "8"));
   const int64_t steps = std::stoll(flag(argc, argv, "--steps", "20"));
   const int64_t warmup = std::stoll(flag(argc, argv, "--warmup", "5"));
   const bool bf16 = flag(argc, argv, "--precision", "bf16") == "bf16";
   const bool cuda = flag(argc, argv, "--device", "cuda") == "cuda" && stratum::compat::cuda_available();
+  const int threads = std::stoi(flag(argc, argv, "--threads", "0"));
+  if (threads > 0) torch::set_num_threads(threads);
   const torch::Device device = cuda ? torch::kCUDA : torch::kCPU;
 
   stratum::Registry registry;
@@ -56,6 +62,7 @@ int main(int argc, char** argv) {
   if (tokens) spec.input_shape = {std::stoll(flag(argc, argv, "--seq", std::to_string(spec.input_shape[0])))};
   stratum::ModelSection options;
   options.name = name;
+  options.layers = std::stoll(flag(argc, argv, "--layers", "0"));  // 0: the named size's
   options.dropout = 0.0;
   torch::manual_seed(0);
   auto model = entry->build(options, spec);
@@ -121,6 +128,8 @@ int main(int argc, char** argv) {
   out["model"] = name;
   out["device"] = device_name;
   out["precision"] = bf16 ? "bf16" : "fp32";
+  out["threads"] = torch::get_num_threads();
+  out["torch"] = stratum::compat::torch_version();
   out["batch"] = batch;
   out["tokens_per_example"] = per_example;
   out["steps"] = steps;

@@ -153,5 +153,27 @@ TEST(SmokeRun, SecondRunGetsItsOwnDirectory) {
   EXPECT_EQ(runs, 2);
 }
 
+// With OpenBLAS (the Debian LibTorch) the binary re-executes itself with OpenMP's idle threads
+// sleeping (core/thread_environment.h); with another BLAS, or an explicit setting, it does not.
+TEST(SmokeRun, OpenMpIdleThreadsSleepWhereOpenBlasIsLoaded) {
+  const bool openblas = run_stratum("info").out.find("(OpenBLAS)") != std::string::npos;
+  TempDir dir;
+  const auto train = [&](const std::string& environment) {
+    return run_command(std::string("cd '") + STRATUM_SOURCE_DIR + "' && env " + environment + " '" + STRATUM_BINARY +
+                       "' train --config configs/smoke.yaml --set trainer.steps=2 --set trainer.threads=2"
+                       " --set eval.max_samples=64 --set run.output_dir=" + dir.path());
+  };
+  const CommandResult unset = train("-u OMP_WAIT_POLICY");
+  ASSERT_EQ(unset.exit_code, 0) << unset.err;
+  if (openblas) {
+    EXPECT_THAT(unset.out, HasSubstr("intra-op threads: 2, OMP_WAIT_POLICY=PASSIVE"));
+  } else {
+    EXPECT_THAT(unset.out, ::testing::Not(HasSubstr("OMP_WAIT_POLICY")));
+  }
+  const CommandResult active = train("OMP_WAIT_POLICY=ACTIVE");
+  ASSERT_EQ(active.exit_code, 0) << active.err;
+  EXPECT_THAT(active.out, HasSubstr("OMP_WAIT_POLICY=ACTIVE"));
+}
+
 }  // namespace
 }  // namespace stratum::testing
