@@ -6,12 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-scripts/build.sh
-scripts/build.sh --cuda
+# Each phase's time goes to the log: CI's record of what the two builds cost.
+phase() {
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "== $name: $((SECONDS - start)) s"
+}
+phase setup scripts/setup.sh
+phase "build/ (Debian LibTorch)" scripts/build.sh
+phase "build-cuda/ (PyTorch 2.11 wheel)" scripts/build.sh --cuda
 status=0
 for dir in build build-cuda; do
   echo "== $dir: $("$dir/bin/stratum" info | grep '^LibTorch')"
+  start=$SECONDS
   (cd "$dir" && ctest --output-on-failure -j "$(nproc)" "$@") || status=1
+  echo "== $dir tests: $((SECONDS - start)) s"
 done
+echo "== total: $SECONDS s"
 exit $status
