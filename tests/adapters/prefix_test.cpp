@@ -1,6 +1,6 @@
-// Prefix-tuning: attention with prefixes equals attention over explicitly concatenated keys
-// and values (causal masking and padding included), only the prefixes train, folding the
-// reparameterization MLP changes no output, and every transformer model takes prefixes.
+// Prefix-tuning: only the prefixes train, folding the reparameterization MLP changes no output,
+// every transformer model takes prefixes, and they stack with LoRA. (That attention with
+// prefixes equals attention over concatenated keys and values is tests/models/transformer_test.)
 
 #include "adapters/prefix.h"
 
@@ -8,11 +8,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "adapters/lora.h"
 #include "core/registry.h"
-#include "core/torch_compat.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
 #include "support/user_error.h"
@@ -23,68 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 
 float max_difference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<float>(); }
-
-// Fixed prefix keys and values, (1, H, P, D), for the attention-level check.
-class FixedPrefix : public models::AttentionPrefix {
- public:
-  FixedPrefix(torch::Tensor keys, torch::Tensor values) : keys_(std::move(keys)), values_(std::move(values)) {}
-  std::pair<torch::Tensor, torch::Tensor> keys_values(int64_t batch) override {
-    return {keys_.expand({batch, -1, -1, -1}), values_.expand({batch, -1, -1, -1})};
-  }
-
- private:
-  torch::Tensor keys_, values_;
-};
-
-// softmax(q [pk; k]ᵀ / √d) [pv; v] written out: query i sees every prefix position, and key j
-// when j <= i (causal) and j is a real token.
-torch::Tensor explicit_prefix_attention(models::MultiHeadAttention& attention, const torch::Tensor& x,
-                                        const torch::Tensor& pk, const torch::Tensor& pv, bool causal,
-                                        const torch::Tensor& keep) {
-  const int64_t B = x.size(0), T = x.size(1), W = x.size(2), H = attention.heads(), D = W / H, P = pk.size(2);
-  const torch::Tensor qkv = torch::matmul(x, attention.qkv->weight.t()) + attention.qkv->bias;
-  const auto heads = [&](const torch::Tensor& t) { return t.view({B, T, H, D}).permute({0, 2, 1, 3}); };
-  const torch::Tensor q = heads(qkv.narrow(2, 0, W)), k = heads(qkv.narrow(2, W, W)), v = heads(qkv.narrow(2, 2 * W, W));
-  const torch::Tensor keys = torch::cat({pk.expand({B, H, P, D}), k}, 2);
-  const torch::Tensor values = torch::cat({pv.expand({B, H, P, D}), v}, 2);
-  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) / std::sqrt(static_cast<double>(D));
-  torch::Tensor allowed = torch::ones({B, 1, T, P + T}, torch::kBool);
-  for (int64_t b = 0; b < B; ++b) {
-    for (int64_t i = 0; i < T; ++i) {
-      for (int64_t j = 0; j < T; ++j) {
-        const bool visible = (!causal || j <= i) && (!keep.defined() || keep[b][j].item<bool>() || j == 0);
-        allowed[b][0][i][P + j] = visible;
-      }
-    }
-  }
-  scores = scores.masked_fill(allowed.logical_not(), -INFINITY);
-  const torch::Tensor out = torch::matmul(torch::softmax(scores, -1), values);
-  return torch::matmul(out.permute({0, 2, 1, 3}).reshape({B, T, W}), attention.proj->weight.t()) + attention.proj->bias;
-}
-
-TEST(PrefixAttention, EqualsAttentionOverConcatenatedKeysAndValues) {
-  models::TransformerShape shape;
-  shape.width = 32, shape.heads = 4;
-  torch::manual_seed(1);
-  const torch::Tensor pk = torch::randn({1, 4, 3, 8}), pv = torch::randn({1, 4, 3, 8});
-  const torch::Tensor x = torch::randn({2, 5, 32});
-  const torch::Tensor keep = torch::tensor({1, 1, 1, 1, 1, 1, 1, 0, 0, 0}, torch::kBool).view({2, 5});
-  for (const bool causal : {true, false}) {
-    for (const bool fused : {false, true}) {
-      if (fused && !compat::has_fused_attention()) continue;
-      models::MultiHeadAttention attention(shape, causal);
-      attention.eval();
-      attention.set_use_fused(fused);
-      attention.set_prefix(std::make_shared<FixedPrefix>(pk, pv));
-      torch::NoGradGuard no_grad;
-      EXPECT_LT(max_difference(attention.forward(x), explicit_prefix_attention(attention, x, pk, pv, causal, {})), 1e-5)
-          << "causal " << causal << " fused " << fused;
-      EXPECT_LT(max_difference(attention.forward(x, keep), explicit_prefix_attention(attention, x, pk, pv, causal, keep)),
-                1e-5)
-          << "with padding, causal " << causal << " fused " << fused;
-    }
-  }
-}
 
 models::ModelPtr build(const std::string& name, uint64_t seed) {
   torch::manual_seed(seed);

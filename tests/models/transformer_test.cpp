@@ -170,6 +170,8 @@ TEST(TransformerModels, InitialisationFollowsTheReferences) {
   EXPECT_NEAR(t.mean().item<double>(), 0.0, 0.0003);
 }
 
+float max_difference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<float>(); }
+
 // A fixed prefix, so attention with it can be compared with explicit concatenation.
 class FixedPrefix : public AttentionPrefix {
  public:
@@ -182,33 +184,59 @@ class FixedPrefix : public AttentionPrefix {
   torch::Tensor keys_, values_;
 };
 
-TEST(Attention, PrefixEqualsAttentionOverConcatenatedKeysAndValuesCausalIncluded) {
-  torch::manual_seed(3);
-  TransformerShape shape;  // 64 wide, 4 heads
-  const int64_t batch = 2, length = 6, prefix = 3, dim = shape.head_dim();
-  MultiHeadAttention attention(shape, /*causal=*/true);
-  attention.set_use_fused(false);
-  const torch::Tensor keys = torch::randn({1, shape.heads, prefix, dim}), values = torch::randn({1, shape.heads, prefix, dim});
-  attention.set_prefix(std::make_shared<FixedPrefix>(keys, values));
-  const torch::Tensor x = torch::randn({batch, length, shape.width});
-  const torch::Tensor out = attention.forward(x);
-
-  // By hand: project, prepend, mask so position t sees every prefix slot and tokens ≤ t.
-  auto parts = attention.qkv->forward(x).view({batch, length, 3, shape.heads, dim}).permute({2, 0, 3, 1, 4});
-  const torch::Tensor k = torch::cat({keys.expand({batch, -1, -1, -1}), parts[1]}, 2);
-  const torch::Tensor v = torch::cat({values.expand({batch, -1, -1, -1}), parts[2]}, 2);
-  torch::Tensor mask = torch::ones({length, prefix + length}, torch::kBool);
-  for (int64_t t = 0; t < length; ++t) {
-    for (int64_t s = prefix + t + 1; s < prefix + length; ++s) mask[t][s] = false;
+// softmax(q [pk; k]ᵀ / √d) [pv; v] written out: query i sees every prefix position, and key j
+// when j <= i (causal) and j is a real token.
+torch::Tensor explicit_prefix_attention(MultiHeadAttention& attention, const torch::Tensor& x,
+                                        const torch::Tensor& pk, const torch::Tensor& pv, bool causal,
+                                        const torch::Tensor& keep) {
+  const int64_t B = x.size(0), T = x.size(1), W = x.size(2), H = attention.heads(), D = W / H, P = pk.size(2);
+  const torch::Tensor qkv = torch::matmul(x, attention.qkv->weight.t()) + attention.qkv->bias;
+  const auto heads = [&](const torch::Tensor& t) { return t.view({B, T, H, D}).permute({0, 2, 1, 3}); };
+  const torch::Tensor q = heads(qkv.narrow(2, 0, W)), k = heads(qkv.narrow(2, W, W)), v = heads(qkv.narrow(2, 2 * W, W));
+  const torch::Tensor keys = torch::cat({pk.expand({B, H, P, D}), k}, 2);
+  const torch::Tensor values = torch::cat({pv.expand({B, H, P, D}), v}, 2);
+  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) / std::sqrt(static_cast<double>(D));
+  torch::Tensor allowed = torch::ones({B, 1, T, P + T}, torch::kBool);
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t i = 0; i < T; ++i) {
+      for (int64_t j = 0; j < T; ++j) {
+        const bool visible = (!causal || j <= i) && (!keep.defined() || keep[b][j].item<bool>() || j == 0);
+        allowed[b][0][i][P + j] = visible;
+      }
+    }
   }
-  const torch::Tensor manual = attention_math(parts[0], k, v, mask, 0.0, false);
-  const torch::Tensor expected = attention.proj->forward(manual.transpose(1, 2).reshape({batch, length, shape.width}));
-  EXPECT_TRUE(torch::allclose(out, expected, 1e-5, 1e-6));
+  scores = scores.masked_fill(allowed.logical_not(), -INFINITY);
+  const torch::Tensor out = torch::matmul(torch::softmax(scores, -1), values);
+  return torch::matmul(out.permute({0, 2, 1, 3}).reshape({B, T, W}), attention.proj->weight.t()) + attention.proj->bias;
+}
 
-  // And the prefix changes what the first token sees (it is not silently dropped).
-  attention.set_prefix(nullptr);
-  EXPECT_FALSE(torch::allclose(attention.forward(x).select(1, 0), out.select(1, 0), 1e-3, 1e-3));
-  EXPECT_EQ(count_parameters(attention), 4 * 64 * 64 + 4 * 64);
+TEST(Attention, PrefixEqualsAttentionOverConcatenatedKeysAndValuesCausalAndPaddingIncluded) {
+  TransformerShape shape;
+  shape.width = 32, shape.heads = 4;
+  torch::manual_seed(1);
+  const torch::Tensor pk = torch::randn({1, 4, 3, 8}), pv = torch::randn({1, 4, 3, 8});
+  const torch::Tensor x = torch::randn({2, 5, 32});
+  const torch::Tensor keep = torch::tensor({1, 1, 1, 1, 1, 1, 1, 0, 0, 0}, torch::kBool).view({2, 5});
+  for (const bool causal : {true, false}) {
+    for (const bool fused : {false, true}) {
+      if (fused && !compat::has_fused_attention()) continue;
+      MultiHeadAttention attention(shape, causal);
+      attention.eval();
+      attention.set_use_fused(fused);
+      attention.set_prefix(std::make_shared<FixedPrefix>(pk, pv));
+      torch::NoGradGuard no_grad;
+      EXPECT_LT(max_difference(attention.forward(x), explicit_prefix_attention(attention, x, pk, pv, causal, {})), 1e-5)
+          << "causal " << causal << " fused " << fused;
+      EXPECT_LT(max_difference(attention.forward(x, keep), explicit_prefix_attention(attention, x, pk, pv, causal, keep)),
+                1e-5)
+          << "with padding, causal " << causal << " fused " << fused;
+      // The prefix changes what the first token sees (it is not silently dropped).
+      const torch::Tensor with = attention.forward(x);
+      attention.set_prefix(nullptr);
+      EXPECT_GT(max_difference(attention.forward(x).select(1, 0), with.select(1, 0)), 1e-3);
+      EXPECT_EQ(count_parameters(attention), 4 * 32 * 32 + 4 * 32);
+    }
+  }
 }
 
 TEST(Attention, FusedKernelAgreesWithExplicitMath) {
