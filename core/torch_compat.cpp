@@ -66,6 +66,8 @@ bool gloo_available() {
 #endif
 }
 
+int cuda_device_count() { return cuda_available() ? static_cast<int>(torch::cuda::device_count()) : 0; }
+
 bool has_fused_attention() { return TORCH_VERSION_MAJOR >= 2; }
 
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,

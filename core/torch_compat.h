@@ -20,6 +20,9 @@ std::string built_in_blas();
 /// True when a CUDA device is usable at run time.
 bool cuda_available();
 
+/// Number of visible CUDA devices (0 without CUDA).
+int cuda_device_count();
+
 /// True when the LibTorch build includes the c10d NCCL process group.
 bool nccl_available();
 

@@ -9,9 +9,9 @@
 namespace stratum::models {
 namespace {
 
-// Backward of x Wᵀ for a packed, frozen W: grad_x = grad Wᵀᵀ = grad W, unpacking W again
-// instead of keeping a float copy alive from the forward pass to the backward pass (which
-// would undo the memory the packing saves).
+// Backward of y = x Wᵀ for a packed, frozen W: grad_x = grad_y W, with W unpacked again
+// instead of a float copy kept alive from the forward pass to the backward pass (which would
+// undo the memory the packing saves).
 struct PackedMatmulBackward : public torch::autograd::Node {
   std::shared_ptr<PackedWeight> weight;
   torch::ScalarType input_dtype = torch::kFloat32;

@@ -22,8 +22,7 @@ int export_command(const Args& args, Registry& registry);
 int report_command(const Args& args, Registry& registry);
 int qa_command(const Args& args, Registry& registry);
 
-/// A subcommand whose feature has not landed yet: `--help` describes it, anything else
-/// exits 2 saying it is not available in this build.
-int pending_command(const std::string& name, const Args& args);
+/// `stratum launch`: starts and supervises this node's workers (distributed/launcher.h).
+int launch_command(const Args& args, Registry& registry);
 
 }  // namespace stratum::cli

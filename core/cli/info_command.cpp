@@ -12,6 +12,7 @@
 #include "core/system_info.h"
 #include "core/torch_compat.h"
 #include "core/version.h"
+#include "distributed/world.h"
 
 namespace stratum::cli {
 namespace {
@@ -48,6 +49,12 @@ int info_command(const Args& args, Registry& registry) {
   if (compat::cuda_available()) std::printf(" (%d devices)", static_cast<int>(torch::cuda::device_count()));
   std::printf("\nNCCL      %s\nGloo      %s\n", yes_no(compat::nccl_available()), yes_no(compat::gloo_available()));
   std::printf("fused attention kernel: %s\n", yes_no(compat::has_fused_attention()));
+  // This process's place in a multi-process job, as a worker would read it (a bad environment
+  // is the same one-line error train gives).
+  const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
+  std::printf("world     rank %d of %d (local %d of %d), master %s:%d, launcher %s\n", world.rank, world.world_size,
+              world.local_rank, world.local_world_size, world.master_addr.c_str(), world.master_port,
+              world.launcher.c_str());
 
   std::printf("\nmodels (parameters at their reference shape):\n");
   for (const auto& name : registry.models.names()) {

@@ -29,14 +29,11 @@ struct Command {
 
 std::vector<Command> commands() {
   using namespace stratum::cli;
-  const auto pending = [](const char* name) {
-    return [name](const Args& args, stratum::Registry&) { return pending_command(name, args); };
-  };
   return {
       {"train", "train a model from a YAML config", train_command},
       {"eval", "evaluate a checkpoint on every split", eval_command},
-      {"launch", "start a multi-process job (torchrun-style)", pending("launch")},
-      {"data", "inspect a data stream, write its manifest (tokenizer: later)", data_command},
+      {"launch", "start and supervise a node's worker processes (torchrun-style)", launch_command},
+      {"data", "inspect a data stream, write its manifest, learn a tokenizer", data_command},
       {"qa", "labeling quality: agreement, spot checks, weak labels, active learning, relabeling", qa_command},
       {"export", "export a checkpoint's weights as safetensors (HF / timm names)", export_command},
       {"report", "(re)write a run directory's report.html", report_command},

@@ -1,6 +1,8 @@
 // `stratum train --config F.yaml [--set key=value]...`
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "core/cli/args.h"
 #include "core/cli/commands.h"
@@ -16,7 +18,9 @@
 #include "core/system_info.h"
 #include "core/torch_compat.h"
 #include "core/trainer.h"
+#include "core/training_checkpoint.h"
 #include "core/version.h"
+#include "distributed/launcher.h"
 #include "distributed/world.h"
 
 namespace stratum::cli {
@@ -32,6 +36,24 @@ void print_summary(const TrainingOutcome& outcome) {
     } else {
       std::printf("\ntest accuracy (unseen split: %s): %.4f\n", outcome.unseen_description.c_str(), e.scores.accuracy);
     }
+  }
+}
+
+// Under `stratum launch`: rank 0 tells the launcher its run directory, and after a restart
+// every worker resumes from the previous attempt's latest complete checkpoint (if it wrote one).
+std::string resume_after_restart(const std::string& resume, const distributed::WorldInfo& world, const RunDir& run_dir) {
+  if (const char* file = std::getenv(distributed::kRunDirFileVariable); file && world.is_primary()) {
+    std::ofstream(file) << run_dir.path() << "\n";
+  }
+  const char* previous = std::getenv(distributed::kResumeRunVariable);
+  if (!resume.empty() || !previous || !*previous) return resume;
+  try {
+    const std::string checkpoint = resolve_checkpoint(previous);
+    log::info(std::string("restart: resuming from ") + checkpoint);
+    return checkpoint;
+  } catch (const UserError&) {
+    log::warn(std::string("restart: ") + previous + " has no complete checkpoint; starting afresh");
+    return resume;
   }
 }
 
@@ -68,6 +90,7 @@ int train_command(const Args& args, Registry& registry) {
   preflight(config, registry);
 
   const RunDir run_dir = RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now());
+  resume = resume_after_restart(resume, world, run_dir);
   log::add_file(run_dir.file("train.log"));
   run_dir.write_file("config.resolved.yaml", dump_config(config));
   log::info(std::string("stratum ") + stratum_version() + ", LibTorch " + compat::torch_version() + ", BLAS " +

@@ -100,8 +100,8 @@ TEST(Cli, BadEnvironmentForMultiProcess) {
   expect_usage_error(r, "environment: RANK=3 is not below WORLD_SIZE=2");
 }
 
-TEST(Cli, PendingCommandsSaySoAndExit2) {
-  expect_usage_error(run_stratum("launch"), "not available in this build yet");
+TEST(Cli, SubcommandsWithoutTheirArgumentsExit2) {
+  expect_usage_error(run_stratum("launch"), "stratum launch: no worker command after --");
   const CommandResult qa = run_stratum("qa");
   EXPECT_EQ(qa.exit_code, 2);
   EXPECT_THAT(qa.err, HasSubstr("usage: stratum qa <tool>"));
