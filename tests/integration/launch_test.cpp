@@ -5,28 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <map>
-#include <nlohmann/json.hpp>
-#include <sstream>
-
-#include "integration/stratum_binary.h"
+#include "integration/training_run.h"
 
 namespace stratum::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-
-// step -> training loss, as metrics.jsonl recorded it.
-std::map<int64_t, double> losses(const std::string& run) {
-  std::map<int64_t, double> out;
-  std::istringstream lines(read_file(run + "/metrics.jsonl"));
-  for (std::string line; std::getline(lines, line);) {
-    const auto record = nlohmann::json::parse(line);
-    if (record["kind"] == "train") out[record["step"].get<int64_t>()] = record["loss"].get<double>();
-  }
-  return out;
-}
 
 std::string train_args(const TempDir& dir, int steps) {
   return "train --config configs/smoke.yaml --set model.dropout=0.2 --set trainer.steps=" + std::to_string(steps) +
@@ -67,7 +52,7 @@ TEST(Launch, AKilledWorkerRestartsFromTheLastCheckpointWithTheLossesOfAnUninterr
   TempDir plain_dir;
   const CommandResult plain = run_stratum(train_args(plain_dir, 60));
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  const auto expected = losses(run_directory(plain));
+  const auto expected = logged_losses(run_directory(plain));
 
   TempDir dir;
   const std::string worker = train_args(dir, 60);
@@ -78,7 +63,7 @@ TEST(Launch, AKilledWorkerRestartsFromTheLastCheckpointWithTheLossesOfAnUninterr
   EXPECT_THAT(r.err, HasSubstr("[launcher] rank 0 exited with code 137"));
   EXPECT_THAT(r.err, HasSubstr("[launcher] restarting the group (restart 1 of 1) from the latest checkpoint of " + dir.path()));
   EXPECT_THAT(r.out, HasSubstr("restart: resuming from " + dir.path()));
-  const auto got = losses(run_directory(r));
+  const auto got = logged_losses(run_directory(r));
   ASSERT_FALSE(got.empty());
   EXPECT_GE(got.begin()->first, 21);
   EXPECT_EQ(got.rbegin()->first, 60);

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "core/torch_compat.h"
-#include "integration/stratum_binary.h"
+#include "integration/training_run.h"
 
 namespace fs = std::filesystem;
 
@@ -19,18 +19,6 @@ namespace stratum::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// step -> training loss, as metrics.jsonl recorded it.
-std::map<int64_t, double> losses(const std::string& run) {
-  std::map<int64_t, double> out;
-  std::istringstream lines(read_file(run + "/metrics.jsonl"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto record = nlohmann::json::parse(line);
-    if (record["kind"] == "train") out[record["step"].get<int64_t>()] = record["loss"].get<double>();
-  }
-  return out;
-}
 
 std::string args(const TempDir& dir, int steps) {
   return "train --config configs/smoke.yaml --set model.dropout=0.2 --set trainer.steps=" + std::to_string(steps) +
@@ -49,7 +37,7 @@ TEST(Resume, ContinuesWithBitwiseEqualLosses) {
   // Resume from step 10 (with dropout on, so the restored random generator matters).
   const CommandResult resumed = run_stratum(args(dir, 30) + " --resume " + a + "/checkpoints/step-10");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  const auto expected = losses(a), got = losses(run_directory(resumed));
+  const auto expected = logged_losses(a), got = logged_losses(run_directory(resumed));
   ASSERT_EQ(got.size(), 20u);
   EXPECT_EQ(got.begin()->first, 11);
   for (const auto& [step, loss] : got) EXPECT_EQ(loss, expected.at(step)) << "step " << step;
@@ -59,7 +47,7 @@ TEST(Resume, ContinuesWithBitwiseEqualLosses) {
   // A run directory resumes from its latest complete checkpoint.
   const CommandResult latest = run_stratum(args(dir, 40) + " --resume " + a);
   ASSERT_EQ(latest.exit_code, 0) << latest.err;
-  EXPECT_EQ(losses(run_directory(latest)).begin()->first, 31);
+  EXPECT_EQ(logged_losses(run_directory(latest)).begin()->first, 31);
 }
 
 TEST(Eval, ReproducesTheRunsFinalEvaluationFromItsCheckpoint) {
@@ -114,7 +102,7 @@ TEST(MixedPrecision, Bfloat16TrainsOnTheCpu) {
   TempDir dir;
   const CommandResult r = run_stratum(args(dir, 60) + " --set trainer.precision=bf16");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto trained = losses(run_directory(r));
+  const auto trained = logged_losses(run_directory(r));
   EXPECT_LT(trained.rbegin()->second, 0.8 * trained.begin()->second);
 }
 
@@ -129,7 +117,7 @@ TEST(MixedPrecision, Float16TrainsWithDynamicLossScalingWhereTheLibTorchHasIt) {
   }
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string run = run_directory(r);
-  const auto trained = losses(run);
+  const auto trained = logged_losses(run);
   EXPECT_LT(trained.rbegin()->second, 0.8 * trained.begin()->second);
   std::istringstream lines(read_file(run + "/metrics.jsonl"));
   std::string line;
@@ -151,7 +139,7 @@ TEST(Resume, AKillWhileACheckpointIsWrittenKeepsThePreviousOneAndResumeUsesIt) {
   TempDir dir;
   const CommandResult full = run_stratum(args(dir, 30));
   ASSERT_EQ(full.exit_code, 0) << full.err;
-  const auto expected = losses(run_directory(full));
+  const auto expected = logged_losses(run_directory(full));
 
   // Every checkpoint's commit is held 2 s; SIGKILL lands once step-20's files are staged.
   TempDir killed_dir;
@@ -176,7 +164,7 @@ TEST(Resume, AKillWhileACheckpointIsWrittenKeepsThePreviousOneAndResumeUsesIt) {
   const CommandResult resumed = run_stratum(args(killed_dir, 30) + " --resume " + run);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_THAT(resumed.out + resumed.err, HasSubstr("resumed from " + run + "/checkpoints/step-10 at step 10"));
-  const auto got = losses(run_directory(resumed));
+  const auto got = logged_losses(run_directory(resumed));
   ASSERT_EQ(got.size(), 20u);
   for (const auto& [step, loss] : got) EXPECT_EQ(loss, expected.at(step)) << "step " << step;
 }
@@ -214,7 +202,7 @@ TEST(Resume, SigtermFinishesTheStepCheckpointsAndExitsZero) {
   EXPECT_THAT(r.out, HasSubstr("resume with: stratum train --config configs/smoke.yaml --resume "));
   const std::string run = run_directory(r);
   ASSERT_FALSE(run.empty());
-  const auto trained = losses(run);
+  const auto trained = logged_losses(run);
   ASSERT_FALSE(trained.empty());
   const int64_t last = trained.rbegin()->first;
   EXPECT_LT(last, 100000);

@@ -12,6 +12,16 @@ const char* const kSmallText =
     " --set trainer.batch_size=16 --set trainer.warmup_steps=5 --set eval.every=0 --set eval.max_samples=128"
     " --set logging.every=5 --set trainer.checkpoint.best_metric=";
 
+std::map<int64_t, double> logged_losses(const std::string& run_dir) {
+  std::map<int64_t, double> out;
+  std::istringstream lines(read_file(run_dir + "/metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "train") out[record["step"].get<int64_t>()] = record["loss"].get<double>();
+  }
+  return out;
+}
+
 RunResult train(const std::string& config, const std::string& overrides, const TempDir& dir) {
   const CommandResult r = run_stratum("train --config " + config + " --set run.output_dir=" + dir.path() +
                                       " --set trainer.threads=2 " + overrides);
@@ -20,11 +30,7 @@ RunResult train(const std::string& config, const std::string& overrides, const T
   result.out = r.out;
   result.run_dir = run_directory(r);
   if (result.run_dir.empty()) return result;
-  std::istringstream metrics(read_file(result.run_dir + "/metrics.jsonl"));
-  for (std::string line; std::getline(metrics, line);) {
-    const auto record = nlohmann::json::parse(line);
-    if (record["kind"] == "train") result.train_losses.push_back(record["loss"].get<double>());
-  }
+  for (const auto& [step, loss] : logged_losses(result.run_dir)) result.train_losses.push_back(loss);
   result.eval = nlohmann::json::parse(read_file(result.run_dir + "/eval.json"));
   return result;
 }

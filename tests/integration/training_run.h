@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,9 @@ struct RunResult {
   std::vector<double> train_losses;  ///< from metrics.jsonl, in order
   nlohmann::json eval;               ///< eval.json
 };
+
+/// step -> training loss, as a run's metrics.jsonl recorded it.
+std::map<int64_t, double> logged_losses(const std::string& run_dir);
 
 /// `stratum train --config CONFIG OVERRIDES` with its run directory under `dir`, on 2 threads;
 /// expects exit code 0.
