@@ -62,6 +62,8 @@ class PrefixSlice : public models::AttentionPrefix {
     return {kv[0].unsqueeze(0).expand({batch, heads_, length, dim}), kv[1].unsqueeze(0).expand({batch, heads_, length, dim})};
   }
 
+  std::vector<torch::Tensor> shared_parameters() const override { return encoder_->parameters(); }
+
  private:
   PrefixEncoder encoder_;  // owned by the model ("prefix_encoder"), not registered here: once is enough
   int64_t layer_, heads_;

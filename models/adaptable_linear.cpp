@@ -29,7 +29,7 @@ torch::Tensor packed_matmul(const std::shared_ptr<PackedWeight>& weight, const t
   torch::Tensor out;
   {
     torch::NoGradGuard no_grad;
-    out = weight->multiply(x);
+    out = torch::matmul(x, weight->unpack(x.scalar_type()).t());
   }
   if (torch::GradMode::is_enabled() && x.requires_grad()) {
     auto node = std::shared_ptr<PackedMatmulBackward>(new PackedMatmulBackward(), torch::autograd::deleteNode);
@@ -42,10 +42,6 @@ torch::Tensor packed_matmul(const std::shared_ptr<PackedWeight>& weight, const t
 }
 
 }  // namespace
-
-torch::Tensor PackedWeight::multiply(const torch::Tensor& x) const {
-  return torch::matmul(x, unpack(x.scalar_type()).t());
-}
 
 int64_t PackedWeight::bytes() const {
   int64_t total = 0;

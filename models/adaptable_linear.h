@@ -25,9 +25,6 @@ class PackedWeight : public torch::nn::Module {
  public:
   /// The weight as a dense (out, in) tensor of `dtype`.
   virtual torch::Tensor unpack(torch::ScalarType dtype) const = 0;
-  /// x Wᵀ for x of shape (..., in); the default unpacks to x's dtype and multiplies, a
-  /// format with a fused low-bit kernel overrides it. Called without autograd.
-  virtual torch::Tensor multiply(const torch::Tensor& x) const;
   /// "int8", "nf4", ...
   virtual std::string format() const = 0;
   /// Bytes of storage, scales included.

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "models/adaptable_linear.h"
 #include "models/transformer_shape.h"
@@ -18,6 +19,9 @@ class AttentionPrefix : public AdapterModule {
  public:
   /// Keys and values, each (batch, heads, P, head_dim).
   virtual std::pair<torch::Tensor, torch::Tensor> keys_values(int64_t batch) = 0;
+  /// Parameters keys_values reads that are registered elsewhere (one encoder shared by every
+  /// layer): whoever replays a layer's forward pass (gradient checkpointing) needs them too.
+  virtual std::vector<torch::Tensor> shared_parameters() const { return {}; }
 };
 
 /// softmax(q kᵀ / √d) v in explicit operations; `mask` is undefined or boolean (true = may
@@ -39,6 +43,10 @@ class MultiHeadAttention : public torch::nn::Module {
 
   /// Attaches (or, with nullptr, removes) prefix keys/values; registered as submodule "prefix".
   void set_prefix(std::shared_ptr<AttentionPrefix> prefix);
+  /// The prefix's shared parameters (see AttentionPrefix), none without a prefix.
+  std::vector<torch::Tensor> prefix_shared_parameters() const {
+    return prefix_ ? prefix_->shared_parameters() : std::vector<torch::Tensor>{};
+  }
 
   int64_t heads() const { return heads_; }
 

@@ -31,6 +31,12 @@ torch::Tensor TransformerBlock::forward(const torch::Tensor& x, const torch::Ten
   return h + torch::dropout(mlp->forward(norm2->forward(h)), dropout_, is_training());
 }
 
+std::vector<torch::Tensor> TransformerBlock::forward_parameters() const {
+  std::vector<torch::Tensor> out = parameters();
+  for (const torch::Tensor& p : attn->prefix_shared_parameters()) out.push_back(p);
+  return out;
+}
+
 torch::nn::ModuleList make_blocks(const TransformerShape& shape, bool causal) {
   torch::nn::ModuleList blocks;
   for (int64_t i = 0; i < shape.layers; ++i) blocks->push_back(std::make_shared<TransformerBlock>(shape, causal));
@@ -43,7 +49,7 @@ torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, c
     if (block->recompute && block->is_training()) {
       // The mask is captured by value: the backward pass runs the lambda after this returns.
       x = checkpointed([block, keep](const torch::Tensor& input) { return block->forward(input, keep); }, x,
-                       block->parameters());
+                       block->forward_parameters());
     } else {
       x = block->forward(x, keep);
     }

@@ -31,6 +31,8 @@ class TransformerBlock : public torch::nn::Module {
  public:
   TransformerBlock(const TransformerShape& shape, bool causal);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+  /// Every parameter forward reads: the block's own and those an attention prefix shares.
+  std::vector<torch::Tensor> forward_parameters() const;
 
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   std::shared_ptr<MultiHeadAttention> attn;

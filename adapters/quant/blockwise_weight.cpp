@@ -33,9 +33,8 @@ const torch::Tensor& BlockwiseWeight::byte_values(const torch::Tensor& like) con
   // Row b: the code-book values of byte b's high and low nibble, so one lookup per byte
   // decodes two weights.
   if (!byte_values_.defined() || byte_values_.device() != like.device()) {
-    const torch::Tensor bytes = torch::arange(256, torch::kLong);
-    byte_values_ = torch::stack({book_.index({torch::bitwise_right_shift(bytes, 4)}), book_.index({torch::bitwise_and(bytes, 15)})}, 1)
-                       .to(like.device());
+    const torch::Tensor codes = unpack_nibbles(torch::arange(256, torch::kLong), 512);
+    byte_values_ = book_.index({codes}).view({256, 2}).to(like.device());
   }
   return byte_values_;
 }

@@ -10,6 +10,7 @@
 #include "core/registry.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
+#include "support/tiny_models.h"
 #include "support/user_error.h"
 
 namespace stratum::adapters {
@@ -17,16 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-models::ModelPtr tiny_gpt(uint64_t seed) {
-  torch::manual_seed(seed);
-  Registry registry;
-  models::register_builtin_models(registry);
-  ModelSection options;
-  options.name = "gpt-tiny";
-  options.layers = 2, options.width = 32, options.heads = 4, options.mlp_hidden = 64, options.context = 16;
-  options.dropout = 0.0;
-  return build_model(registry, options, data::byte_token_spec(16));
-}
+models::ModelPtr tiny_gpt(uint64_t seed) { return testing::tiny_model("gpt-tiny", seed); }
 
 data::Batch tokens(uint64_t seed) {
   torch::manual_seed(seed);

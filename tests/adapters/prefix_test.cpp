@@ -11,7 +11,9 @@
 #include "adapters/lora.h"
 #include "core/registry.h"
 #include "models/builtin_models.h"
+#include "models/transformer_block.h"
 #include "support/temp_dir.h"
+#include "support/tiny_models.h"
 #include "support/user_error.h"
 
 namespace stratum::adapters {
@@ -21,24 +23,6 @@ using ::testing::HasSubstr;
 
 float max_difference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<float>(); }
 
-models::ModelPtr build(const std::string& name, uint64_t seed) {
-  torch::manual_seed(seed);
-  Registry registry;
-  models::register_builtin_models(registry);
-  ModelSection options;
-  options.name = name;
-  options.layers = 2, options.width = 32, options.heads = 4, options.mlp_hidden = 64, options.dropout = 0.0;
-  if (name == "vit-tiny") {
-    options.patch_size = 4;
-    data::DataSpec spec;
-    spec.input_shape = {1, 16, 16};
-    spec.num_classes = 3;
-    return build_model(registry, options, spec);
-  }
-  options.context = 16;
-  return build_model(registry, options, data::byte_token_spec(16, name == "text-classifier" ? 3 : 0));
-}
-
 data::Batch batch_for(const std::string& name) {
   torch::manual_seed(7);
   if (name == "vit-tiny") return {torch::randn({3, 1, 16, 16}), torch::zeros({3}, torch::kInt64)};
@@ -47,7 +31,7 @@ data::Batch batch_for(const std::string& name) {
 
 TEST(Prefix, EveryTransformerModelTrainsOnlyItsPrefixes) {
   for (const std::string name : {"gpt-tiny", "text-classifier", "vit-tiny"}) {
-    models::ModelPtr model = build(name, 2);
+    models::ModelPtr model = testing::tiny_model(name, 2);
     model->eval();
     const torch::Tensor before = model->forward(batch_for(name));
     PrefixEncoder encoder = apply_prefix(*model, {4, true, 16});
@@ -66,7 +50,7 @@ TEST(Prefix, EveryTransformerModelTrainsOnlyItsPrefixes) {
 }
 
 TEST(Prefix, FoldingTheMlpChangesNoOutputAndTheFoldedFileLoads) {
-  models::ModelPtr model = build("gpt-tiny", 3);
+  models::ModelPtr model = testing::tiny_model("gpt-tiny", 3);
   model->eval();
   PrefixEncoder encoder = apply_prefix(*model, {5, true, 24});
   const torch::Tensor unfolded = model->forward(batch_for("gpt-tiny"));
@@ -79,20 +63,43 @@ TEST(Prefix, FoldingTheMlpChangesNoOutputAndTheFoldedFileLoads) {
   EXPECT_LT(max_difference(model->forward(batch_for("gpt-tiny")), unfolded), 1e-6);
 
   // A fresh model with other random prefixes gives the same output once the file is loaded.
-  models::ModelPtr other = build("gpt-tiny", 3);
+  models::ModelPtr other = testing::tiny_model("gpt-tiny", 3);
   other->eval();
   apply_prefix(*other, {5, true, 24});
   load_prefix(*other, dir.path() + "/prefix.safetensors");
   EXPECT_LT(max_difference(other->forward(batch_for("gpt-tiny")), unfolded), 1e-6);
 
-  models::ModelPtr longer = build("gpt-tiny", 3);
+  models::ModelPtr longer = testing::tiny_model("gpt-tiny", 3);
   apply_prefix(*longer, {6, false, 24});
   EXPECT_THAT(testing::user_error([&] { load_prefix(*longer, dir.path() + "/prefix.safetensors"); }),
               HasSubstr("\"prefix\" has shape [5,128], the model's prefixes [6,128]"));
 }
 
+TEST(Prefix, GradientCheckpointingGivesThePrefixesTheSameGradients) {
+  models::ModelPtr model = testing::tiny_model("gpt-tiny", 5);
+  model->train();
+  PrefixEncoder encoder = apply_prefix(*model, {4, true, 16});
+  const auto prefix_gradients = [&] {
+    for (auto& p : encoder->parameters()) p.mutable_grad() = torch::Tensor();
+    model->forward(batch_for("gpt-tiny")).pow(2).mean().backward();
+    std::vector<torch::Tensor> out;
+    for (const auto& p : encoder->parameters()) out.push_back(p.grad().clone());
+    return out;
+  };
+  const std::vector<torch::Tensor> plain = prefix_gradients();
+  for (const auto& module : model->modules(/*include_self=*/false)) {
+    if (auto* block = dynamic_cast<models::TransformerBlock*>(module.get())) block->recompute = true;
+  }
+  const std::vector<torch::Tensor> recomputed = prefix_gradients();
+  ASSERT_EQ(plain.size(), recomputed.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_GT(plain[i].abs().sum().item<float>(), 0.0f);
+    EXPECT_LT(max_difference(plain[i], recomputed[i]), 1e-6) << "encoder parameter " << i;
+  }
+}
+
 TEST(Prefix, WorksTogetherWithLora) {
-  models::ModelPtr model = build("gpt-tiny", 4);
+  models::ModelPtr model = testing::tiny_model("gpt-tiny", 4);
   apply_lora(*model, {2, 4.0, 0.0, {"attn.qkv"}});
   apply_prefix(*model, {3, false, 8});
   int64_t trainable = 0;

@@ -14,6 +14,7 @@
 #include "core/registry.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
+#include "support/tiny_models.h"
 #include "support/user_error.h"
 
 namespace stratum::adapters::quant {
@@ -121,16 +122,7 @@ TEST(Quantization, ErrorsStayWithinHalfAStepOfEachFormat) {
   EXPECT_LT(max_difference(nf4_dq.unpack(torch::kFloat32), nf4.unpack(torch::kFloat32)), 0.05);
 }
 
-models::ModelPtr tiny_gpt(uint64_t seed) {
-  torch::manual_seed(seed);
-  Registry registry;
-  models::register_builtin_models(registry);
-  ModelSection options;
-  options.name = "gpt-tiny";
-  options.layers = 2, options.width = 64, options.heads = 4, options.mlp_hidden = 128, options.context = 16;
-  options.dropout = 0.0;
-  return build_model(registry, options, data::byte_token_spec(16));
-}
+models::ModelPtr tiny_gpt(uint64_t seed) { return testing::tiny_model("gpt-tiny", seed, 64, 128); }
 
 torch::Tensor tokens() {
   torch::manual_seed(99);

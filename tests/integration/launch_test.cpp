@@ -19,13 +19,10 @@ std::string train_args(const TempDir& dir, int steps) {
          " --set eval.max_samples=200 --set run.output_dir=" + dir.path();
 }
 
-// `stratum launch LAUNCH -- WORKER` in the background; once `ready` (a shell test) holds, runs
-// `action` (with $pid the launcher's), then waits for the launcher.
+// `stratum launch LAUNCH -- WORKER`, with `action` once `ready` holds (see run_until).
 CommandResult launch_and(const std::string& launch, const std::string& worker, const std::string& ready,
                          const std::string& action) {
-  return run_command(std::string("cd '") + STRATUM_SOURCE_DIR + "' && ('" + STRATUM_BINARY + "' launch " + launch +
-                     " -- " + worker + " & pid=$!; for i in $(seq 1200); do " + ready +
-                     " && break; sleep 0.05; done; " + action + "; wait $pid)");
+  return run_until(std::string("'") + STRATUM_BINARY + "' launch " + launch + " -- " + worker, ready, action);
 }
 
 TEST(Launch, WorkersGetTheTorchrunEnvironmentAndRankPrefixes) {

@@ -144,11 +144,9 @@ TEST(Resume, AKillWhileACheckpointIsWrittenKeepsThePreviousOneAndResumeUsesIt) {
   // Every checkpoint's commit is held 2 s; SIGKILL lands once step-20's files are staged.
   TempDir killed_dir;
   const std::string staged = killed_dir.path() + "/*/checkpoints/.tmp-step-20-*";
-  const std::string command = std::string("cd '") + STRATUM_SOURCE_DIR + "' && (STRATUM_TEST_CHECKPOINT_DELAY_MS=2000 '" +
-                              STRATUM_BINARY + "' " + args(killed_dir, 30) +
-                              " & pid=$!; for i in $(seq 1200); do ls -d " + staged +
-                              " >/dev/null 2>&1 && break; sleep 0.05; done; sleep 0.5; kill -KILL $pid; wait $pid)";
-  const CommandResult killed = run_command(command);
+  const CommandResult killed =
+      run_until(std::string("STRATUM_TEST_CHECKPOINT_DELAY_MS=2000 '") + STRATUM_BINARY + "' " + args(killed_dir, 30),
+                "ls -d " + staged + " >/dev/null 2>&1", "sleep 0.5; kill -KILL $pid");
   ASSERT_EQ(killed.exit_code, 128 + 9) << killed.out << killed.err;
   std::string run;
   for (const auto& e : fs::directory_iterator(killed_dir.path())) run = e.path().string();
@@ -195,9 +193,8 @@ TEST(Resume, CorruptOrIncompleteCheckpointsFailClosed) {
 
 TEST(Resume, SigtermFinishesTheStepCheckpointsAndExitsZero) {
   TempDir dir;
-  const std::string command = std::string("cd '") + STRATUM_SOURCE_DIR + "' && ('" + STRATUM_BINARY + "' " +
-                              args(dir, 100000) + " & pid=$!; sleep 4; kill -TERM $pid; wait $pid)";
-  const CommandResult r = run_command(command);
+  const CommandResult r = run_until(std::string("'") + STRATUM_BINARY + "' " + args(dir, 100000), "true",
+                                    "sleep 4; kill -TERM $pid");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("resume with: stratum train --config configs/smoke.yaml --resume "));
   const std::string run = run_directory(r);
