@@ -42,6 +42,11 @@ void ConfusionMatrix::add(const torch::Tensor& logits, const torch::Tensor& targ
   for (int64_t i = 0; i < classes_ * classes_; ++i) counts_[i] += c[i];
 }
 
+void ConfusionMatrix::set_counts(std::vector<int64_t> counts) {
+  STRATUM_CHECK(counts.size() == counts_.size(), "confusion counts of another shape");
+  counts_ = std::move(counts);
+}
+
 int64_t ConfusionMatrix::total() const {
   int64_t sum = 0;
   for (int64_t v : counts_) sum += v;

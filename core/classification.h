@@ -41,6 +41,8 @@ class ConfusionMatrix {
   int64_t total() const;
   int64_t count(int64_t truth, int64_t predicted) const { return counts_[truth * classes_ + predicted]; }
   const std::vector<int64_t>& counts() const { return counts_; }
+  /// Replaces the counts (e.g. by their sum over the ranks of a job); same size as counts().
+  void set_counts(std::vector<int64_t> counts);
 
   ClassificationScores scores() const;
 

@@ -27,7 +27,7 @@ double percentile(std::vector<double> values, double q) {
 
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, int64_t pad_token, const EvalSection& options,
-                               const torch::Device& device) {
+                               const torch::Device& device, Collectives* collectives) {
   SplitEvaluation result;
   result.split = split;
   result.language_model = model.is_language_model();
@@ -36,11 +36,15 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   if (n == 0) return result;
 
   // A capped evaluation takes evenly spaced examples, so a split stored in label order (as
-  // the reservoirs hand it over) is still represented class by class.
-  torch::Tensor subset;
-  if (n < dataset.size()) {
-    subset = torch::arange(n, torch::kInt64).mul(dataset.size()).div(n, /*rounding_mode=*/"floor");
-  }
+  // the reservoirs hand it over) is still represented class by class. Positions 0..n-1 index
+  // those examples; a rank of a multi-process job scores positions rank, rank + world, ...
+  const int64_t rank = collectives ? collectives->rank() : 0;
+  const int64_t world = collectives ? collectives->world_size() : 1;
+  torch::Tensor positions = torch::arange(rank, n, world, torch::kInt64);
+  const torch::Tensor examples =
+      n < dataset.size() ? positions.mul(dataset.size()).div(n, /*rounding_mode=*/"floor") : positions;
+  const int64_t local = positions.numel();
+  const auto position = positions.accessor<int64_t, 1>();
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -49,13 +53,14 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   torch::Tensor token_count = torch::zeros({}, counter), token_correct = torch::zeros({}, counter);
   std::vector<double> latencies_ms;
-  std::vector<uint8_t> correct;
+  // Per position (all n, so that ranks can add theirs up): max-softmax confidence, correctness.
+  std::vector<float> confidence(static_cast<size_t>(language_model ? 0 : n), 0.0f);
+  std::vector<float> correct(confidence.size(), 0.0f);
   const double start = monotonic_seconds();
-  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+  for (int64_t begin = 0; begin < local; begin += options.batch_size) {
     const double t0 = monotonic_seconds();
-    const int64_t end = std::min(n, begin + options.batch_size);
-    const data::Batch batch = (subset.defined() ? dataset.gather(subset.slice(0, begin, end)) : dataset.slice(begin, end))
-                                  .to(device);
+    const int64_t end = std::min(local, begin + options.batch_size);
+    const data::Batch batch = dataset.gather(examples.slice(0, begin, end)).to(device);
     const torch::Tensor logits = model.forward(batch);
     if (language_model) {
       const TokenLoss terms = next_token_loss_terms(logits, batch.inputs, pad_token);
@@ -67,13 +72,36 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     }
     loss_sum += classification_loss(logits, batch.targets, 0.0).to(torch::kFloat64) * batch.size();
     result.confusion.add(logits, batch.targets);
-    const auto [confidence, predicted] = torch::softmax(logits.to(torch::kFloat32), 1).max(1);
-    const torch::Tensor confidence_cpu = confidence.to(torch::kCPU).contiguous();
-    const torch::Tensor correct_cpu = predicted.eq(batch.targets).to(torch::kCPU, torch::kUInt8).contiguous();
-    result.confidence.insert(result.confidence.end(), confidence_cpu.data_ptr<float>(),
-                             confidence_cpu.data_ptr<float>() + confidence_cpu.numel());
-    correct.insert(correct.end(), correct_cpu.data_ptr<uint8_t>(), correct_cpu.data_ptr<uint8_t>() + correct_cpu.numel());
+    const auto [batch_confidence, predicted] = torch::softmax(logits.to(torch::kFloat32), 1).max(1);
+    const torch::Tensor confidence_cpu = batch_confidence.to(torch::kCPU).contiguous();
+    const torch::Tensor correct_cpu = predicted.eq(batch.targets).to(torch::kCPU, torch::kFloat32).contiguous();
+    for (int64_t k = 0; k < end - begin; ++k) {
+      const auto at = static_cast<size_t>(position[begin + k]);
+      confidence[at] = confidence_cpu.data_ptr<float>()[k];
+      correct[at] = correct_cpu.data_ptr<float>()[k];
+    }
     latencies_ms.push_back((monotonic_seconds() - t0) * 1e3);
+  }
+  if (collectives) {
+    // Every rank takes part even with no examples of its own; the sums are exact (integers,
+    // and float64 / float32 sums where all but one rank add zeros).
+    torch::Tensor sums = torch::stack({loss_sum, token_count.to(torch::kFloat64), token_correct.to(torch::kFloat64)})
+                             .to(torch::kCPU);
+    collectives->all_reduce_sum(sums);
+    loss_sum = sums[0];
+    token_count = sums[1].to(torch::kInt64);
+    token_correct = sums[2].to(torch::kInt64);
+    if (!language_model) {
+      torch::Tensor counts = torch::tensor(result.confusion.counts(), torch::kInt64);
+      torch::Tensor per_example = torch::stack({torch::from_blob(confidence.data(), {n}, torch::kFloat32),
+                                                torch::from_blob(correct.data(), {n}, torch::kFloat32)})
+                                      .clone();
+      collectives->all_reduce_sum(counts);
+      collectives->all_reduce_sum(per_example);
+      result.confusion.set_counts(std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()));
+      std::copy_n(per_example[0].data_ptr<float>(), n, confidence.begin());
+      std::copy_n(per_example[1].data_ptr<float>(), n, correct.begin());
+    }
   }
   const double seconds = monotonic_seconds() - start;
   if (was_training) model.train();
@@ -88,7 +116,10 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   } else {
     result.loss = loss_sum.item<double>() / static_cast<double>(n);
     result.scores = result.confusion.scores();
-    result.ece = expected_calibration_error(result.confidence, correct);
+    std::vector<uint8_t> hits(correct.size());
+    std::transform(correct.begin(), correct.end(), hits.begin(), [](float c) { return static_cast<uint8_t>(c > 0.5f); });
+    result.confidence = std::move(confidence);
+    result.ece = expected_calibration_error(result.confidence, hits);
   }
   result.samples_per_second = seconds > 0 ? static_cast<double>(n) / seconds : 0;
   result.latency_p50_ms = percentile(latencies_ms, 0.50);
@@ -97,13 +128,14 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
 }
 
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
-                                          const torch::Device& device, OpenSetScores* open_set) {
+                                          const torch::Device& device, OpenSetScores* open_set,
+                                          Collectives* collectives) {
   const int64_t classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
   std::vector<SplitEvaluation> out;
   for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {
-    out.push_back(evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device));
+    out.push_back(evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives));
   }
   if (open_set && config.data.unseen.by == "label") {
     const auto& known = out[1].confidence;

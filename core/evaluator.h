@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/classification.h"
+#include "core/collectives.h"
 #include "core/config.h"
 #include "data/split_data.h"
 #include "data/tensor_dataset.h"
@@ -45,15 +46,19 @@ struct OpenSetScores {
 /// Runs `model` in eval mode without gradients over `options.max_samples` evenly spaced
 /// examples of `dataset` (all when 0) and restores the model's training mode afterwards.
 /// Classifiers are scored on their class predictions; language models on next-token loss,
-/// perplexity and accuracy over tokens other than `pad_token`.
+/// perplexity and accuracy over tokens other than `pad_token`. With `collectives` every rank
+/// scores every world_size-th of those examples and the sums (loss, tokens, confusion counts,
+/// per-example confidence) are added up across ranks, so each rank returns the whole split's
+/// figures, equal to a one-process evaluation's.
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, int64_t pad_token, const EvalSection& options,
-                               const torch::Device& device);
+                               const torch::Device& device, Collectives* collectives = nullptr);
 
 /// Evaluates seen, validation and unseen, and the open-set scores when unseen is held out by
-/// label; logs nothing.
+/// label; logs nothing. `collectives` as for evaluate_split.
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
-                                          const torch::Device& device, OpenSetScores* open_set);
+                                          const torch::Device& device, OpenSetScores* open_set,
+                                          Collectives* collectives = nullptr);
 
 /// The metrics `trainer.checkpoint.best_metric` may name after "<split>.".
 const std::vector<std::string>& selectable_metrics();

@@ -4,11 +4,23 @@
 
 namespace stratum {
 
+namespace {
+
+torch::Tensor real_targets(const torch::Tensor& targets, int64_t pad_token) {
+  return pad_token >= 0 ? targets.ne(pad_token) : torch::ones_like(targets, torch::kBool);
+}
+
+}  // namespace
+
+torch::Tensor scored_tokens(const torch::Tensor& tokens, int64_t pad_token) {
+  return real_targets(tokens.narrow(1, 1, tokens.size(1) - 1), pad_token).sum();
+}
+
 TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token) {
   const int64_t vocab = logits.size(-1);
   const torch::Tensor predictions = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, vocab}).to(torch::kFloat32);
   const torch::Tensor targets = tokens.narrow(1, 1, tokens.size(1) - 1).reshape({-1});
-  const torch::Tensor real = pad_token >= 0 ? targets.ne(pad_token) : torch::ones_like(targets, torch::kBool);
+  const torch::Tensor real = real_targets(targets, pad_token);
   // ignore_index drops padding targets from the sum without a host round trip.
   const torch::Tensor sum = torch::nn::functional::cross_entropy(
       predictions, targets,

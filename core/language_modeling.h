@@ -15,6 +15,9 @@ struct TokenLoss {
   torch::Tensor correct;  ///< scalar, int64: predictions whose argmax is the next token
 };
 
+/// How many next-token predictions of `tokens` (B, T) count (targets other than `pad_token`).
+torch::Tensor scored_tokens(const torch::Tensor& tokens, int64_t pad_token);
+
 /// The loss terms of one batch (`pad_token` < 0: every position counts).
 TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
 

@@ -17,6 +17,8 @@ double monotonic_seconds() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
+MetricsWriter::MetricsWriter() = default;
+
 MetricsWriter::MetricsWriter(const std::string& path) : start_seconds_(monotonic_seconds()) {
   file_ = std::fopen(path.c_str(), "a");
   if (!file_) throw UserError(path + ": cannot open for writing: " + std::strerror(errno));

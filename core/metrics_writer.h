@@ -33,7 +33,7 @@ struct MetricRecord {
 /// Appends MetricRecords to a JSONL file; each line carries the wall time since the writer opened.
 class MetricsWriter {
  public:
-  MetricsWriter() = default;
+  MetricsWriter();
   explicit MetricsWriter(const std::string& path);
   ~MetricsWriter();
   MetricsWriter(const MetricsWriter&) = delete;

@@ -28,6 +28,15 @@ bool is_safe_name(const std::string& name) {
 
 }  // namespace
 
+RunDir RunDir::joined(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    throw UserError("run.output_dir: rank 0's run directory " + path +
+                    " is not visible here; a multi-node job needs run.output_dir on a shared filesystem");
+  }
+  return RunDir(path);
+}
+
 RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& timestamp) {
   if (!is_safe_name(name)) {
     throw UserError("run.name: \"" + name +

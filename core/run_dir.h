@@ -14,6 +14,10 @@ class RunDir {
   /// An existing directory is never reused; a numeric suffix keeps names unique.
   static RunDir create(const std::string& root, const std::string& name, const std::string& timestamp);
 
+  /// The directory rank 0 of a multi-process job created, as the other ranks see it; a
+  /// UserError when it is not a directory here (multi-node jobs need a shared run.output_dir).
+  static RunDir joined(const std::string& path);
+
   /// Local time as YYYYmmdd-HHMMSS.
   static std::string timestamp_now();
 

@@ -70,27 +70,98 @@ void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metri
   metrics.write(record);
 }
 
+// Each rank's `row` (same length on every rank) stacked into a (world, length) table on every rank.
+torch::Tensor gather_rows(Collectives& collectives, const torch::Tensor& row) {
+  torch::Tensor table = torch::zeros({collectives.world_size(), row.numel()}, row.options());
+  table[collectives.rank()].copy_(row.reshape({-1}));
+  collectives.all_reduce_sum(table);
+  return table;
+}
+
+// Ranks that read different files (another node's copy) or drew different reservoirs would
+// train on different data without a word; compare every rank's pipeline with rank 0's.
+void check_same_data_on_every_rank(Collectives& collectives, const std::string& pipeline_state,
+                                   const std::string& manifest) {
+  const std::string digest = sha256_hex(manifest + "\n" + pipeline_state);
+  torch::Tensor mine = torch::from_blob(const_cast<char*>(digest.data()), {static_cast<int64_t>(digest.size())},
+                                        torch::kUInt8)
+                           .to(torch::kInt64);
+  const torch::Tensor table = gather_rows(collectives, mine);
+  for (int64_t r = 1; r < table.size(0); ++r) {
+    if (!table[r].equal(table[0])) {
+      throw UserError("data: rank " + std::to_string(r) + " built a different data pipeline from rank 0's (different "
+                      "files on its node, or a source that is not deterministic); every rank must see the same data");
+    }
+  }
+}
+
+// A checkpoint's replicas can continue on another number of ranks only when each optimizer
+// step still sees the same global batch (trainer.batch_size × world × grad_accum).
+void check_resumable_world(const std::string& checkpoint, const TrainingState& saved, const TrainingState& now) {
+  if (saved.world_size == now.world_size) return;
+  if (saved.global_batch != 0 && saved.global_batch == now.global_batch) {
+    log::warn("resume: " + checkpoint + " was trained on " + std::to_string(saved.world_size) +
+              " rank(s), continuing on " + std::to_string(now.world_size) + " with the same global batch of " +
+              std::to_string(now.global_batch) + "; data order is kept, per-rank dropout streams are re-drawn");
+    return;
+  }
+  throw UserError(checkpoint + "/state.json: trained on " + std::to_string(saved.world_size) +
+                  " rank(s) with a global batch of " + std::to_string(saved.global_batch) + ", this job has " +
+                  std::to_string(now.world_size) + " rank(s) and a global batch of " +
+                  std::to_string(now.global_batch) + "; resume with " + std::to_string(saved.world_size) +
+                  " rank(s), or set trainer.batch_size so that batch_size x ranks x grad_accum = " +
+                  std::to_string(saved.global_batch));
+}
+
+// What the batch's mean loss divides by: its scored tokens (language model), the class
+// weights of its targets (balanced classes) or its examples; float64 on the CPU.
+torch::Tensor loss_normalizer(const data::Batch& batch, bool language_model, int64_t pad_token,
+                              const torch::Tensor& class_weights) {
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  if (batch.size() == 0) return torch::zeros({}, f64);
+  if (language_model) return scored_tokens(batch.inputs, pad_token).to(torch::kFloat64);
+  if (class_weights.defined()) return class_weights.index_select(0, batch.targets).sum().to(torch::kFloat64);
+  return torch::full({}, static_cast<double>(batch.size()), f64);
+}
+
+// A SIGINT / SIGTERM reaches the ranks at different moments; they stop together at the first
+// step after any of them saw it, so none is left waiting in a collective.
+bool stop_agreed(Collectives* collectives) {
+  const bool mine = stop_requested();
+  if (!collectives) return mine;
+  torch::Tensor flag = torch::tensor({mine ? 1.0f : 0.0f});
+  collectives->all_reduce_sum(flag);
+  return flag.item<float>() > 0;
+}
+
 }  // namespace
 
 TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir,
-                      const std::string& resume_from) {
+                      const std::string& resume_from, Collectives* collectives) {
   const TrainerSection& options = config.trainer;
   const uint64_t seed = static_cast<uint64_t>(config.run.seed);
-  torch::manual_seed(derive_seed(seed, "torch"));
+  const int rank = collectives ? collectives->rank() : 0;
+  const int world = collectives ? collectives->world_size() : 1;
+  const bool primary = rank == 0;
+  // Each rank draws its own dropout masks; rank 0's stream is the one-process run's.
+  torch::manual_seed(derive_seed(seed, rank == 0 ? "torch" : "torch/rank-" + std::to_string(rank)));
   if (options.threads > 0) torch::set_num_threads(static_cast<int>(options.threads));
   const torch::Device device = pick_device(options.device);
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   log::info("device: " + device.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()) +
             (wait_policy ? std::string(", OMP_WAIT_POLICY=") + wait_policy : std::string()));
 
+  // Every rank builds the whole pipeline from the same files and seed (the stream is read
+  // once per rank, the reservoirs come out identical), and rank 0 alone records it.
   data::DataContext context;
   context.seed = seed;
-  context.rejects_path = run_dir.file("rejects.jsonl");
+  if (primary) context.rejects_path = run_dir.file("rejects.jsonl");
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
-  if (!data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
-  run_dir.write_file("reservoirs.json", reservoirs_json(data));
-  MetricsWriter metrics(run_dir.file("metrics.jsonl"));
-  if (config.logging.tensorboard) metrics.attach_tensorboard(run_dir.file("tensorboard"));
+  if (collectives) check_same_data_on_every_rank(*collectives, data.pipeline_state, data.manifest);
+  if (primary && !data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
+  if (primary) run_dir.write_file("reservoirs.json", reservoirs_json(data));
+  MetricsWriter metrics = primary ? MetricsWriter(run_dir.file("metrics.jsonl")) : MetricsWriter();
+  if (primary && config.logging.tensorboard) metrics.attach_tensorboard(run_dir.file("tensorboard"));
   for (const data::DriftEvent& e : data.drift_events) {
     MetricRecord record{"event", 0, {}, {}};
     record.add("event", std::string("drift"))
@@ -121,12 +192,18 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     counts.resize(static_cast<size_t>(num_classes), 0);
     class_weights = balanced_class_weights(counts).to(device);
   }
-  const int64_t micro_per_epoch = (data.seen.size() + options.batch_size - 1) / options.batch_size;
+  const torch::Tensor host_class_weights = class_weights.defined() ? class_weights.to(torch::kCPU) : torch::Tensor();
+  // trainer.batch_size is per rank, as with DDP: a micro-batch is batch_size × world examples.
+  const int64_t global_micro_batch = options.batch_size * world;
+  const int64_t micro_per_epoch = (data.seen.size() + global_micro_batch - 1) / global_micro_batch;
   const int64_t steps_per_epoch = std::max<int64_t>(1, micro_per_epoch / options.grad_accum);
   const int64_t total_steps = options.steps > 0 ? options.steps : options.epochs * steps_per_epoch;
   log::info("training: " + std::to_string(total_steps) + " steps of " +
-            std::to_string(options.batch_size * options.grad_accum) + " examples (" +
-            std::to_string(steps_per_epoch) + " steps per epoch)");
+            std::to_string(global_micro_batch * options.grad_accum) + " examples (" +
+            std::to_string(steps_per_epoch) + " steps per epoch)" +
+            (world > 1 ? "; " + std::to_string(world) + " data-parallel ranks of " +
+                             std::to_string(options.batch_size) + " examples per micro-batch"
+                       : std::string()));
 
   // What a checkpoint must match to be resumed: the same data (manifest and split sizes).
   TrainingState state;
@@ -135,6 +212,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   const std::string resolved_config = dump_config(config);
   state.config_sha256 = sha256_hex(resolved_config);
   state.data_spec = data.spec;
+  state.world_size = world;
+  state.global_batch = global_micro_batch * options.grad_accum;
   // fp16 needs dynamic loss scaling; bf16 has float32's range and needs none.
   LossScaler scaler(options.precision == "fp16");
   if (!resume_from.empty()) {
@@ -151,10 +230,25 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       throw UserError(checkpoint + "/data_state.bin: the data pipeline rebuilt from the files (reservoirs, held-out "
                                    "records, random streams) differs from the one this checkpoint saved");
     }
+    check_resumable_world(checkpoint, saved, state);
     state.step = saved.step;
     state.batches = saved.batches;
     scaler.restore(saved.loss_scale, saved.loss_scale_clean_steps, saved.skipped_steps);
+    if (const torch::Tensor generators = load_rank_generators(checkpoint); generators.defined()) {
+      if (rank < generators.size(0)) {
+        set_generator_state_bytes(generators[rank], checkpoint + "/rng_ranks.pt");
+      } else {
+        log::warn("resume: " + checkpoint + " has no random generator state for rank " + std::to_string(rank) +
+                  "; its dropout stream starts afresh");
+      }
+    }
     log::info("resumed from " + checkpoint + " at step " + std::to_string(state.step));
+  }
+  // Replicas start equal (rank 0's weights) and stay equal: every rank applies the same
+  // averaged gradients through the same optimizer state.
+  std::unique_ptr<GradientSynchronizer> gradient_sync;
+  if (collectives) {
+    gradient_sync = collectives->data_parallel(*model, static_cast<int64_t>(config.distributed.bucket_mb * 1e6));
   }
   const std::string checkpoints = run_dir.file("checkpoints");
   const auto sync_scaler_state = [&]() {
@@ -162,11 +256,16 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     state.loss_scale_clean_steps = scaler.clean_steps();
     state.skipped_steps = scaler.skipped_steps();
   };
-  const auto checkpoint_now = [&]() {
+  // Every rank takes part (its random generators are gathered); rank 0 writes.
+  const auto save_checkpoint = [&](const std::string& root, int64_t keep_last) -> std::string {
     sync_scaler_state();
-    return save_training_checkpoint(checkpoints, state, *model, *optimizer, resolved_config, data.pipeline_state,
-                                    options.checkpoint.keep_last);
+    torch::Tensor generators;
+    if (collectives) generators = gather_rows(*collectives, generator_state_bytes());
+    if (!primary) return "";
+    return save_training_checkpoint(root, state, *model, *optimizer, resolved_config, data.pipeline_state, keep_last,
+                                    collectives ? &generators : nullptr);
   };
+  const auto checkpoint_now = [&]() { return save_checkpoint(checkpoints, options.checkpoint.keep_last); };
   // checkpoints/best/step-N holds the best evaluation so far by trainer.checkpoint.best_metric.
   const std::string& best_metric = options.checkpoint.best_metric;
   double best_value = std::nan("");
@@ -176,14 +275,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     const bool lower = lower_is_better(best_metric);
     if (std::isnan(value) || (!std::isnan(best_value) && (lower ? value >= best_value : value <= best_value))) return;
     best_value = value;
-    sync_scaler_state();
-    const std::string dir = save_training_checkpoint(run_dir.file("checkpoints/best"), state, *model, *optimizer,
-                                                     resolved_config, data.pipeline_state, 1);
-    log::info("best " + best_metric + " so far (" + format_number(value) + "): " + dir);
+    const std::string dir = save_checkpoint(run_dir.file("checkpoints/best"), 1);
+    if (primary) log::info("best " + best_metric + " so far (" + format_number(value) + "): " + dir);
   };
 
-  data::Loader sampler(data.seen,
-                       {options.batch_size, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches});
+  data::Loader sampler(data.seen, {global_micro_batch, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches,
+                                  rank, world});
   const double start = monotonic_seconds();
   const Progress progress(total_steps, start, language_model ? "tokens" : "samples");
   TrainingOutcome outcome;
@@ -205,6 +302,25 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     if (scaler.enabled()) step_loss.zero_();
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
       const data::Batch host_batch = sampler.next();
+      // no_sync: only the last micro-batch's backward reduces (the accumulated) gradients.
+      if (gradient_sync) gradient_sync->set_sync(micro + 1 == options.grad_accum);
+      ++state.batches;
+      // Each rank's loss is a mean over its shard (over tokens for a language model, weighted
+      // by class when balanced), and gradients are averaged over ranks; scaling a shard's loss
+      // by its share of the global batch's normalizer makes that average the gradient of the
+      // global batch's mean loss. The normalizers are summed while the forward pass runs.
+      torch::Tensor shard_share, global_share;
+      std::unique_ptr<PendingCollective> summing;
+      if (world > 1) {
+        shard_share = loss_normalizer(host_batch, language_model, pad_token, host_class_weights);
+        global_share = shard_share.clone();
+        summing = collectives->all_reduce_sum_async(global_share);
+      }
+      // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
+      if (host_batch.size() == 0) {
+        summing->wait();
+        continue;
+      }
       // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
       window_samples += language_model && pad_token >= 0 ? host_batch.inputs.ne(pad_token).sum().item<int64_t>()
                         : language_model                 ? host_batch.inputs.numel()
@@ -219,14 +335,20 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       } else {
         logits = model->forward(batch);
       }
-      const torch::Tensor loss =
+      torch::Tensor loss =
           language_model
               ? next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
               : classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
+      // Ranks' gradients are averaged, so a shard's loss counts by its share of the global
+      // batch: the average is then the gradient of the global batch's mean loss.
+      if (world > 1) {
+        summing->wait();
+        loss = loss * (shard_share.item<double>() * world / std::max(1e-12, global_share.item<double>()));
+      }
       scaler.scale(loss / static_cast<double>(options.grad_accum)).backward();
       step_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
-      ++state.batches;
     }
+    if (gradient_sync) gradient_sync->finish();
     double grad_norm = 0;
     // With fp16, gradients are unscaled before clipping, and a step whose gradients overflowed
     // is skipped (the scaler backs off) rather than applied.
@@ -248,9 +370,18 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
 
     if (step == 1 || step % config.logging.every == 0 || step == total_steps) {
       const double now = monotonic_seconds();
+      double loss_sum = window_loss.item<double>();
+      double samples = static_cast<double>(window_samples);
+      if (collectives) {
+        // The global batch's loss (ranks' weighted losses average to it) and all ranks' samples.
+        torch::Tensor totals = torch::tensor({loss_sum / world, samples}, torch::kFloat64);
+        collectives->all_reduce_sum(totals);
+        loss_sum = totals[0].item<double>();
+        samples = totals[1].item<double>();
+      }
       // A window of only skipped fp16 steps has no loss to report (null in metrics.jsonl).
-      const double loss = window_steps > 0 ? window_loss.item<double>() / static_cast<double>(window_steps) : std::nan("");
-      const double throughput = static_cast<double>(window_samples) / std::max(1e-9, now - window_start);
+      const double loss = window_steps > 0 ? loss_sum / static_cast<double>(window_steps) : std::nan("");
+      const double throughput = samples / std::max(1e-9, now - window_start);
       if (!std::isfinite(loss) && window_steps > 0) {
         throw UserError("trainer: the training loss became " + std::to_string(loss) + " at step " +
                         std::to_string(step) + "; lower trainer.lr or enable trainer.clip_grad_norm");
@@ -270,23 +401,26 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         record.add("loss_scale", scaler.factor()).add("skipped_steps", static_cast<double>(scaler.skipped_steps()));
       }
       metrics.write(record);
-      log::status(progress.line(step, loss, lr, throughput, now));
+      if (primary) log::status(progress.line(step, loss, lr, throughput, now));
       window_loss.zero_();
       window_steps = window_samples = 0;
       window_start = now;
     }
     if (config.eval.every > 0 && step % config.eval.every == 0 && step != total_steps) {
-      const std::vector<SplitEvaluation> evaluations = evaluate_all(*model, data, config, device, nullptr);
+      if (gradient_sync) gradient_sync->share_buffers();
+      const std::vector<SplitEvaluation> evaluations = evaluate_all(*model, data, config, device, nullptr, collectives);
       for (const auto& e : evaluations) log_evaluation(e, step, metrics);
       consider_best(evaluations);
     }
-    if (stop_requested()) {
+    if (stop_agreed(collectives)) {
       log::end_status();
       outcome.checkpoint = checkpoint_now();
       outcome.interrupted = true;
       outcome.steps = step;
-      log::info("stopped by signal after step " + std::to_string(step) + "; checkpoint " + outcome.checkpoint);
-      log::info("report: " + report::write_run_report(run_dir.path()));
+      if (primary) {
+        log::info("stopped by signal after step " + std::to_string(step) + "; checkpoint " + outcome.checkpoint);
+        log::info("report: " + report::write_run_report(run_dir.path()));
+      }
       return outcome;
     }
     if (options.checkpoint.every > 0 && step % options.checkpoint.every == 0 && step != total_steps) {
@@ -301,9 +435,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   log::info("trained " + std::to_string(total_steps) + " steps in " + format_duration(outcome.seconds));
 
   OpenSetScores open_set;
-  outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set);
+  if (gradient_sync) gradient_sync->share_buffers();
+  outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set, collectives);
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);
   consider_best(outcome.final_evaluation);
+  if (!primary) return outcome;
   facts.peak_rss_bytes = peak_rss_bytes();
   if (device.is_cuda()) facts.peak_cuda_allocated_bytes = compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
   run_dir.write_file("eval.json",

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/collectives.h"
 #include "core/config.h"
 #include "core/evaluator.h"
 
@@ -30,7 +31,13 @@ struct TrainingOutcome {
 /// `run_dir`. With `resume_from` (a checkpoint, or a run directory whose latest checkpoint is
 /// used) it continues from that step exactly as the uninterrupted run would have.
 /// `config` must have passed `preflight`.
+///
+/// With `collectives` this process is one rank of a data-parallel job: every rank builds the
+/// same data pipeline (checked), each global batch of `trainer.batch_size` × world examples is
+/// split across the ranks, gradients are averaged while backward runs, evaluation is sharded
+/// and its figures reduced, and only rank 0 writes metrics, checkpoints (with every rank's
+/// random generators) and reports into `run_dir`.
 TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir,
-                      const std::string& resume_from = "");
+                      const std::string& resume_from = "", Collectives* collectives = nullptr);
 
 }  // namespace stratum

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/sha256.h"
+#include "core/torch_compat.h"
 
 namespace fs = std::filesystem;
 
@@ -72,8 +73,10 @@ int64_t load_model_weights(const std::string& dir, torch::nn::Module& model) {
 
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
-                                     const std::string& pipeline_state, int64_t keep_last) {
+                                     const std::string& pipeline_state, int64_t keep_last,
+                                     const at::Tensor* rank_generators) {
   CheckpointWriter writer(root, state.step);
+  if (rank_generators && rank_generators->defined()) torch::save(*rank_generators, writer.staged_path("rng_ranks.pt"));
   {
     torch::serialize::OutputArchive archive;
     model.save(archive);
@@ -98,6 +101,8 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   json["loss_scale"] = state.loss_scale;
   json["loss_scale_clean_steps"] = state.loss_scale_clean_steps;
   json["skipped_steps"] = state.skipped_steps;
+  json["world_size"] = state.world_size;
+  json["global_batch"] = state.global_batch;
   const data::DataSpec& spec = state.data_spec;
   json["data_spec"] = {{"kind", static_cast<int>(spec.kind)},   {"input_shape", spec.input_shape},
                        {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
@@ -108,6 +113,47 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   const std::string dir = writer.commit();
   rotate_checkpoints(root, keep_last);
   return dir;
+}
+
+at::Tensor generator_state_bytes() {
+  std::vector<torch::Tensor> parts;
+  {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    parts.push_back(generator.get_state().reshape({-1}));
+  }
+  if (compat::cuda_available()) {
+    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA));
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    parts.push_back(generator.get_state().reshape({-1}));
+  }
+  return torch::cat(parts);
+}
+
+void set_generator_state_bytes(const at::Tensor& bytes, const std::string& source) {
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(cpu.mutex());
+  const int64_t cpu_bytes = cpu.get_state().numel();
+  const bool cuda = compat::cuda_available();
+  if (bytes.numel() < cpu_bytes || (!cuda && bytes.numel() != cpu_bytes)) {
+    throw UserError(source + ": the saved random generator state does not fit this process (" +
+                    std::to_string(bytes.numel()) + " bytes)");
+  }
+  cpu.set_state(bytes.narrow(0, 0, cpu_bytes).clone());
+  if (cuda && bytes.numel() > cpu_bytes) {
+    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA));
+    std::lock_guard<std::mutex> cuda_lock(generator.mutex());
+    generator.set_state(bytes.narrow(0, cpu_bytes, bytes.numel() - cpu_bytes).clone());
+  }
+}
+
+at::Tensor load_rank_generators(const std::string& dir) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  if (!info.sha256.count("rng_ranks.pt")) return {};
+  const std::string path = dir + "/rng_ranks.pt";
+  torch::Tensor table;
+  load_file(path, "per-rank random generators", [&] { torch::load(table, path); });
+  return table;
 }
 
 std::string resolve_checkpoint(const std::string& path) {
@@ -140,6 +186,8 @@ TrainingState parse_state(const std::string& dir) {
   state.loss_scale = json.value("loss_scale", 1.0);
   state.loss_scale_clean_steps = json.value("loss_scale_clean_steps", int64_t{0});
   state.skipped_steps = json.value("skipped_steps", int64_t{0});
+  state.world_size = json.value("world_size", int64_t{1});
+  state.global_batch = json.value("global_batch", int64_t{0});
   if (json.contains("data_spec") && json["data_spec"].is_object()) {
     try {
       const auto& j = json["data_spec"];

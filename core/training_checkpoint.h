@@ -10,6 +10,9 @@
 
 #include "data/data_spec.h"
 
+namespace at {
+class Tensor;
+}
 namespace torch {
 namespace nn {
 class Module;
@@ -32,13 +35,28 @@ struct TrainingState {
   double loss_scale = 1;        ///< fp16 dynamic loss scaling: the factor,
   int64_t loss_scale_clean_steps = 0;  ///< steps since it last changed,
   int64_t skipped_steps = 0;           ///< and steps skipped for overflowing gradients
+  int64_t world_size = 1;              ///< data-parallel ranks that trained it
+  int64_t global_batch = 0;            ///< examples per optimizer step over all ranks (0: not recorded)
 };
 
 /// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
 /// `pipeline_state` (the data splitter's bytes; may be empty) becomes data_state.bin.
+/// `rank_generators` (a multi-process run's random generator states, one row per rank, from
+/// generator_state_bytes; may be null) becomes rng_ranks.pt.
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
-                                     const std::string& pipeline_state, int64_t keep_last);
+                                     const std::string& pipeline_state, int64_t keep_last,
+                                     const at::Tensor* rank_generators = nullptr);
+
+/// This process's random generators (CPU, and the current CUDA device's) as one uint8 row.
+at::Tensor generator_state_bytes();
+
+/// Restores the generators from a row of generator_state_bytes; a UserError naming `source`
+/// when it does not fit this process.
+void set_generator_state_bytes(const at::Tensor& bytes, const std::string& source);
+
+/// Verifies `dir` and returns its rng_ranks.pt (undefined when the run had one process).
+at::Tensor load_rank_generators(const std::string& dir);
 
 /// The bytes of a verified checkpoint's data_state.bin ("" when it has none).
 std::string read_pipeline_state(const std::string& dir);

@@ -13,6 +13,8 @@ Loader::Loader(const TensorDataset& dataset, LoaderOptions options)
     : dataset_(dataset), options_(options), order_(static_cast<size_t>(dataset.size())) {
   STRATUM_CHECK(dataset.size() > 0, "a loader needs a non-empty split");
   STRATUM_CHECK(options.batch_size > 0, "batch size must be positive");
+  STRATUM_CHECK(options.shard_count > 0 && options.shard_index >= 0 && options.shard_index < options.shard_count,
+                "the loader's shard must be one of shard_count");
   // Every epoch has the same number of batches, so the position after `start_batch` batches
   // is known without replaying them.
   const int64_t per_epoch = (dataset.size() + options.batch_size - 1) / options.batch_size;
@@ -42,8 +44,11 @@ void Loader::start_epoch(int64_t epoch) {
 Loader::Item Loader::produce() {
   if (cursor_ >= order_.size()) start_epoch(produce_epoch_ + 1);
   const size_t end = std::min(order_.size(), cursor_ + static_cast<size_t>(options_.batch_size));
+  const int64_t global = static_cast<int64_t>(end - cursor_);
+  const int64_t first = global * options_.shard_index / options_.shard_count;
+  const int64_t last = global * (options_.shard_index + 1) / options_.shard_count;
   const torch::Tensor index =
-      torch::from_blob(order_.data() + cursor_, {static_cast<int64_t>(end - cursor_)}, torch::kInt64);
+      torch::from_blob(order_.data() + cursor_ + first, {last - first}, torch::kInt64);
   Item item{dataset_.gather(index), produce_epoch_};
   cursor_ = end;
   return item;

@@ -20,6 +20,10 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int64_t prefetch = 4;  ///< batches prepared ahead (0: gather on the caller's thread)
   int64_t start_batch = 0;  ///< batches already consumed (a resumed run continues mid-epoch)
+  /// Data parallelism: `batch_size` is the global batch, and this loader hands out only shard
+  /// `shard_index` of `shard_count` (contiguous, sizes differing by at most one) of each.
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
 };
 
 /// An endless stream of shuffled batches over `dataset`: epoch e visits every example once in

@@ -21,6 +21,7 @@
 #include "core/training_checkpoint.h"
 #include "core/version.h"
 #include "distributed/launcher.h"
+#include "distributed/process_group.h"
 #include "distributed/world.h"
 
 namespace stratum::cli {
@@ -82,23 +83,40 @@ int train_command(const Args& args, Registry& registry) {
   log::set_level(log::parse_level(config.logging.level, "logging.level"));
   const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
   log::set_rank(world.rank, world.world_size);
-  if (world.is_distributed()) {
-    throw UserError("environment: WORLD_SIZE=" + std::to_string(world.world_size) +
-                    ": multi-process training: not available in this build yet");
-  }
   load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);
 
-  const RunDir run_dir = RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now());
+  // A multi-process job meets before anything is written: rank 0 creates the run directory
+  // and the others join it (they write only their own log there).
+  std::unique_ptr<distributed::ProcessGroup> group;
+  if (world.is_distributed()) {
+    distributed::ProcessGroupOptions options;
+    options.backend = config.distributed.backend;
+    options.cuda = config.trainer.device == "cuda" || (config.trainer.device == "auto" && compat::cuda_available());
+    options.init_timeout_s = config.distributed.init_timeout_s;
+    options.collective_timeout_s = config.distributed.collective_timeout_s;
+    group = distributed::ProcessGroup::connect(world, options);
+    log::info("process group: " + group->backend() + ", rank " + std::to_string(world.rank) + " of " +
+              std::to_string(world.world_size) + " (local rank " + std::to_string(world.local_rank) + "), rendezvous " +
+              world.master_addr + ":" + std::to_string(world.master_port));
+  }
+  const RunDir run_dir =
+      world.is_primary() ? RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now())
+                         : RunDir::joined(group->share_from_primary("run_dir", ""));
+  if (group && world.is_primary()) group->share_from_primary("run_dir", run_dir.path());
   resume = resume_after_restart(resume, world, run_dir);
-  log::add_file(run_dir.file("train.log"));
-  run_dir.write_file("config.resolved.yaml", dump_config(config));
+  log::add_file(run_dir.file(world.is_primary() ? "train.log" : "train.rank-" + std::to_string(world.rank) + ".log"));
+  if (world.is_primary()) run_dir.write_file("config.resolved.yaml", dump_config(config));
   log::info(std::string("stratum ") + stratum_version() + ", LibTorch " + compat::torch_version() + ", BLAS " +
             loaded_blas());
   log::info("config: " + config_path + " -> " + run_dir.file("config.resolved.yaml"));
 
   install_stop_handlers();
-  const TrainingOutcome outcome = train(config, registry, run_dir, resume);
+  const TrainingOutcome outcome = train(config, registry, run_dir, resume, group.get());
+  if (!world.is_primary()) {
+    log::flush();
+    return kExitOk;
+  }
   if (outcome.interrupted) {
     std::printf("\nstopped after step %lld; checkpoint: %s\nresume with: stratum train --config %s --resume %s\n",
                 static_cast<long long>(outcome.steps), outcome.checkpoint.c_str(), config_path.c_str(),

@@ -1,0 +1,255 @@
+#include "distributed/process_group.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Types.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+
+#include "core/error.h"
+#include "core/torch_compat.h"
+#include "distributed/data_parallel.h"
+
+#ifdef STRATUM_HAVE_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#ifdef STRATUM_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+namespace stratum::distributed {
+namespace {
+
+using Milliseconds = std::chrono::milliseconds;
+
+Milliseconds to_ms(double seconds) { return Milliseconds(static_cast<int64_t>(seconds * 1000.0)); }
+
+// The three collectives Stratum uses, bound to a concrete c10d process group. Capturing the
+// group in closures spares naming its base class, which differs between LibTorch 1.13
+// (c10d::ProcessGroup) and 2.x (c10d::Backend).
+struct GroupOps {
+  std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&)> all_reduce_sum;
+  std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&, int)> broadcast;
+  std::function<c10::intrusive_ptr<c10d::Work>()> barrier;
+};
+
+template <class Group>
+GroupOps ops_of(const c10::intrusive_ptr<Group>& group) {
+  GroupOps ops;
+  ops.all_reduce_sum = [group](std::vector<at::Tensor>& tensors) {
+    c10d::AllreduceOptions options;
+    options.reduceOp = c10d::ReduceOp::SUM;
+    return group->allreduce(tensors, options);
+  };
+  ops.broadcast = [group](std::vector<at::Tensor>& tensors, int root) {
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    return group->broadcast(tensors, options);
+  };
+  ops.barrier = [group]() { return group->barrier(c10d::BarrierOptions()); };
+  return ops;
+}
+
+bool is_loopback(const std::string& address) {
+  return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
+}
+
+GroupOps make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world,
+                   const ProcessGroupOptions& options) {
+#ifdef STRATUM_HAVE_GLOO
+  auto gloo = c10d::ProcessGroupGloo::Options::create(to_ms(options.collective_timeout_s));
+  // GLOO_SOCKET_IFNAME chooses the interface, as it does for PyTorch; a job on one host talks
+  // over loopback; otherwise Gloo binds to the address this host's name resolves to.
+  if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface) {
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+  } else if (is_loopback(world.master_addr)) {
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  } else {
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  gloo->threads = 2;
+  return ops_of(c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.world_size, gloo));
+#else
+  (void)store, (void)world, (void)options;
+  throw UserError("distributed.backend: gloo is not compiled into this build (its LibTorch, the PyTorch wheel, "
+                  "ships no Gloo headers); use the Debian-LibTorch build (build/) for CPU jobs, or nccl on GPUs");
+#endif
+}
+
+GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world,
+                   const ProcessGroupOptions& options) {
+#ifdef STRATUM_WITH_NCCL
+  c10::cuda::set_device(static_cast<c10::DeviceIndex>(world.local_rank));
+  auto nccl = c10d::ProcessGroupNCCL::Options::create();
+  nccl->timeout = to_ms(options.collective_timeout_s);
+  return ops_of(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, world.rank, world.world_size, nccl));
+#else
+  (void)store, (void)world, (void)options;
+  throw UserError("distributed.backend: nccl needs the CUDA build of Stratum (build-cuda/) and GPUs");
+#endif
+}
+
+// The first line of a c10d message (they carry C++ backtraces after it).
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+class GlooPending : public PendingCollective {
+ public:
+  GlooPending(c10::intrusive_ptr<c10d::Work> work, std::function<void(const std::exception&)> fail)
+      : work_(std::move(work)), fail_(std::move(fail)) {}
+  void wait() override {
+    try {
+      work_->wait();
+    } catch (const std::exception& e) {
+      fail_(e);
+    }
+  }
+
+ private:
+  c10::intrusive_ptr<c10d::Work> work_;
+  std::function<void(const std::exception&)> fail_;
+};
+
+}  // namespace
+
+std::string resolve_backend(const ProcessGroupOptions& options) {
+  if (options.backend == "gloo" || options.backend == "nccl") {
+    if (options.backend == "nccl" && !options.cuda) {
+      throw UserError("distributed.backend: nccl reduces CUDA tensors, but this job trains on the CPU "
+                      "(trainer.device); use gloo or auto");
+    }
+    return options.backend;
+  }
+  STRATUM_CHECK(options.backend == "auto", "unknown backend " + options.backend);
+  return options.cuda && compat::nccl_available() ? "nccl" : "gloo";
+}
+
+struct ProcessGroup::Impl {
+  WorldInfo world;
+  ProcessGroupOptions options;
+  std::string backend;
+  c10::intrusive_ptr<c10d::Store> store;
+  GroupOps ops;
+
+  [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
+    throw std::runtime_error("distributed: " + what + " failed on rank " + std::to_string(world.rank) + " (" +
+                             first_line(e.what()) + "); another rank failed, stopped or hangs, or it took longer "
+                             "than distributed.collective_timeout_s=" + std::to_string(options.collective_timeout_s));
+  }
+
+  void run(const std::string& what, c10::intrusive_ptr<c10d::Work> work) const {
+    try {
+      work->wait();
+    } catch (const std::exception& e) {
+      fail(what, e);
+    }
+  }
+};
+
+std::unique_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world, const ProcessGroupOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->world = world;
+  impl->options = options;
+  impl->backend = resolve_backend(options);
+  const std::string where = "MASTER_ADDR=" + world.master_addr + " MASTER_PORT=" + std::to_string(world.master_port);
+  const std::string timeout = "distributed.init_timeout_s=" + std::to_string(static_cast<int>(options.init_timeout_s));
+
+  // Under torchrun the agent hosts the store and every worker is a client of it
+  // (TORCHELASTIC_USE_AGENT_STORE), with keys under one prefix per restart, as PyTorch does.
+  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  const bool agent_store = agent && std::string(agent) == "True";
+  c10d::TCPStoreOptions store_options;
+  store_options.port = static_cast<uint16_t>(world.master_port);
+  store_options.isServer = world.is_primary() && !agent_store;
+  store_options.numWorkers = static_cast<size_t>(world.world_size);
+  store_options.waitWorkers = false;
+  store_options.timeout = to_ms(options.init_timeout_s);
+  c10::intrusive_ptr<c10d::Store> tcp;
+  try {
+    tcp = c10::make_intrusive<c10d::TCPStore>(world.master_addr, store_options);
+  } catch (const std::exception& e) {
+    const std::string message = e.what();
+    if (store_options.isServer && (message.find("EADDRINUSE") != std::string::npos ||
+                                   message.find("ddress already in use") != std::string::npos)) {
+      throw UserError(where + ": port " + std::to_string(world.master_port) +
+                      " is already in use on this host (another job, or a previous one still holding it); "
+                      "choose another with --master-port");
+    }
+    if (store_options.isServer) {
+      throw UserError(where + ": rank 0 cannot host the rendezvous store (" + first_line(message) + ")");
+    }
+    throw UserError(where + ": rank " + std::to_string(world.rank) + " cannot reach the rendezvous store within " +
+                    timeout + " (" + first_line(message) + ")");
+  }
+  const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+  const std::string prefix = agent_store ? std::string("/worker/attempt_") + (restart ? restart : "0") + "/stratum"
+                                         : std::string("stratum");
+  impl->store = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
+  try {
+    impl->ops = impl->backend == "nccl" ? make_nccl(impl->store, world, options) : make_gloo(impl->store, world, options);
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw UserError(where + ": not all " + std::to_string(world.world_size) + " ranks joined the " + impl->backend +
+                    " process group within " + timeout + " (" + first_line(e.what()) + ")");
+  }
+  // Later store reads (the run directory) may wait as long as a collective.
+  impl->store->setTimeout(to_ms(options.collective_timeout_s));
+  return std::unique_ptr<ProcessGroup>(new ProcessGroup(std::move(impl)));
+}
+
+ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProcessGroup::~ProcessGroup() = default;
+
+const std::string& ProcessGroup::backend() const { return impl_->backend; }
+int ProcessGroup::rank() const { return impl_->world.rank; }
+int ProcessGroup::world_size() const { return impl_->world.world_size; }
+
+void ProcessGroup::all_reduce_sum(at::Tensor& tensor) {
+  std::vector<at::Tensor> tensors{tensor};
+  impl_->run("all-reduce", impl_->ops.all_reduce_sum(tensors));
+}
+
+std::unique_ptr<PendingCollective> ProcessGroup::all_reduce_sum_async(at::Tensor& tensor) {
+  std::vector<at::Tensor> tensors{tensor};
+  const Impl* impl = impl_.get();
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = impl_->ops.all_reduce_sum(tensors);
+  } catch (const std::exception& e) {
+    impl->fail("all-reduce", e);
+  }
+  return std::make_unique<GlooPending>(std::move(work),
+                                       [impl](const std::exception& e) { impl->fail("gradient all-reduce", e); });
+}
+
+void ProcessGroup::broadcast(at::Tensor& tensor, int root) {
+  std::vector<at::Tensor> tensors{tensor};
+  impl_->run("broadcast", impl_->ops.broadcast(tensors, root));
+}
+
+void ProcessGroup::barrier() { impl_->run("barrier", impl_->ops.barrier()); }
+
+std::string ProcessGroup::share_from_primary(const std::string& key, const std::string& value) {
+  try {
+    if (impl_->world.is_primary()) {
+      impl_->store->set(key, std::vector<uint8_t>(value.begin(), value.end()));
+      return value;
+    }
+    const std::vector<uint8_t> bytes = impl_->store->get(key);
+    return std::string(bytes.begin(), bytes.end());
+  } catch (const std::exception& e) {
+    impl_->fail("reading \"" + key + "\" from the rendezvous store", e);
+  }
+}
+
+std::unique_ptr<GradientSynchronizer> ProcessGroup::data_parallel(torch::nn::Module& model, int64_t bucket_bytes) {
+  broadcast_module(*this, model);
+  return std::make_unique<BucketedGradientSync>(*this, model, bucket_bytes);
+}
+
+}  // namespace stratum::distributed
