@@ -113,6 +113,18 @@ void check_resumable_world(const std::string& checkpoint, const TrainingState& s
                   std::to_string(saved.global_batch));
 }
 
+// Data-parallel replicas must end where they started: equal. A per-tensor checksum of every
+// rank's parameters is compared with rank 0's; a difference is a bug, not a user error.
+void check_replicas_agree(Collectives& collectives, const torch::nn::Module& model) {
+  std::vector<torch::Tensor> sums;
+  for (const torch::Tensor& p : model.parameters()) sums.push_back(p.detach().to(torch::kCPU, torch::kFloat64).sum().reshape({1}));
+  const torch::Tensor table = gather_rows(collectives, torch::cat(sums));
+  for (int64_t r = 1; r < table.size(0); ++r) {
+    STRATUM_CHECK(table[r].equal(table[0]), "data-parallel rank " + std::to_string(r) + "'s parameters differ from rank 0's");
+  }
+  log::info("data parallel: all " + std::to_string(table.size(0)) + " replicas hold identical parameters");
+}
+
 // What the batch's mean loss divides by: its scored tokens (language model), the class
 // weights of its targets (balanced classes) or its examples; float64 on the CPU.
 torch::Tensor loss_normalizer(const data::Batch& batch, bool language_model, int64_t pad_token,
@@ -435,6 +447,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   log::info("trained " + std::to_string(total_steps) + " steps in " + format_duration(outcome.seconds));
 
   OpenSetScores open_set;
+  if (collectives) check_replicas_agree(*collectives, *model);
   if (gradient_sync) gradient_sync->share_buffers();
   outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set, collectives);
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "core/torch_compat.h"
 #include "distributed/data_parallel.h"
 
@@ -76,8 +77,7 @@ GroupOps make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
   return ops_of(c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.world_size, gloo));
 #else
   (void)store, (void)world, (void)options;
-  throw UserError("distributed.backend: gloo is not compiled into this build (its LibTorch, the PyTorch wheel, "
-                  "ships no Gloo headers); use the Debian-LibTorch build (build/) for CPU jobs, or nccl on GPUs");
+  STRATUM_CHECK(false, "resolve_backend lets gloo through only where it is compiled in");
 #endif
 }
 
@@ -90,7 +90,7 @@ GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
   return ops_of(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, world.rank, world.world_size, nccl));
 #else
   (void)store, (void)world, (void)options;
-  throw UserError("distributed.backend: nccl needs the CUDA build of Stratum (build-cuda/) and GPUs");
+  STRATUM_CHECK(false, "resolve_backend lets nccl through only where it is compiled in");
 #endif
 }
 
@@ -117,15 +117,31 @@ class GlooPending : public PendingCollective {
 }  // namespace
 
 std::string resolve_backend(const ProcessGroupOptions& options) {
-  if (options.backend == "gloo" || options.backend == "nccl") {
-    if (options.backend == "nccl" && !options.cuda) {
-      throw UserError("distributed.backend: nccl reduces CUDA tensors, but this job trains on the CPU "
-                      "(trainer.device); use gloo or auto");
-    }
-    return options.backend;
+#ifdef STRATUM_HAVE_GLOO
+  const bool gloo = true;
+#else
+  const bool gloo = false;
+#endif
+#ifdef STRATUM_WITH_NCCL
+  const bool nccl = compat::nccl_available();
+#else
+  const bool nccl = false;
+#endif
+  STRATUM_CHECK(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
+                "unknown backend " + options.backend);
+  if (options.backend == "nccl" && !options.cuda) {
+    throw UserError("distributed.backend: nccl reduces CUDA tensors, but this job trains on the CPU "
+                    "(trainer.device); use gloo or auto");
   }
-  STRATUM_CHECK(options.backend == "auto", "unknown backend " + options.backend);
-  return options.cuda && compat::nccl_available() ? "nccl" : "gloo";
+  const std::string chosen = options.backend != "auto" ? options.backend : options.cuda && nccl ? "nccl" : "gloo";
+  if (chosen == "gloo" && !gloo) {
+    throw UserError("distributed.backend: gloo is not compiled into this build (its LibTorch, the PyTorch wheel, "
+                    "ships no Gloo headers); use the Debian-LibTorch build (build/) for CPU jobs, or nccl on GPUs");
+  }
+  if (chosen == "nccl" && !nccl) {
+    throw UserError("distributed.backend: nccl needs the CUDA build of Stratum (build-cuda/) on GPUs");
+  }
+  return chosen;
 }
 
 struct ProcessGroup::Impl {
@@ -138,7 +154,7 @@ struct ProcessGroup::Impl {
   [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
     throw std::runtime_error("distributed: " + what + " failed on rank " + std::to_string(world.rank) + " (" +
                              first_line(e.what()) + "); another rank failed, stopped or hangs, or it took longer "
-                             "than distributed.collective_timeout_s=" + std::to_string(options.collective_timeout_s));
+                             "than distributed.collective_timeout_s=" + format_number(options.collective_timeout_s));
   }
 
   void run(const std::string& what, c10::intrusive_ptr<c10d::Work> work) const {
@@ -156,7 +172,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world, cons
   impl->options = options;
   impl->backend = resolve_backend(options);
   const std::string where = "MASTER_ADDR=" + world.master_addr + " MASTER_PORT=" + std::to_string(world.master_port);
-  const std::string timeout = "distributed.init_timeout_s=" + std::to_string(static_cast<int>(options.init_timeout_s));
+  const std::string timeout = "distributed.init_timeout_s=" + format_number(options.init_timeout_s);
 
   // Under torchrun the agent hosts the store and every worker is a client of it
   // (TORCHELASTIC_USE_AGENT_STORE), with keys under one prefix per restart, as PyTorch does.

@@ -1,0 +1,230 @@
+// The c10d process group and the bucketed gradient averaging, with two ranks as two threads of
+// this process meeting over a real TCPStore and Gloo on loopback.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <exception>
+#include <functional>
+#include <thread>
+
+#include "core/error.h"
+#include "distributed/data_parallel.h"
+#include "distributed/process_group.h"
+#include "support/free_port.h"
+
+namespace stratum::distributed {
+namespace {
+
+using ::testing::HasSubstr;
+
+using testing::free_port;
+using testing::PortListener;
+
+WorldInfo rank_of_two(int rank, int port) {
+  WorldInfo world;
+  world.rank = rank;
+  world.world_size = 2;
+  world.local_rank = rank;
+  world.local_world_size = 2;
+  world.master_addr = "127.0.0.1";
+  world.master_port = port;
+  return world;
+}
+
+ProcessGroupOptions gloo_options(double timeout_s = 30) {
+  ProcessGroupOptions options;
+  options.backend = "gloo";
+  options.init_timeout_s = timeout_s;
+  options.collective_timeout_s = timeout_s;
+  return options;
+}
+
+// Runs `body(group, rank)` on ranks 0 and 1 in two threads; rethrows the first failure.
+void on_two_ranks(const std::function<void(ProcessGroup&, int)>& body) {
+  const int port = free_port();
+  std::exception_ptr errors[2];
+  std::thread ranks[2];
+  for (int r = 0; r < 2; ++r) {
+    ranks[r] = std::thread([&, r] {
+      try {
+        const auto group = ProcessGroup::connect(rank_of_two(r, port), gloo_options());
+        body(*group, r);
+      } catch (...) {
+        errors[r] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : ranks) t.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+// Weights and inputs come from formulas, not the global generator the two rank threads share.
+torch::nn::Sequential three_layers(double shift = 0) {
+  torch::nn::Sequential model(torch::nn::Linear(8, 16), torch::nn::Tanh(), torch::nn::Linear(16, 16), torch::nn::Tanh(),
+                              torch::nn::Linear(16, 4));
+  torch::NoGradGuard no_grad;
+  int64_t k = 0;
+  for (auto& p : model->parameters()) {
+    p.copy_(torch::sin(torch::arange(p.numel(), torch::kFloat32) * 0.7 + static_cast<double>(++k)).view(p.sizes()) * 0.5 +
+            shift);
+  }
+  return model;
+}
+
+torch::Tensor input_of(int rank, int64_t micro = 0) {
+  return torch::cos(torch::arange(40, torch::kFloat32).view({5, 8}) * (1.0 + 0.37 * rank + 0.11 * micro));
+}
+
+// Gradients of `model` for the sum over `inputs` of each input's mean-squared output.
+std::vector<torch::Tensor> local_gradients(torch::nn::Sequential& model, const std::vector<torch::Tensor>& inputs) {
+  model->zero_grad();
+  for (const auto& x : inputs) model->forward(x).pow(2).mean().backward();
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : model->parameters()) grads.push_back(p.grad().clone());
+  return grads;
+}
+
+TEST(ProcessGroup, SumsBroadcastsAndSharesRankZerosStrings) {
+  on_two_ranks([](ProcessGroup& group, int rank) {
+    EXPECT_EQ(group.backend(), "gloo");
+    EXPECT_EQ(group.rank(), rank);
+    torch::Tensor sum = torch::full({3}, static_cast<float>(rank + 1));
+    group.all_reduce_sum(sum);
+    EXPECT_TRUE(sum.equal(torch::full({3}, 3.0f)));
+    torch::Tensor pending = torch::arange(4, torch::kInt64) * (rank + 1);
+    group.all_reduce_sum_async(pending)->wait();
+    EXPECT_TRUE(pending.equal(torch::arange(4, torch::kInt64) * 3));
+    torch::Tensor from_one = torch::full({2}, static_cast<double>(rank), torch::kFloat64);
+    group.broadcast(from_one, 1);
+    EXPECT_TRUE(from_one.equal(torch::ones({2}, torch::kFloat64)));
+    EXPECT_EQ(group.share_from_primary("run_dir", rank == 0 ? "/runs/x-1" : ""), "/runs/x-1");
+    group.barrier();
+  });
+}
+
+TEST(DataParallel, ReplicasStartFromRankZerosWeightsAndGetTheAverageGradientInBuckets) {
+  on_two_ranks([](ProcessGroup& group, int rank) {
+    auto model = three_layers(/*shift=*/rank);  // different initial weights on each rank
+    // Small buckets: the 16x16 layer alone fills one, so there are several.
+    const auto sync = group.data_parallel(*model, 16 * 16 * 4);
+    auto* buckets = dynamic_cast<BucketedGradientSync*>(sync.get());
+    ASSERT_NE(buckets, nullptr);
+    auto reference = three_layers();  // rank 0's initial weights
+    for (size_t i = 0; i < model->parameters().size(); ++i) {
+      EXPECT_TRUE(model->parameters()[i].equal(reference->parameters()[i])) << "parameter " << i;
+    }
+    // The expected average: this rank's and the other rank's gradients on the same weights.
+    const auto mine = local_gradients(reference, {input_of(rank)});
+    const auto theirs = local_gradients(reference, {input_of(1 - rank)});
+
+    model->zero_grad();
+    model->forward(input_of(rank)).pow(2).mean().backward();
+    sync->finish();
+    const auto params = model->parameters();
+    for (size_t i = 0; i < params.size(); ++i) {
+      EXPECT_LT((params[i].grad() - (mine[i] + theirs[i]) / 2).abs().max().item<float>(), 1e-6) << "parameter " << i;
+    }
+    // Reverse registration order, at most 1 KiB each: {b3, W3, b2} (336 B), {W2} (1 KiB), {b1, W1}.
+    EXPECT_EQ(buckets->bucket_sizes(), (std::vector<int64_t>{3, 1, 2}));
+    // Buckets started from the gradient hooks, while backward was still running.
+    EXPECT_GE(buckets->buckets_started_in_backward(), 2);
+  });
+}
+
+TEST(DataParallel, NoSyncAccumulatesLocallyAndTheLastBackwardReducesTheSum) {
+  on_two_ranks([](ProcessGroup& group, int rank) {
+    auto model = three_layers();
+    auto reference = three_layers();
+    const auto sync = group.data_parallel(*model, 25'000'000);
+    const auto mine = local_gradients(reference, {input_of(rank, 0), input_of(rank, 1)});
+    const auto theirs = local_gradients(reference, {input_of(1 - rank, 0), input_of(1 - rank, 1)});
+    const auto first_only = local_gradients(reference, {input_of(rank, 0)});
+
+    model->zero_grad();
+    sync->set_sync(false);
+    model->forward(input_of(rank, 0)).pow(2).mean().backward();
+    sync->finish();  // nothing to do under no_sync: the gradient stays this rank's own
+    const auto params = model->parameters();
+    for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(params[i].grad().allclose(first_only[i], 0, 1e-7));
+    sync->set_sync(true);
+    model->forward(input_of(rank, 1)).pow(2).mean().backward();
+    sync->finish();
+    for (size_t i = 0; i < params.size(); ++i) {
+      EXPECT_LT((params[i].grad() - (mine[i] + theirs[i]) / 2).abs().max().item<float>(), 1e-6) << "parameter " << i;
+    }
+  });
+}
+
+TEST(DataParallel, AParameterOneRanksBackwardDidNotReachCountsAsZero) {
+  on_two_ranks([](ProcessGroup& group, int rank) {
+    auto model = three_layers();
+    const auto sync = group.data_parallel(*model, 16 * 16 * 4);
+    model->zero_grad();
+    const torch::Tensor x = input_of(rank);
+    // Rank 1 stops after the first layer: the others get no gradient there.
+    const torch::Tensor out = rank == 0 ? model->forward(x) : model[0]->as<torch::nn::Linear>()->forward(x);
+    out.pow(2).mean().backward();
+    sync->finish();
+    torch::Tensor last_weight = model->parameters()[4].grad();
+    torch::Tensor last_weight_rank0 = last_weight.clone();
+    group.broadcast(last_weight_rank0, 0);
+    EXPECT_TRUE(last_weight.equal(last_weight_rank0));  // both ranks hold the same average
+    EXPECT_GT(last_weight.abs().sum().item<float>(), 0);
+  });
+}
+
+TEST(ProcessGroup, APortAlreadyInUseIsAUserErrorNamingIt) {
+  PortListener taken;
+  try {
+    ProcessGroup::connect(rank_of_two(0, taken.port()), gloo_options(5));
+    FAIL() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("MASTER_PORT=" + std::to_string(taken.port())));
+    EXPECT_THAT(e.what(), HasSubstr("is already in use"));
+  }
+}
+
+TEST(ProcessGroup, AStoreThatCannotBeReachedIsAUserErrorNamingTheAddress) {
+  const int port = free_port();  // nobody listens there
+  try {
+    ProcessGroup::connect(rank_of_two(1, port), gloo_options(1));
+    FAIL() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port)));
+    EXPECT_THAT(e.what(), HasSubstr("rank 1 cannot reach the rendezvous store"));
+  }
+}
+
+TEST(ProcessGroup, ACollectiveAnotherRankNeverJoinsFailsWithinTheTimeout) {
+  const int port = free_port();
+  std::string error;
+  double waited = 0;
+  std::thread other([&] {
+    const auto group = ProcessGroup::connect(rank_of_two(1, port), gloo_options(2));
+    group->barrier();
+    std::this_thread::sleep_for(std::chrono::seconds(4));  // never joins the all-reduce
+  });
+  {
+    const auto group = ProcessGroup::connect(rank_of_two(0, port), gloo_options(2));
+    group->barrier();
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      torch::Tensor t = torch::ones({4});
+      group->all_reduce_sum(t);
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+    waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  other.join();
+  EXPECT_THAT(error, HasSubstr("distributed: all-reduce failed on rank 0"));
+  EXPECT_THAT(error, HasSubstr("collective_timeout_s=2"));
+  EXPECT_LT(waited, 4.0);
+}
+
+}  // namespace
+}  // namespace stratum::distributed

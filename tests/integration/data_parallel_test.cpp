@@ -1,0 +1,198 @@
+// Data-parallel training through `stratum launch` with real processes, Gloo on loopback: the
+// same parameters as one process on the doubled batch, restarts after a killed worker, a hung
+// rank ending the job within the collective timeout, and the environment and world-size checks.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "integration/training_run.h"
+#include "support/free_port.h"
+
+namespace stratum::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A small GPT without dropout on fortunes; `batch` examples per rank, two micro-batches per step.
+std::string gpt_args(const TempDir& dir, int batch, int steps = 8) {
+  return std::string("train --config configs/gpt-fortunes.yaml") + kSmallText +
+         " --set model.dropout=0 --set trainer.threads=1 --set trainer.grad_accum=2 --set trainer.steps=" +
+         std::to_string(steps) + " --set trainer.batch_size=" + std::to_string(batch) +
+         " --set run.output_dir=" + dir.path();
+}
+
+// The smoke CNN with dropout (so every rank's random stream matters), checkpoints every 10 steps.
+std::string cnn_args(const TempDir& dir, int steps, const std::string& extra = "") {
+  return "train --config configs/smoke.yaml --set model.dropout=0.2 --set trainer.batch_size=32 --set trainer.threads=1"
+         " --set trainer.checkpoint.every=10 --set trainer.checkpoint.keep_last=10 --set logging.every=1"
+         " --set eval.max_samples=200 --set trainer.steps=" + std::to_string(steps) + " --set run.output_dir=" +
+         dir.path() + extra;
+}
+
+std::string launch_two(const std::string& worker, const std::string& flags = "") {
+  return "launch --nproc-per-node 2 --master-port " + std::to_string(free_port()) + " " + flags + " -- " + worker;
+}
+
+// Every tensor of an archive, nested modules' archives included, by dotted name.
+void collect_tensors(torch::serialize::InputArchive& archive, const std::string& prefix,
+                     std::map<std::string, torch::Tensor>& out) {
+  for (const std::string& key : archive.keys()) {
+    torch::Tensor t;
+    torch::serialize::InputArchive child;
+    if (archive.try_read(key, t)) {
+      out[prefix + key] = t;
+    } else if (archive.try_read(key, child)) {
+      collect_tensors(child, prefix + key + ".", out);
+    }
+  }
+}
+
+// name -> tensor of a checkpoint's model.pt.
+std::map<std::string, torch::Tensor> model_tensors(const std::string& checkpoint) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(checkpoint + "/model.pt");
+  std::map<std::string, torch::Tensor> out;
+  collect_tensors(archive, "", out);
+  return out;
+}
+
+double largest_difference(const std::string& a, const std::string& b) {
+  const auto left = model_tensors(a), right = model_tensors(b);
+  EXPECT_EQ(left.size(), right.size());
+  EXPECT_FALSE(left.empty());
+  double largest = 0;
+  for (const auto& [name, t] : left) {
+    if (!right.count(name)) {
+      ADD_FAILURE() << name << " missing from " << b;
+      continue;
+    }
+    if (t.is_floating_point()) largest = std::max(largest, (t - right.at(name)).abs().max().item<double>());
+  }
+  return largest;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(DataParallel, TwoRanksEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
+  TempDir one_dir, two_dir;
+  const CommandResult one = run_stratum(gpt_args(one_dir, 8));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const CommandResult two = run_stratum(launch_two(gpt_args(two_dir, 4)));
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  EXPECT_THAT(two.out, HasSubstr("process group: gloo, rank 1 of 2"));
+  EXPECT_THAT(two.out, HasSubstr("8 steps of 16 examples (71 steps per epoch); 2 data-parallel ranks of 4 examples"));
+  EXPECT_THAT(two.out, HasSubstr("data parallel: all 2 replicas hold identical parameters"));
+  const std::string one_run = run_directory(one), two_run = run_directory(two);
+  ASSERT_FALSE(two_run.empty()) << two.out;
+  EXPECT_LE(largest_difference(one_run + "/checkpoints/step-8", two_run + "/checkpoints/step-8"), 1e-6);
+  // Logged losses are the global batch's; the sharded evaluation reduces to the whole split's.
+  const auto one_losses = logged_losses(one_run), two_losses = logged_losses(two_run);
+  ASSERT_EQ(one_losses.size(), two_losses.size());
+  for (const auto& [step, loss] : one_losses) EXPECT_NEAR(two_losses.at(step), loss, 1e-5) << "step " << step;
+  const auto one_eval = read_json(one_run + "/eval.json"), two_eval = read_json(two_run + "/eval.json");
+  for (const char* split : {"seen", "validation"}) {
+    EXPECT_EQ(two_eval["splits"][split]["tokens"], one_eval["splits"][split]["tokens"]) << split;
+    EXPECT_NEAR(two_eval["splits"][split]["loss"].get<double>(), one_eval["splits"][split]["loss"].get<double>(), 1e-5);
+    EXPECT_EQ(two_eval["splits"][split]["token_accuracy"], one_eval["splits"][split]["token_accuracy"]) << split;
+  }
+  // Rank 0 writes the run; the other rank only its log.
+  EXPECT_TRUE(std::ifstream(two_run + "/train.rank-1.log").good());
+  EXPECT_TRUE(std::ifstream(two_run + "/checkpoints/step-8/rng_ranks.pt").good());
+}
+
+TEST(DataParallel, AKilledWorkerRestartsTheGroupFromTheLastCheckpointAndEndsAsAnUninterruptedRun) {
+  TempDir plain_dir;
+  const CommandResult plain = run_stratum(launch_two(cnn_args(plain_dir, 40)));
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  const std::string plain_run = run_directory(plain);
+  const auto expected = logged_losses(plain_run);
+
+  TempDir dir;
+  // -n: only the newest matching worker (one of the two ranks) is killed.
+  const CommandResult r = run_until(std::string("'") + STRATUM_BINARY + "' " + launch_two(cnn_args(dir, 40), "--max-restarts 1"),
+                                    "ls " + dir.path() + "/*/checkpoints/step-20/COMMITTED >/dev/null 2>&1",
+                                    "pkill -KILL -n -f '^stratum train.*" + dir.path() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("exited with code 137"));
+  EXPECT_THAT(r.err, HasSubstr("restarting the group (restart 1 of 1)"));
+  EXPECT_THAT(r.out, HasSubstr("restart: resuming from " + dir.path()));
+  const std::string run = run_directory(r);
+  const auto got = logged_losses(run);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.rbegin()->first, 40);
+  for (const auto& [step, loss] : got) EXPECT_EQ(loss, expected.at(step)) << "step " << step;
+  EXPECT_EQ(largest_difference(plain_run + "/checkpoints/step-40", run + "/checkpoints/step-40"), 0.0);
+}
+
+TEST(DataParallel, ARankThatHangsEndsTheJobWithinTheCollectiveTimeout) {
+  TempDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  // SIGSTOP freezes one rank; the other waits in its next collective for 3 s, fails, and the
+  // launcher stops the frozen one.
+  const CommandResult r = run_until(std::string("'") + STRATUM_BINARY + "' " +
+                                        launch_two(cnn_args(dir, 100000, " --set distributed.collective_timeout_s=3"),
+                                                   "--stop-timeout 2"),
+                                    "ls " + dir.path() + "/*/checkpoints/step-10/COMMITTED >/dev/null 2>&1",
+                                    "pkill -STOP -n -f '^stratum train.*" + dir.path() + "'");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("failed on rank"));
+  EXPECT_THAT(r.err, HasSubstr("distributed.collective_timeout_s=3"));
+  EXPECT_LT(seconds, 45.0) << r.err;
+}
+
+TEST(DataParallel, ResumingOnAnotherWorldSizeNeedsTheSameGlobalBatch) {
+  TempDir dir;
+  const CommandResult two = run_stratum(launch_two(cnn_args(dir, 10)));
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  const std::string checkpoint = run_directory(two) + "/checkpoints/step-10";
+  const CommandResult refused = run_stratum(cnn_args(dir, 20) + " --resume " + checkpoint);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr(checkpoint + "/state.json: trained on 2 rank(s) with a global batch of 64, this job "
+                                                  "has 1 rank(s) and a global batch of 32"));
+  const CommandResult same_global = run_stratum(cnn_args(dir, 20, " --set trainer.batch_size=64") + " --resume " + checkpoint);
+  EXPECT_EQ(same_global.exit_code, 0) << same_global.err;
+  EXPECT_THAT(same_global.out, HasSubstr("continuing on 1 with the same global batch of 64"));
+}
+
+// The environment a worker is started with: bash `env` assignments before `stratum train`.
+CommandResult train_with_env(const std::string& env, const std::string& args) {
+  return run_command(std::string("cd '") + STRATUM_SOURCE_DIR + "' && env " + env + " '" + STRATUM_BINARY + "' " + args);
+}
+
+TEST(DataParallel, BadEnvironmentsExitTwoNamingTheVariableAddressOrPort) {
+  TempDir dir;
+  const std::string args = cnn_args(dir, 10, " --set distributed.init_timeout_s=2");
+  PortListener taken;
+  const std::string port = std::to_string(taken.port());
+  const CommandResult in_use = train_with_env("RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port, args);
+  EXPECT_EQ(in_use.exit_code, 2);
+  EXPECT_THAT(in_use.err, HasSubstr("error: MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + ": port " + port +
+                                    " is already in use on this host"));
+  const std::string nobody = std::to_string(free_port());
+  const CommandResult unreachable = train_with_env("RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + nobody, args);
+  EXPECT_EQ(unreachable.exit_code, 2);
+  EXPECT_THAT(unreachable.err, HasSubstr("MASTER_PORT=" + nobody + ": rank 1 cannot reach the rendezvous store within "
+                                                                   "distributed.init_timeout_s=2"));
+  const CommandResult out_of_range = train_with_env("RANK=2 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + nobody, args);
+  EXPECT_EQ(out_of_range.exit_code, 2);
+  EXPECT_THAT(out_of_range.err, HasSubstr("error: environment: RANK=2 is not below WORLD_SIZE=2"));
+  const CommandResult missing = train_with_env("RANK=0 WORLD_SIZE=2 MASTER_PORT=" + nobody, args);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("error: environment: MASTER_ADDR is not set"));
+  // Slurm's variables are read the same way when torchrun's are absent.
+  const CommandResult slurm_rank = train_with_env("SLURM_PROCID=3 SLURM_NTASKS=2", args);
+  EXPECT_EQ(slurm_rank.exit_code, 2);
+  EXPECT_THAT(slurm_rank.err, HasSubstr("SLURM_PROCID=3 is not below SLURM_NTASKS=2"));
+}
+
+}  // namespace
+}  // namespace stratum::testing
