@@ -330,7 +330,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       }
       // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
       if (host_batch.size() == 0) {
-        summing->wait();
+        if (summing) summing->wait();
         continue;
       }
       // Throughput counts what the model learns from: examples, or real (non-padding) tokens.

@@ -97,9 +97,10 @@ GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
 // The first line of a c10d message (they carry C++ backtraces after it).
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-class GlooPending : public PendingCollective {
+// A started c10d collective; failures surface on wait() with the same message as blocking calls.
+class PendingWork : public PendingCollective {
  public:
-  GlooPending(c10::intrusive_ptr<c10d::Work> work, std::function<void(const std::exception&)> fail)
+  PendingWork(c10::intrusive_ptr<c10d::Work> work, std::function<void(const std::exception&)> fail)
       : work_(std::move(work)), fail_(std::move(fail)) {}
   void wait() override {
     try {
@@ -239,7 +240,7 @@ std::unique_ptr<PendingCollective> ProcessGroup::all_reduce_sum_async(at::Tensor
   } catch (const std::exception& e) {
     impl->fail("all-reduce", e);
   }
-  return std::make_unique<GlooPending>(std::move(work),
+  return std::make_unique<PendingWork>(std::move(work),
                                        [impl](const std::exception& e) { impl->fail("gradient all-reduce", e); });
 }
 

@@ -4,30 +4,16 @@
 // all-reduce, like PyTorch's "algorithm bandwidth" (nccl-tests' algbw).
 
 #include <benchmark/benchmark.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <memory>
 #include <thread>
 
 #include "distributed/process_group.h"
+#include "support/free_port.h"
 
 namespace stratum::distributed {
 namespace {
-
-int kernel_chosen_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), length);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 WorldInfo rank_of_two(int rank, int port) {
   WorldInfo world;
@@ -40,7 +26,7 @@ WorldInfo rank_of_two(int rank, int port) {
 // Both ranks run `iterations` all-reduces of `elements` floats; rank 1 in its own thread.
 void BM_GlooAllReduce(benchmark::State& state) {
   const int64_t elements = state.range(0) / 4;
-  const int port = kernel_chosen_port();
+  const int port = testing::free_port();
   ProcessGroupOptions options;
   options.backend = "gloo";
   const int64_t iterations = state.max_iterations;
