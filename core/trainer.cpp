@@ -126,24 +126,13 @@ void check_replicas_agree(Collectives& collectives, const torch::nn::Module& mod
 }
 
 // What the batch's mean loss divides by: its scored tokens (language model), the class
-// weights of its targets (balanced classes) or its examples; float64 on the CPU.
-torch::Tensor loss_normalizer(const data::Batch& batch, bool language_model, int64_t pad_token,
-                              const torch::Tensor& class_weights) {
-  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-  if (batch.size() == 0) return torch::zeros({}, f64);
-  if (language_model) return scored_tokens(batch.inputs, pad_token).to(torch::kFloat64);
-  if (class_weights.defined()) return class_weights.index_select(0, batch.targets).sum().to(torch::kFloat64);
-  return torch::full({}, static_cast<double>(batch.size()), f64);
-}
-
-// A SIGINT / SIGTERM reaches the ranks at different moments; they stop together at the first
-// step after any of them saw it, so none is left waiting in a collective.
-bool stop_agreed(Collectives* collectives) {
-  const bool mine = stop_requested();
-  if (!collectives) return mine;
-  torch::Tensor flag = torch::tensor({mine ? 1.0f : 0.0f});
-  collectives->all_reduce_sum(flag);
-  return flag.item<float>() > 0;
+// weights of its targets (balanced classes) or its examples.
+double loss_normalizer(const data::Batch& batch, bool language_model, int64_t pad_token,
+                       const torch::Tensor& class_weights) {
+  if (batch.size() == 0) return 0;
+  if (language_model) return static_cast<double>(scored_tokens(batch.inputs, pad_token).item<int64_t>());
+  if (class_weights.defined()) return class_weights.index_select(0, batch.targets).sum().item<double>();
+  return static_cast<double>(batch.size());
 }
 
 }  // namespace
@@ -307,6 +296,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   double window_start = start;
   bool first_window = true;
 
+  bool stop_agreed = false;  // multi-process: some rank was asked to stop (carried by the normalizer all-reduce)
   for (int64_t step = state.step + 1; step <= total_steps; ++step) {
     const double lr = learning_rate(options, step - 1, total_steps);
     set_learning_rate(*optimizer, lr);
@@ -321,16 +311,21 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       // by class when balanced), and gradients are averaged over ranks; scaling a shard's loss
       // by its share of the global batch's normalizer makes that average the gradient of the
       // global batch's mean loss. The normalizers are summed while the forward pass runs.
-      torch::Tensor shard_share, global_share;
+      // The same all-reduce carries each rank's stop flag: a SIGINT / SIGTERM reaches the ranks
+      // at different moments, and they must stop after the same step or one would be left
+      // waiting in a collective.
+      double shard_share = 0;
+      torch::Tensor global_terms;  // (normalizer, ranks asked to stop), summed over ranks
       std::unique_ptr<PendingCollective> summing;
       if (world > 1) {
         shard_share = loss_normalizer(host_batch, language_model, pad_token, host_class_weights);
-        global_share = shard_share.clone();
-        summing = collectives->all_reduce_sum_async(global_share);
+        global_terms = torch::tensor({shard_share, stop_requested() ? 1.0 : 0.0}, torch::kFloat64);
+        summing = collectives->all_reduce_sum_async(global_terms);
       }
       // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
       if (host_batch.size() == 0) {
         if (summing) summing->wait();
+        if (summing) stop_agreed = stop_agreed || global_terms[1].item<double>() > 0;
         continue;
       }
       // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
@@ -355,7 +350,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       // batch: the average is then the gradient of the global batch's mean loss.
       if (world > 1) {
         summing->wait();
-        loss = loss * (shard_share.item<double>() * world / std::max(1e-12, global_share.item<double>()));
+        stop_agreed = stop_agreed || global_terms[1].item<double>() > 0;
+        loss = loss * (shard_share * world / std::max(1e-12, global_terms[0].item<double>()));
       }
       scaler.scale(loss / static_cast<double>(options.grad_accum)).backward();
       step_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
@@ -424,7 +420,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       for (const auto& e : evaluations) log_evaluation(e, step, metrics);
       consider_best(evaluations);
     }
-    if (stop_agreed(collectives)) {
+    if (collectives ? stop_agreed : stop_requested()) {
       log::end_status();
       outcome.checkpoint = checkpoint_now();
       outcome.interrupted = true;

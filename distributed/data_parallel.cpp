@@ -39,7 +39,8 @@ struct BucketedGradientSync::State {
   std::vector<bool> ready;
   size_t next = 0;  // the next bucket to start: buckets start in order on every rank
   bool sync = true;
-  int64_t started_in_backward = 0;
+  int64_t started_in_backward = 0;       // in the pass under way
+  int64_t last_started_in_backward = 0;  // in the last finished synchronised pass
   std::mutex mutex;
   // Each parameter's gradient accumulator and the key of our hook on it. The accumulators are
   // held here because a parameter refers to its own only weakly.
@@ -159,13 +160,15 @@ void BucketedGradientSync::finish() {
     bucket.started = bucket.late = false;
     bucket.waiting = bucket.members.size();
   }
-  started_in_backward_ = s.started_in_backward;
+  s.last_started_in_backward = s.started_in_backward;
   s.started_in_backward = 0;
   s.ready.assign(s.params.size(), false);
   s.next = 0;
 }
 
 void BucketedGradientSync::share_buffers() { broadcast_module(state_->collectives, state_->model, /*parameters=*/false); }
+
+int64_t BucketedGradientSync::buckets_started_in_backward() const { return state_->last_started_in_backward; }
 
 std::vector<int64_t> BucketedGradientSync::bucket_sizes() const {
   std::vector<int64_t> sizes;

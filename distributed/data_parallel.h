@@ -37,12 +37,11 @@ class BucketedGradientSync : public GradientSynchronizer {
   std::vector<int64_t> bucket_sizes() const;
   /// Buckets whose all-reduce started from a gradient hook, i.e. during backward, in the last
   /// synchronised pass (the rest started in finish()).
-  int64_t buckets_started_in_backward() const { return started_in_backward_; }
+  int64_t buckets_started_in_backward() const;
 
  private:
   struct State;
   std::unique_ptr<State> state_;
-  int64_t started_in_backward_ = 0;
 };
 
 }  // namespace stratum::distributed
