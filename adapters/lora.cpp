@@ -21,10 +21,17 @@ LoraAdapterImpl::LoraAdapterImpl(int64_t in_features, int64_t out_features, cons
   torch::nn::init::kaiming_uniform_(A, std::sqrt(5.0));  // as PEFT: nn.init.kaiming_uniform_(A, a=sqrt(5))
 }
 
-torch::Tensor LoraAdapterImpl::adapt(const torch::Tensor& x, const torch::Tensor& base) {
+torch::Tensor LoraAdapterImpl::adapt(const torch::Tensor& x, const torch::Tensor& base,
+                                     const models::LinearSplit* split) {
   if (merged_) return base;
-  const torch::Tensor dropped = torch::dropout(x, dropout_, is_training());
-  return base + torch::matmul(torch::matmul(dropped, A.t()), B.t()) * scaling_;
+  const auto drop = [&] { return torch::dropout(x, dropout_, is_training()); };
+  // In a tensor-parallel layer A x needs the group (LinearSplit::join). A row-split layer's
+  // ranks hold different slices of x, so their dropout masks must differ too.
+  const bool rank_local = split && split->kind == models::LinearSplit::Kind::row && dropout_ > 0 && is_training();
+  const torch::Tensor dropped = rank_local ? split->ops->with_rank_random(x.device(), split->stream, drop) : drop();
+  torch::Tensor hidden = torch::matmul(dropped, A.t());
+  if (split) hidden = split->join(hidden);
+  return base + torch::matmul(hidden, B.t()) * scaling_;
 }
 
 void LoraAdapterImpl::merge(torch::nn::LinearImpl& layer) {

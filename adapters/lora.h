@@ -26,7 +26,7 @@ class LoraAdapterImpl : public models::LinearAdapter {
  public:
   LoraAdapterImpl(int64_t in_features, int64_t out_features, const LoraOptions& options);
 
-  torch::Tensor adapt(const torch::Tensor& x, const torch::Tensor& base) override;
+  torch::Tensor adapt(const torch::Tensor& x, const torch::Tensor& base, const models::LinearSplit* split) override;
 
   /// W += (alpha / r) B A, after which the update is not applied again; unmerge undoes it.
   void merge(torch::nn::LinearImpl& layer);

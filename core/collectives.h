@@ -39,7 +39,8 @@ class GradientSynchronizer {
 };
 
 /// Collective operations across the ranks of a job. Every rank must make the same calls in the
-/// same order; a rank that does not ends the job after the collective timeout.
+/// same order; a rank that does not ends the job after the collective timeout. Tensors may live
+/// on the host with every backend (NCCL's are staged through the rank's GPU).
 class Collectives {
  public:
   virtual ~Collectives() = default;
@@ -47,6 +48,8 @@ class Collectives {
   virtual int world_size() const = 0;
   /// Sums `tensor` elementwise over all ranks, in place.
   virtual void all_reduce_sum(at::Tensor& tensor) = 0;
+  /// Elementwise maximum of `tensor` over all ranks, in place.
+  virtual void all_reduce_max(at::Tensor& tensor) = 0;
   /// Starts summing `tensor` in place; the tensor must stay alive until wait() returns.
   virtual std::unique_ptr<PendingCollective> all_reduce_sum_async(at::Tensor& tensor) = 0;
   /// Replaces `tensor` by rank `root`'s.
@@ -56,6 +59,17 @@ class Collectives {
   /// Copies rank 0's parameters and buffers of `model` to every rank, then returns the
   /// synchronizer that averages its trainable parameters' gradients in buckets of `bucket_bytes`.
   virtual std::unique_ptr<GradientSynchronizer> data_parallel(torch::nn::Module& model, int64_t bucket_bytes) = 0;
+};
+
+class TensorParallelism;
+
+/// The process groups of a job laid out as a mesh of tensor_parallel × data-parallel ranks:
+/// rank = data_rank × tensor_parallel + tensor_rank, so the ranks that split one model are
+/// neighbours (on one node, where the links are fastest).
+struct ParallelGroups {
+  Collectives* world = nullptr;  ///< every rank of the job
+  Collectives* data = nullptr;   ///< the replicas of this rank's part of the model: batches are split and gradients averaged over them
+  TensorParallelism* tensor = nullptr;  ///< the ranks one model is split across; null without tensor parallelism
 };
 
 }  // namespace stratum

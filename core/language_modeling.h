@@ -6,6 +6,9 @@
 #include <cstdint>
 
 namespace stratum {
+namespace models {
+class TensorParallelOps;
+}
 
 /// Summed next-token cross-entropy and how many predictions it covers: logits (B, T, V) at
 /// position t are scored against tokens[t + 1]; targets equal to `pad_token` are skipped.
@@ -23,5 +26,12 @@ TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor
 
 /// Mean next-token cross-entropy of one batch: what the trainer minimises.
 torch::Tensor next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
+
+/// The same loss from logits split over a tensor-parallel group by vocabulary: this rank holds
+/// (B, T, V_r) for token ids [vocab_start, vocab_start + V_r). No rank ever holds a whole
+/// vocabulary row: the softmax normaliser and the target logit are summed over the group
+/// (Megatron-LM's vocabulary-parallel cross-entropy). Equal on every rank of the group.
+torch::Tensor vocab_parallel_next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token,
+                                             int64_t vocab_start, models::TensorParallelOps& group);
 
 }  // namespace stratum

@@ -49,18 +49,16 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                          compat::torch_version() + "); use bf16, or train on a CUDA device");
   }
 
-  // Features whose sections are parsed and validated already but whose code lands with a
-  // later change; asking for one is refused up front rather than silently ignored.
-  struct Pending {
-    bool requested;
-    const char* key;
-    const char* what;
-  };
-  const Pending pending[] = {
-      {config.distributed.tensor_parallel > 1, "distributed.tensor_parallel", "tensor parallelism"},
-  };
-  for (const auto& p : pending) {
-    if (p.requested) config.fail(p.key, std::string(p.what) + ": not available in this build yet");
+  // Tensor parallelism splits float weights and attention heads; what it cannot split is refused here.
+  if (config.distributed.tensor_parallel > 1) {
+    const std::string tp = " with distributed.tensor_parallel > 1";
+    if (config.quantization.mode != "none") {
+      config.fail("quantization.mode", "quantized base weights are not split across ranks" + tp +
+                                           "; train the float model (with LoRA) or quantize on one device");
+    }
+    if (config.adapters.prefix.enabled) {
+      config.fail("adapters.prefix.enabled", "prefix-tuning is not split across ranks" + tp + "; use LoRA");
+    }
   }
 }
 

@@ -20,6 +20,7 @@
 #include "core/report/run_report.h"
 #include "core/run_dir.h"
 #include "core/system_info.h"
+#include "core/tensor_parallelism.h"
 #include "core/sha256.h"
 #include "core/stop_signal.h"
 #include "core/text.h"
@@ -96,7 +97,7 @@ void check_same_data_on_every_rank(Collectives& collectives, const std::string& 
 }
 
 // A checkpoint's replicas can continue on another number of ranks only when each optimizer
-// step still sees the same global batch (trainer.batch_size × world × grad_accum).
+// step still sees the same global batch (trainer.batch_size × replicas × grad_accum).
 void check_resumable_world(const std::string& checkpoint, const TrainingState& saved, const TrainingState& now) {
   if (saved.world_size == now.world_size) return;
   if (saved.global_batch != 0 && saved.global_batch == now.global_batch) {
@@ -109,7 +110,7 @@ void check_resumable_world(const std::string& checkpoint, const TrainingState& s
                   " rank(s) with a global batch of " + std::to_string(saved.global_batch) + ", this job has " +
                   std::to_string(now.world_size) + " rank(s) and a global batch of " +
                   std::to_string(now.global_batch) + "; resume with " + std::to_string(saved.world_size) +
-                  " rank(s), or set trainer.batch_size so that batch_size x ranks x grad_accum = " +
+                  " rank(s), or set trainer.batch_size so that batch_size x data-parallel replicas x grad_accum = " +
                   std::to_string(saved.global_batch));
 }
 
@@ -138,14 +139,21 @@ double loss_normalizer(const data::Batch& batch, bool language_model, int64_t pa
 }  // namespace
 
 TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir,
-                      const std::string& resume_from, Collectives* collectives) {
+                      const std::string& resume_from, const ParallelGroups* groups) {
   const TrainerSection& options = config.trainer;
   const uint64_t seed = static_cast<uint64_t>(config.run.seed);
-  const int rank = collectives ? collectives->rank() : 0;
-  const int world = collectives ? collectives->world_size() : 1;
+  Collectives* const everyone = groups ? groups->world : nullptr;
+  Collectives* const collectives = groups ? groups->data : nullptr;  // this rank's data-parallel replicas
+  TensorParallelism* const tensor = groups ? groups->tensor : nullptr;
+  const int rank = everyone ? everyone->rank() : 0;
+  const int world = everyone ? everyone->world_size() : 1;
+  const int replica = collectives ? collectives->rank() : 0;
+  const int replicas = collectives ? collectives->world_size() : 1;
+  const int parts = tensor ? tensor->group().world_size() : 1;
   const bool primary = rank == 0;
-  // Each rank draws its own dropout masks; rank 0's stream is the one-process run's.
-  torch::manual_seed(derive_seed(seed, rank == 0 ? "torch" : "torch/rank-" + std::to_string(rank)));
+  // Each replica draws its own dropout masks (replica 0's stream is the one-process run's); the
+  // parts of one split model share theirs, so replicated activations get the same masks.
+  torch::manual_seed(derive_seed(seed, replica == 0 ? "torch" : "torch/rank-" + std::to_string(replica)));
   if (options.threads > 0) torch::set_num_threads(static_cast<int>(options.threads));
   const torch::Device device = pick_device(options.device);
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
@@ -158,7 +166,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   context.seed = seed;
   if (primary) context.rejects_path = run_dir.file("rejects.jsonl");
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
-  if (collectives) check_same_data_on_every_rank(*collectives, data.pipeline_state, data.manifest);
+  if (everyone) check_same_data_on_every_rank(*everyone, data.pipeline_state, data.manifest);
   if (primary && !data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
   if (primary) run_dir.write_file("reservoirs.json", reservoirs_json(data));
   MetricsWriter metrics = primary ? MetricsWriter(run_dir.file("metrics.jsonl")) : MetricsWriter();
@@ -178,6 +186,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
 
   models::ModelPtr model = build_model(registry, config.model, data.spec);
   apply_model_transforms(registry, *model, config);
+  const std::string checkpoint = resume_from.empty() ? "" : resolve_checkpoint(resume_from);
+  if (tensor) {
+    // Checkpoints hold the whole model: it is loaded, then split like a fresh one.
+    if (!checkpoint.empty()) load_model_weights(checkpoint, *model);
+    log::info(tensor->split(*model));
+  }
   model->to(device);
   model->train();
   ModelFacts facts = model_facts(*model);
@@ -194,15 +208,16 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     class_weights = balanced_class_weights(counts).to(device);
   }
   const torch::Tensor host_class_weights = class_weights.defined() ? class_weights.to(torch::kCPU) : torch::Tensor();
-  // trainer.batch_size is per rank, as with DDP: a micro-batch is batch_size × world examples.
-  const int64_t global_micro_batch = options.batch_size * world;
+  // trainer.batch_size is per replica, as with DDP: a micro-batch is batch_size × replicas
+  // examples (the parts of a split model all see their replica's examples).
+  const int64_t global_micro_batch = options.batch_size * replicas;
   const int64_t micro_per_epoch = (data.seen.size() + global_micro_batch - 1) / global_micro_batch;
   const int64_t steps_per_epoch = std::max<int64_t>(1, micro_per_epoch / options.grad_accum);
   const int64_t total_steps = options.steps > 0 ? options.steps : options.epochs * steps_per_epoch;
   log::info("training: " + std::to_string(total_steps) + " steps of " +
             std::to_string(global_micro_batch * options.grad_accum) + " examples (" +
             std::to_string(steps_per_epoch) + " steps per epoch)" +
-            (world > 1 ? "; " + std::to_string(world) + " data-parallel ranks of " +
+            (replicas > 1 ? "; " + std::to_string(replicas) + " data-parallel replicas of " +
                              std::to_string(options.batch_size) + " examples per micro-batch"
                        : std::string()));
 
@@ -217,9 +232,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   state.global_batch = global_micro_batch * options.grad_accum;
   // fp16 needs dynamic loss scaling; bf16 has float32's range and needs none.
   LossScaler scaler(options.precision == "fp16");
-  if (!resume_from.empty()) {
-    const std::string checkpoint = resolve_checkpoint(resume_from);
-    const TrainingState saved = load_training_checkpoint(checkpoint, *model, *optimizer);
+  if (!checkpoint.empty()) {
+    const TrainingState saved = load_training_checkpoint(checkpoint, tensor ? nullptr : model.get(), *optimizer);
+    if (tensor) tensor->split_optimizer_state(*optimizer);
     if (saved.data_fingerprint != state.data_fingerprint) {
       throw UserError(checkpoint + "/state.json: the data differs from the data this checkpoint was trained on "
                                    "(manifest or split sizes changed); resume with the same data and data.* settings");
@@ -236,8 +251,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     state.batches = saved.batches;
     scaler.restore(saved.loss_scale, saved.loss_scale_clean_steps, saved.skipped_steps);
     if (const torch::Tensor generators = load_rank_generators(checkpoint); generators.defined()) {
-      if (rank < generators.size(0)) {
-        set_generator_state_bytes(generators[rank], checkpoint + "/rng_ranks.pt");
+      // Rank r's stream when the job has the same shape; otherwise the first replica continues
+      // rank 0's (all its parts alike) and the others keep their fresh streams.
+      const int64_t row = saved.world_size == world ? rank : replica == 0 ? 0 : -1;
+      if (row >= 0 && row < generators.size(0)) {
+        set_generator_state_bytes(generators[row], checkpoint + "/rng_ranks.pt");
       } else {
         log::warn("resume: " + checkpoint + " has no random generator state for rank " + std::to_string(rank) +
                   "; its dropout stream starts afresh");
@@ -257,14 +275,21 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     state.loss_scale_clean_steps = scaler.clean_steps();
     state.skipped_steps = scaler.skipped_steps();
   };
-  // Every rank takes part (its random generators are gathered); rank 0 writes.
+  // Every rank takes part (its random generators are gathered; replica 0's parts gather the
+  // split model and optimizer state whole); rank 0 writes.
+  const bool gathers_whole = tensor && replica == 0;
   const auto save_checkpoint = [&](const std::string& root, int64_t keep_last) -> std::string {
     sync_scaler_state();
     torch::Tensor generators;
-    if (collectives) generators = gather_rows(*collectives, generator_state_bytes());
-    if (!primary) return "";
-    return save_training_checkpoint(root, state, *model, *optimizer, resolved_config, data.pipeline_state, keep_last,
-                                    collectives ? &generators : nullptr);
+    if (everyone) generators = gather_rows(*everyone, generator_state_bytes());
+    if (gathers_whole) tensor->gather_whole(optimizer.get());
+    std::string dir;
+    if (primary) {
+      dir = save_training_checkpoint(root, state, *model, *optimizer, resolved_config, data.pipeline_state, keep_last,
+                                     everyone ? &generators : nullptr);
+    }
+    if (gathers_whole) tensor->restore_split();
+    return dir;
   };
   const auto checkpoint_now = [&]() { return save_checkpoint(checkpoints, options.checkpoint.keep_last); };
   // checkpoints/best/step-N holds the best evaluation so far by trainer.checkpoint.best_metric.
@@ -281,7 +306,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   };
 
   data::Loader sampler(data.seen, {global_micro_batch, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches,
-                                  rank, world});
+                                  replica, replicas});
   const double start = monotonic_seconds();
   const Progress progress(total_steps, start, language_model ? "tokens" : "samples");
   TrainingOutcome outcome;
@@ -307,11 +332,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       // no_sync: only the last micro-batch's backward reduces (the accumulated) gradients.
       if (gradient_sync) gradient_sync->set_sync(micro + 1 == options.grad_accum);
       ++state.batches;
-      // Each rank's loss is a mean over its shard (over tokens for a language model, weighted
+      // Each replica's loss is a mean over its shard (over tokens for a language model, weighted
       // by class when balanced), and gradients are averaged over ranks; scaling a shard's loss
       // by its share of the global batch's normalizer makes that average the gradient of the
       // global batch's mean loss. The normalizers are summed while the forward pass runs.
-      // The same all-reduce carries each rank's stop flag: a SIGINT / SIGTERM reaches the ranks
+      // The all-reduce spans every rank (each part of a split model adds its replica's
+      // normalizer) and carries each rank's stop flag: a SIGINT / SIGTERM reaches the ranks
       // at different moments, and they must stop after the same step or one would be left
       // waiting in a collective.
       double shard_share = 0;
@@ -320,7 +346,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       if (world > 1) {
         shard_share = loss_normalizer(host_batch, language_model, pad_token, host_class_weights);
         global_terms = torch::tensor({shard_share, stop_requested() ? 1.0 : 0.0}, torch::kFloat64);
-        summing = collectives->all_reduce_sum_async(global_terms);
+        summing = everyone->all_reduce_sum_async(global_terms);
       }
       // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
       if (host_batch.size() == 0) {
@@ -343,7 +369,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         logits = model->forward(batch);
       }
       torch::Tensor loss =
-          language_model
+          language_model && tensor ? tensor->next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
+          : language_model
               ? next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
               : classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
       // Ranks' gradients are averaged, so a shard's loss counts by its share of the global
@@ -351,7 +378,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       if (world > 1) {
         summing->wait();
         stop_agreed = stop_agreed || global_terms[1].item<double>() > 0;
-        loss = loss * (shard_share * world / std::max(1e-12, global_terms[0].item<double>()));
+        const double global_normalizer = global_terms[0].item<double>() / parts;
+        loss = loss * (shard_share * replicas / std::max(1e-12, global_normalizer));
       }
       scaler.scale(loss / static_cast<double>(options.grad_accum)).backward();
       step_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
@@ -360,10 +388,17 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     double grad_norm = 0;
     // With fp16, gradients are unscaled before clipping, and a step whose gradients overflowed
     // is skipped (the scaler backs off) rather than applied.
-    const bool finite = scaler.unscale(model->parameters());
+    bool finite = scaler.unscale(model->parameters());
+    if (tensor && scaler.enabled()) {
+      // The parts of a split model see different gradients; they skip a step together or not at all.
+      torch::Tensor overflowed = torch::tensor({finite ? 0.0 : 1.0}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+      tensor->group().all_reduce_max(overflowed);
+      finite = overflowed.item<double>() == 0;
+    }
     if (finite) {
       if (options.clip_grad_norm > 0) {
-        grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
+        grad_norm = tensor ? tensor->clip_gradient_norm(*model, options.clip_grad_norm)
+                           : torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_grad_norm);
       }
       optimizer->step();
       if (scaler.enabled()) window_loss += step_loss;
@@ -382,7 +417,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       double samples = static_cast<double>(window_samples);
       if (collectives) {
         // The global batch's loss (ranks' weighted losses average to it) and all ranks' samples.
-        torch::Tensor totals = torch::tensor({loss_sum / world, samples}, torch::kFloat64);
+        torch::Tensor totals = torch::tensor({loss_sum / replicas, samples}, torch::kFloat64);
         collectives->all_reduce_sum(totals);
         loss_sum = totals[0].item<double>();
         samples = totals[1].item<double>();
@@ -420,7 +455,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       for (const auto& e : evaluations) log_evaluation(e, step, metrics);
       consider_best(evaluations);
     }
-    if (collectives ? stop_agreed : stop_requested()) {
+    if (world > 1 ? stop_agreed : stop_requested()) {
       log::end_status();
       outcome.checkpoint = checkpoint_now();
       outcome.interrupted = true;
@@ -444,16 +479,23 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
 
   OpenSetScores open_set;
   if (collectives) check_replicas_agree(*collectives, *model);
+  if (tensor) log::info(tensor->check_parts_agree(*model));
   if (gradient_sync) gradient_sync->share_buffers();
   outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set, collectives);
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);
   consider_best(outcome.final_evaluation);
-  if (!primary) return outcome;
+  // The adapters' files (save_transform_artifacts) hold whole tensors too.
+  if (gathers_whole) tensor->gather_whole(nullptr);
+  if (!primary) {
+    if (gathers_whole) tensor->restore_split();
+    return outcome;
+  }
   facts.peak_rss_bytes = peak_rss_bytes();
   if (device.is_cuda()) facts.peak_cuda_allocated_bytes = compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
   run_dir.write_file("eval.json",
                      evaluation_json(outcome.final_evaluation, language_model ? std::vector<std::string>{} : data.spec.class_names, facts, total_steps, open_set));
   save_transform_artifacts(registry, *model, config, run_dir.path());
+  if (gathers_whole) tensor->restore_split();
   log::info("report: " + report::write_run_report(run_dir.path()));
   return outcome;
 }

@@ -32,12 +32,13 @@ struct TrainingOutcome {
 /// used) it continues from that step exactly as the uninterrupted run would have.
 /// `config` must have passed `preflight`.
 ///
-/// With `collectives` this process is one rank of a data-parallel job: every rank builds the
-/// same data pipeline (checked), each global batch of `trainer.batch_size` × world examples is
-/// split across the ranks, gradients are averaged while backward runs, evaluation is sharded
-/// and its figures reduced, and only rank 0 writes metrics, checkpoints (with every rank's
-/// random generators) and reports into `run_dir`.
+/// With `groups` this process is one rank of a multi-process job: every rank builds the same
+/// data pipeline (checked); with tensor parallelism each rank holds its part of a split model;
+/// each global batch of `trainer.batch_size` × replicas examples is split across the
+/// data-parallel replicas, gradients are averaged over them while backward runs, evaluation
+/// is sharded and its figures reduced, and only rank 0 writes metrics, checkpoints (the whole
+/// model, with every rank's random generators) and reports into `run_dir`.
 TrainingOutcome train(const RunConfig& config, const Registry& registry, const RunDir& run_dir,
-                      const std::string& resume_from = "", Collectives* collectives = nullptr);
+                      const std::string& resume_from = "", const ParallelGroups* groups = nullptr);
 
 }  // namespace stratum

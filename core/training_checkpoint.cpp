@@ -217,14 +217,14 @@ TrainingState read_training_state(const std::string& dir) {
   return parse_state(dir);
 }
 
-TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
+TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module* model,
                                        torch::optim::Optimizer& optimizer) {
   const CheckpointInfo info = verify_checkpoint(dir);
   for (const char* required : {"model.pt", "optimizer.pt", "rng_cpu.pt", "state.json"}) {
     if (!info.sha256.count(required)) throw UserError(dir + "/" + required + ": not in the checkpoint");
   }
   TrainingState state = parse_state(dir);
-  load_model(dir, model);
+  if (model) load_model(dir, *model);
   const std::string optimizer_path = dir + "/optimizer.pt";
   load_file(optimizer_path, "optimizer state", [&] { torch::load(optimizer, optimizer_path); });
   const std::string rng_path = dir + "/rng_cpu.pt";

@@ -62,8 +62,9 @@ at::Tensor load_rank_generators(const std::string& dir);
 std::string read_pipeline_state(const std::string& dir);
 
 /// Verifies `dir` (or, for a run directory, its latest complete checkpoint) and restores the
-/// model, optimizer and random generator. Fails closed with a UserError naming the file.
-TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module& model,
+/// model (unless null: a caller that loaded it already, before splitting it), optimizer and
+/// random generator. Fails closed with a UserError naming the file.
+TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module* model,
                                        torch::optim::Optimizer& optimizer);
 
 /// Verifies `dir` and reads its state.json (counters, fingerprints, data shape).

@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/Work.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -30,11 +31,11 @@ using Milliseconds = std::chrono::milliseconds;
 
 Milliseconds to_ms(double seconds) { return Milliseconds(static_cast<int64_t>(seconds * 1000.0)); }
 
-// The three collectives Stratum uses, bound to a concrete c10d process group. Capturing the
-// group in closures spares naming its base class, which differs between LibTorch 1.13
+// The collectives Stratum uses, bound to a concrete c10d process group. Capturing the group in
+// closures spares naming its base class, which differs between LibTorch 1.13
 // (c10d::ProcessGroup) and 2.x (c10d::Backend).
 struct GroupOps {
-  std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&)> all_reduce_sum;
+  std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&, c10d::ReduceOp)> all_reduce;
   std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&, int)> broadcast;
   std::function<c10::intrusive_ptr<c10d::Work>()> barrier;
 };
@@ -42,9 +43,9 @@ struct GroupOps {
 template <class Group>
 GroupOps ops_of(const c10::intrusive_ptr<Group>& group) {
   GroupOps ops;
-  ops.all_reduce_sum = [group](std::vector<at::Tensor>& tensors) {
+  ops.all_reduce = [group](std::vector<at::Tensor>& tensors, c10d::ReduceOp op) {
     c10d::AllreduceOptions options;
-    options.reduceOp = c10d::ReduceOp::SUM;
+    options.reduceOp = op;
     return group->allreduce(tensors, options);
   };
   ops.broadcast = [group](std::vector<at::Tensor>& tensors, int root) {
@@ -60,7 +61,8 @@ bool is_loopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
 }
 
-GroupOps make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world,
+// `rank` of `size`: the position in the group, which for a subgroup is not the world rank.
+GroupOps make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world, int rank, int size,
                    const ProcessGroupOptions& options) {
 #ifdef STRATUM_HAVE_GLOO
   auto gloo = c10d::ProcessGroupGloo::Options::create(to_ms(options.collective_timeout_s));
@@ -74,22 +76,22 @@ GroupOps make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
     gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   }
   gloo->threads = 2;
-  return ops_of(c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.world_size, gloo));
+  return ops_of(c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, gloo));
 #else
-  (void)store, (void)world, (void)options;
+  (void)store, (void)world, (void)rank, (void)size, (void)options;
   STRATUM_CHECK(false, "resolve_backend lets gloo through only where it is compiled in");
 #endif
 }
 
-GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world,
+GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world, int rank, int size,
                    const ProcessGroupOptions& options) {
 #ifdef STRATUM_WITH_NCCL
   c10::cuda::set_device(static_cast<c10::DeviceIndex>(world.local_rank));
   auto nccl = c10d::ProcessGroupNCCL::Options::create();
   nccl->timeout = to_ms(options.collective_timeout_s);
-  return ops_of(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, world.rank, world.world_size, nccl));
+  return ops_of(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, nccl));
 #else
-  (void)store, (void)world, (void)options;
+  (void)store, (void)world, (void)rank, (void)size, (void)options;
   STRATUM_CHECK(false, "resolve_backend lets nccl through only where it is compiled in");
 #endif
 }
@@ -97,22 +99,26 @@ GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
 // The first line of a c10d message (they carry C++ backtraces after it).
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-// A started c10d collective; failures surface on wait() with the same message as blocking calls.
+// A started c10d collective; failures surface on wait() with the same message as blocking
+// calls, and `done` runs after it (copying a staged result back to the host).
 class PendingWork : public PendingCollective {
  public:
-  PendingWork(c10::intrusive_ptr<c10d::Work> work, std::function<void(const std::exception&)> fail)
-      : work_(std::move(work)), fail_(std::move(fail)) {}
+  PendingWork(c10::intrusive_ptr<c10d::Work> work, std::function<void(const std::exception&)> fail,
+              std::function<void()> done)
+      : work_(std::move(work)), fail_(std::move(fail)), done_(std::move(done)) {}
   void wait() override {
     try {
       work_->wait();
     } catch (const std::exception& e) {
       fail_(e);
     }
+    if (done_) done_();
   }
 
  private:
   c10::intrusive_ptr<c10d::Work> work_;
   std::function<void(const std::exception&)> fail_;
+  std::function<void()> done_;
 };
 
 }  // namespace
@@ -147,15 +153,39 @@ std::string resolve_backend(const ProcessGroupOptions& options) {
 
 struct ProcessGroup::Impl {
   WorldInfo world;
+  int rank = 0, size = 1;  ///< this process's position in the group and the group's size
   ProcessGroupOptions options;
   std::string backend;
   c10::intrusive_ptr<c10d::Store> store;
   GroupOps ops;
 
   [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
-    throw std::runtime_error("distributed: " + what + " failed on rank " + std::to_string(world.rank) + " (" +
+    throw std::runtime_error("distributed: " + what + " failed on rank " + std::to_string(world.rank) + group_name() + " (" +
                              first_line(e.what()) + "); another rank failed, stopped or hangs, or it took longer "
                              "than distributed.collective_timeout_s=" + format_number(options.collective_timeout_s));
+  }
+
+  std::string name;  ///< "" for the whole job, else the subgroup's name
+
+  std::string group_name() const { return name.empty() ? "" : " in group " + name; }
+
+  GroupOps make(const c10::intrusive_ptr<c10d::Store>& at) const {
+    return backend == "nccl" ? make_nccl(at, world, rank, size, options) : make_gloo(at, world, rank, size, options);
+  }
+
+  // NCCL reduces CUDA tensors only: host tensors (counters, flags, checksums, generator
+  // states) travel through this rank's device and back.
+  bool stages(const at::Tensor& tensor) const { return backend == "nccl" && !tensor.is_cuda(); }
+  at::Tensor staged(const at::Tensor& tensor) const {
+    return stages(tensor) ? tensor.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(world.local_rank)))
+                          : tensor;
+  }
+  // Runs a blocking collective `start` on `tensor`, staged if need be.
+  void run_on(const std::string& what, at::Tensor& tensor,
+              const std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&)>& start) const {
+    std::vector<at::Tensor> tensors{staged(tensor)};
+    run(what, start(tensors));
+    if (stages(tensor)) tensor.copy_(tensors[0]);
   }
 
   void run(const std::string& what, c10::intrusive_ptr<c10d::Work> work) const {
@@ -170,6 +200,8 @@ struct ProcessGroup::Impl {
 std::unique_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world, const ProcessGroupOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->world = world;
+  impl->rank = world.rank;
+  impl->size = world.world_size;
   impl->options = options;
   impl->backend = resolve_backend(options);
   const std::string where = "MASTER_ADDR=" + world.master_addr + " MASTER_PORT=" + std::to_string(world.master_port);
@@ -207,7 +239,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world, cons
                                          : std::string("stratum");
   impl->store = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
   try {
-    impl->ops = impl->backend == "nccl" ? make_nccl(impl->store, world, options) : make_gloo(impl->store, world, options);
+    impl->ops = impl->make(impl->store);
   } catch (const UserError&) {
     throw;
   } catch (const std::exception& e) {
@@ -223,37 +255,60 @@ ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 ProcessGroup::~ProcessGroup() = default;
 
 const std::string& ProcessGroup::backend() const { return impl_->backend; }
-int ProcessGroup::rank() const { return impl_->world.rank; }
-int ProcessGroup::world_size() const { return impl_->world.world_size; }
+int ProcessGroup::rank() const { return impl_->rank; }
+int ProcessGroup::world_size() const { return impl_->size; }
+
+std::unique_ptr<ProcessGroup> ProcessGroup::subgroup(const std::string& name, const std::vector<int>& members) {
+  const auto self = std::find(members.begin(), members.end(), impl_->world.rank);
+  STRATUM_CHECK(impl_->name.empty() && self != members.end(), "subgroups are formed from the whole job by their members");
+  auto impl = std::make_unique<Impl>(*impl_);
+  impl->name = name;
+  impl->rank = static_cast<int>(self - members.begin());
+  impl->size = static_cast<int>(members.size());
+  // Its own key space in the job's store: every group's rendezvous and keys stay apart.
+  impl->store = c10::make_intrusive<c10d::PrefixStore>("group/" + name, impl_->store);
+  try {
+    impl->ops = impl->make(impl->store);
+  } catch (const std::exception& e) {
+    impl_->fail("forming process group " + name, e);
+  }
+  return std::unique_ptr<ProcessGroup>(new ProcessGroup(std::move(impl)));
+}
 
 void ProcessGroup::all_reduce_sum(at::Tensor& tensor) {
-  std::vector<at::Tensor> tensors{tensor};
-  impl_->run("all-reduce", impl_->ops.all_reduce_sum(tensors));
+  impl_->run_on("all-reduce", tensor, [&](std::vector<at::Tensor>& t) { return impl_->ops.all_reduce(t, c10d::ReduceOp::SUM); });
+}
+
+void ProcessGroup::all_reduce_max(at::Tensor& tensor) {
+  impl_->run_on("all-reduce (max)", tensor,
+                [&](std::vector<at::Tensor>& t) { return impl_->ops.all_reduce(t, c10d::ReduceOp::MAX); });
 }
 
 std::unique_ptr<PendingCollective> ProcessGroup::all_reduce_sum_async(at::Tensor& tensor) {
-  std::vector<at::Tensor> tensors{tensor};
+  std::vector<at::Tensor> tensors{impl_->staged(tensor)};
   const Impl* impl = impl_.get();
   c10::intrusive_ptr<c10d::Work> work;
   try {
-    work = impl_->ops.all_reduce_sum(tensors);
+    work = impl_->ops.all_reduce(tensors, c10d::ReduceOp::SUM);
   } catch (const std::exception& e) {
     impl->fail("all-reduce", e);
   }
+  std::function<void()> done;
+  if (impl_->stages(tensor)) done = [host = tensor, device = tensors[0]]() mutable { host.copy_(device); };
   return std::make_unique<PendingWork>(std::move(work),
-                                       [impl](const std::exception& e) { impl->fail("gradient all-reduce", e); });
+                                       [impl](const std::exception& e) { impl->fail("gradient all-reduce", e); },
+                                       std::move(done));
 }
 
 void ProcessGroup::broadcast(at::Tensor& tensor, int root) {
-  std::vector<at::Tensor> tensors{tensor};
-  impl_->run("broadcast", impl_->ops.broadcast(tensors, root));
+  impl_->run_on("broadcast", tensor, [&](std::vector<at::Tensor>& t) { return impl_->ops.broadcast(t, root); });
 }
 
 void ProcessGroup::barrier() { impl_->run("barrier", impl_->ops.barrier()); }
 
 std::string ProcessGroup::share_from_primary(const std::string& key, const std::string& value) {
   try {
-    if (impl_->world.is_primary()) {
+    if (impl_->rank == 0) {
       impl_->store->set(key, std::vector<uint8_t>(value.begin(), value.end()));
       return value;
     }

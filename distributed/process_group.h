@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/collectives.h"
 #include "distributed/world.h"
@@ -22,7 +23,7 @@ struct ProcessGroupOptions {
 /// `distributed.backend` when this build or machine cannot provide it.
 std::string resolve_backend(const ProcessGroupOptions& options);
 
-/// All ranks of the job as one c10d process group.
+/// All ranks of the job as one c10d process group, or a subgroup of them.
 class ProcessGroup : public Collectives {
  public:
   /// Meets the other ranks. Rank 0 hosts the store unless an agent (torchrun) already does.
@@ -33,9 +34,15 @@ class ProcessGroup : public Collectives {
 
   const std::string& backend() const;
 
+  /// A process group of the world ranks `members` (this rank among them), named `name` (its
+  /// keys live under it in the job's store). Only the members call it, all with the same
+  /// arguments; rank() and world_size() are then this process's position and the group's size.
+  std::unique_ptr<ProcessGroup> subgroup(const std::string& name, const std::vector<int>& members);
+
   int rank() const override;
   int world_size() const override;
   void all_reduce_sum(at::Tensor& tensor) override;
+  void all_reduce_max(at::Tensor& tensor) override;
   std::unique_ptr<PendingCollective> all_reduce_sum_async(at::Tensor& tensor) override;
   void broadcast(at::Tensor& tensor, int root) override;
   std::string share_from_primary(const std::string& key, const std::string& value) override;

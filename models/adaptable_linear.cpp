@@ -51,13 +51,24 @@ int64_t PackedWeight::bytes() const {
 
 torch::Tensor AdaptableLinearImpl::forward(const torch::Tensor& x) {
   torch::Tensor base;
-  if (packed_) {
+  if (split_ && split_->kind == LinearSplit::Kind::column) {
+    base = torch::nn::functional::linear(split_->ops->copy_to_group(x), weight, bias);
+  } else if (split_) {
+    // The partial products are summed before the bias, which every rank holds whole.
+    base = split_->ops->reduce_from_group(torch::matmul(x, weight.t()));
+    if (bias.defined()) base = base + bias;
+  } else if (packed_) {
     base = packed_matmul(packed_, x);
     if (bias.defined()) base = base + bias;
   } else {
     base = torch::nn::LinearImpl::forward(x);
   }
-  return adapter_ ? adapter_->adapt(x, base) : base;
+  return adapter_ ? adapter_->adapt(x, base, split_.get()) : base;
+}
+
+void AdaptableLinearImpl::set_split(LinearSplit split) {
+  STRATUM_CHECK(!packed_ && !split_ && split.ops, "a tensor-parallel layer holds float weights and is split once");
+  split_ = std::make_shared<LinearSplit>(std::move(split));
 }
 
 void AdaptableLinearImpl::set_adapter(const std::string& name, std::shared_ptr<LinearAdapter> adapter) {
@@ -67,6 +78,7 @@ void AdaptableLinearImpl::set_adapter(const std::string& name, std::shared_ptr<L
 
 void AdaptableLinearImpl::pack_weight(std::shared_ptr<PackedWeight> packed) {
   STRATUM_CHECK(!packed_ && weight.defined(), "a linear layer's weight is packed once");
+  STRATUM_CHECK(!split_, "a tensor-parallel layer's weight is not packed");
   STRATUM_CHECK(packed->out_features == weight.size(0) && packed->in_features == weight.size(1),
                 "packed weight shape differs from the layer's");
   parameters_.erase("weight");  // a subclass may: Module keeps its parameters in a protected dict

@@ -10,14 +10,16 @@
 #include <string>
 
 #include "models/adapter_module.h"
+#include "models/tensor_parallel_ops.h"
 
 namespace stratum::models {
 
 /// What an adapter does to a linear layer's output.
 class LinearAdapter : public AdapterModule {
  public:
-  /// The layer's output for input `x`, given its plain output `base` = x Wᵀ + b.
-  virtual torch::Tensor adapt(const torch::Tensor& x, const torch::Tensor& base) = 0;
+  /// The layer's output for input `x` (this rank's slice of it in a row-split layer), given its
+  /// plain output `base` = x Wᵀ + b; `split` is null unless the layer is tensor-parallel.
+  virtual torch::Tensor adapt(const torch::Tensor& x, const torch::Tensor& base, const LinearSplit* split) = 0;
 };
 
 /// A frozen (out, in) weight held in a compact form; its buffers are the stored data.
@@ -53,12 +55,18 @@ class AdaptableLinearImpl : public torch::nn::LinearImpl {
   void unpack_weight();
   const std::shared_ptr<PackedWeight>& packed_weight() const { return packed_; }
 
+  /// Splits the layer over a tensor-parallel group; `weight` and `bias` must already hold this
+  /// rank's slices (column: rows and bias; row: columns, the bias whole).
+  void set_split(LinearSplit split);
+  const std::shared_ptr<LinearSplit>& split() const { return split_; }
+
   /// The device the layer's weights live on.
   torch::Device device() const;
 
  private:
   std::shared_ptr<LinearAdapter> adapter_;
   std::shared_ptr<PackedWeight> packed_;
+  std::shared_ptr<LinearSplit> split_;
 };
 TORCH_MODULE(AdaptableLinear);
 

@@ -30,12 +30,19 @@ torch::Tensor apply_rotary(const torch::Tensor& x) {
 
 MultiHeadAttention::MultiHeadAttention(const TransformerShape& shape, bool causal)
     : heads_(shape.heads),
+      head_dim_(shape.width / shape.heads),
       causal_(causal),
       rotary_(shape.positions == Positions::rotary),
       dropout_(shape.dropout),
       use_fused_(compat::has_fused_attention()) {
   qkv = register_module("qkv", AdaptableLinear(shape.width, 3 * shape.width));
   proj = register_module("proj", AdaptableLinear(shape.width, shape.width));
+}
+
+void MultiHeadAttention::split_heads(int64_t local_heads, std::shared_ptr<TensorParallelOps> ops, int64_t stream) {
+  heads_ = local_heads;
+  split_ops_ = std::move(ops);
+  split_stream_ = stream;
 }
 
 void MultiHeadAttention::set_prefix(std::shared_ptr<AttentionPrefix> prefix) {
@@ -45,7 +52,7 @@ void MultiHeadAttention::set_prefix(std::shared_ptr<AttentionPrefix> prefix) {
 }
 
 torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::Tensor& keep) {
-  const int64_t batch = x.size(0), length = x.size(1), width = x.size(2), dim = width / heads_;
+  const int64_t batch = x.size(0), length = x.size(1), dim = head_dim_;
   // (B, T, 3W) -> three (B, H, T, D)
   const std::vector<torch::Tensor> parts = qkv->forward(x).view({batch, length, 3, heads_, dim}).permute({2, 0, 3, 1, 4}).unbind(0);
   torch::Tensor q = parts[0], k = parts[1], v = parts[2];
@@ -81,9 +88,14 @@ torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::T
   }
 
   const double dropout = is_training() ? dropout_ : 0.0;
-  torch::Tensor out = use_fused_ ? compat::fused_attention(q, k, v, mask, dropout, kernel_causal)
-                                 : attention_math(q, k, v, mask, dropout, is_training());
-  return proj->forward(out.transpose(1, 2).reshape({batch, length, width}));
+  const auto attend = [&] {
+    return use_fused_ ? compat::fused_attention(q, k, v, mask, dropout, kernel_causal)
+                      : attention_math(q, k, v, mask, dropout, is_training());
+  };
+  // Split heads hold different activations on each rank: their dropout masks must differ.
+  const torch::Tensor out =
+      split_ops_ && dropout > 0 ? split_ops_->with_rank_random(x.device(), split_stream_, attend) : attend();
+  return proj->forward(out.transpose(1, 2).reshape({batch, length, heads_ * dim}));
 }
 
 }  // namespace stratum::models

@@ -48,7 +48,15 @@ class MultiHeadAttention : public torch::nn::Module {
     return prefix_ ? prefix_->shared_parameters() : std::vector<torch::Tensor>{};
   }
 
+  /// Heads this module computes: all of them, or this rank's share once split.
   int64_t heads() const { return heads_; }
+  int64_t head_dim() const { return head_dim_; }
+  bool has_prefix() const { return prefix_ != nullptr; }
+
+  /// Computes `local_heads` of the heads from here on (tensor parallelism: qkv is split by
+  /// columns and proj by rows elsewhere); dropout over them draws rank-local random numbers
+  /// from `stream`.
+  void split_heads(int64_t local_heads, std::shared_ptr<TensorParallelOps> ops, int64_t stream);
 
   /// Forces the explicit-math path even where the fused kernel exists (tests compare both).
   void set_use_fused(bool use) { use_fused_ = use; }
@@ -57,11 +65,14 @@ class MultiHeadAttention : public torch::nn::Module {
 
  private:
   int64_t heads_;
+  int64_t head_dim_;
   bool causal_;
   bool rotary_;
   double dropout_;
   bool use_fused_;
   std::shared_ptr<AttentionPrefix> prefix_;
+  std::shared_ptr<TensorParallelOps> split_ops_;
+  int64_t split_stream_ = 0;
 };
 
 }  // namespace stratum::models

@@ -67,15 +67,43 @@ bool GPT::ignored_in_reference(const std::string& name) const {
   return name == "lm_head.weight" || ends_with(".attn.bias") || ends_with(".attn.masked_bias");
 }
 
+void GPT::split_vocabulary(std::shared_ptr<TensorParallelOps> ops, std::vector<int64_t> sizes) {
+  STRATUM_CHECK(ops && static_cast<int>(sizes.size()) == ops->size(), "one vocabulary slice per rank");
+  vocab_ops_ = std::move(ops);
+  vocab_sizes_ = std::move(sizes);
+  STRATUM_CHECK(token_embedding->weight.size(0) == vocab_size(), "token_embedding holds this rank's slice");
+}
+
+int64_t GPT::vocab_start() const {
+  int64_t start = 0;
+  for (int r = 0; vocab_ops_ && r < vocab_ops_->rank(); ++r) start += vocab_sizes_[static_cast<size_t>(r)];
+  return start;
+}
+
+int64_t GPT::vocab_size() const {
+  return vocab_ops_ ? vocab_sizes_[static_cast<size_t>(vocab_ops_->rank())] : shape_.vocab_size;
+}
+
 torch::Tensor GPT::forward(const data::Batch& batch) {
   const torch::Tensor& tokens = batch.inputs;  // (B, T) int64
-  torch::Tensor x = token_embedding->forward(tokens);
+  torch::Tensor x;
+  if (vocab_ops_) {
+    // Each rank looks up the tokens in its slice (zeros elsewhere); the sum is every lookup.
+    const torch::Tensor local = tokens - vocab_start();
+    const torch::Tensor inside = local.ge(0).logical_and(local.lt(vocab_size()));
+    const torch::Tensor rows = token_embedding->forward(local.clamp(0, vocab_size() - 1));
+    x = vocab_ops_->reduce_from_group(rows * inside.unsqueeze(-1).to(rows.scalar_type()));
+  } else {
+    x = token_embedding->forward(tokens);
+  }
   if (position_embedding) {
     x = x + position_embedding->forward(torch::arange(tokens.size(1), tokens.options()));
   }
   x = torch::dropout(x, shape_.dropout, is_training());
   x = norm->forward(run_blocks(blocks, x));
-  return torch::matmul(x, token_embedding->weight.t());  // tied output projection
+  if (!vocab_ops_) return torch::matmul(x, token_embedding->weight.t());  // tied output projection
+  const torch::Tensor local = torch::matmul(vocab_ops_->copy_to_group(x), token_embedding->weight.t());
+  return is_training() ? local : vocab_ops_->gather_last_dim(local, vocab_sizes_);
 }
 
 }  // namespace stratum::models

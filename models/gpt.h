@@ -6,9 +6,12 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "models/model.h"
+#include "models/tensor_parallel_ops.h"
 #include "models/transformer_shape.h"
 
 namespace stratum::models {
@@ -30,12 +33,23 @@ class GPT : public Model {
 
   const TransformerShape& shape() const { return shape_; }
 
+  /// Splits the vocabulary over a tensor-parallel group: rank r's token_embedding holds rows
+  /// [Σ sizes[<r], + sizes[r]) (already sliced by the caller). Token lookups are then summed
+  /// over the group, and logits in training are this rank's vocabulary slice (the loss is a
+  /// vocabulary-parallel cross-entropy); in evaluation they are gathered whole.
+  void split_vocabulary(std::shared_ptr<TensorParallelOps> ops, std::vector<int64_t> sizes);
+  /// The first token id of this rank's slice, and its size (0 and the vocabulary when unsplit).
+  int64_t vocab_start() const;
+  int64_t vocab_size() const;
+
   torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm norm{nullptr};
 
  private:
   TransformerShape shape_;
+  std::shared_ptr<TensorParallelOps> vocab_ops_;
+  std::vector<int64_t> vocab_sizes_;
 };
 
 }  // namespace stratum::models

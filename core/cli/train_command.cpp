@@ -21,6 +21,7 @@
 #include "core/training_checkpoint.h"
 #include "core/version.h"
 #include "distributed/launcher.h"
+#include "distributed/mesh.h"
 #include "distributed/process_group.h"
 #include "distributed/world.h"
 
@@ -88,7 +89,14 @@ int train_command(const Args& args, Registry& registry) {
 
   // A multi-process job meets before anything is written: rank 0 creates the run directory
   // and the others join it (they write only their own log there).
+  const int tensor_parallel = static_cast<int>(config.distributed.tensor_parallel);
+  if (tensor_parallel > 1 && !world.is_distributed()) {
+    config.fail("distributed.tensor_parallel", "splits the model over " + std::to_string(tensor_parallel) +
+                                                   " processes, but this is one; start it with stratum launch "
+                                                   "--nproc-per-node " + std::to_string(tensor_parallel) + " -- train ...");
+  }
   std::unique_ptr<distributed::ProcessGroup> group;
+  std::unique_ptr<distributed::Mesh> mesh;
   if (world.is_distributed()) {
     distributed::ProcessGroupOptions options;
     options.backend = config.distributed.backend;
@@ -99,6 +107,8 @@ int train_command(const Args& args, Registry& registry) {
     log::info("process group: " + group->backend() + ", rank " + std::to_string(world.rank) + " of " +
               std::to_string(world.world_size) + " (local rank " + std::to_string(world.local_rank) + "), rendezvous " +
               world.master_addr + ":" + std::to_string(world.master_port));
+    mesh = distributed::Mesh::form(*group, tensor_parallel);
+    if (tensor_parallel > 1) log::info("mesh: " + mesh->describe());
   }
   const RunDir run_dir =
       world.is_primary() ? RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now())
@@ -112,7 +122,9 @@ int train_command(const Args& args, Registry& registry) {
   log::info("config: " + config_path + " -> " + run_dir.file("config.resolved.yaml"));
 
   install_stop_handlers();
-  const TrainingOutcome outcome = train(config, registry, run_dir, resume, group.get());
+  ParallelGroups groups;
+  if (mesh) groups = mesh->groups();
+  const TrainingOutcome outcome = train(config, registry, run_dir, resume, mesh ? &groups : nullptr);
   if (!world.is_primary()) {
     log::flush();
     return kExitOk;

@@ -70,7 +70,7 @@ TEST(TrainingCheckpoint, RestoresModelOptimizerMomentsRandomStreamsDataStateAndC
   torch::nn::Linear restored(4, 3);
   torch::optim::AdamW restored_optimizer(restored->parameters(), torch::optim::AdamWOptions(1e-2));
   train_a_little(restored, restored_optimizer);
-  const TrainingState loaded = load_training_checkpoint(saved, *restored, restored_optimizer);
+  const TrainingState loaded = load_training_checkpoint(saved, restored.get(), restored_optimizer);
 
   EXPECT_TRUE(torch::equal(torch::rand({5}), next_draw));
   const auto original = model->parameters(), got = restored->parameters();
@@ -101,7 +101,7 @@ TEST(TrainingCheckpoint, ATamperedDataStateFailsClosedNamingTheFile) {
   const std::string saved =
       save_training_checkpoint(dir.path() + "/checkpoints", state, *model, optimizer, "", "pipeline bytes", 2);
   dir.write("checkpoints/step-1/data_state.bin", "other bytes");
-  EXPECT_EQ(testing::user_error([&] { load_training_checkpoint(saved, *model, optimizer); }),
+  EXPECT_EQ(testing::user_error([&] { load_training_checkpoint(saved, model.get(), optimizer); }),
             saved + "/data_state.bin: checksum mismatch (the file is corrupt or was changed)");
 }
 

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <exception>
 #include <functional>
 #include <thread>
 
@@ -13,6 +12,7 @@
 #include "distributed/data_parallel.h"
 #include "distributed/process_group.h"
 #include "support/free_port.h"
+#include "support/thread_ranks.h"
 
 namespace stratum::distributed {
 namespace {
@@ -22,45 +22,10 @@ using ::testing::HasSubstr;
 using testing::free_port;
 using testing::PortListener;
 
-WorldInfo rank_of_two(int rank, int port) {
-  WorldInfo world;
-  world.rank = rank;
-  world.world_size = 2;
-  world.local_rank = rank;
-  world.local_world_size = 2;
-  world.master_addr = "127.0.0.1";
-  world.master_port = port;
-  return world;
-}
+WorldInfo rank_of_two(int rank, int port) { return testing::thread_rank(rank, 2, port); }
+using testing::gloo_options;
 
-ProcessGroupOptions gloo_options(double timeout_s = 30) {
-  ProcessGroupOptions options;
-  options.backend = "gloo";
-  options.init_timeout_s = timeout_s;
-  options.collective_timeout_s = timeout_s;
-  return options;
-}
-
-// Runs `body(group, rank)` on ranks 0 and 1 in two threads; rethrows the first failure.
-void on_two_ranks(const std::function<void(ProcessGroup&, int)>& body) {
-  const int port = free_port();
-  std::exception_ptr errors[2];
-  std::thread ranks[2];
-  for (int r = 0; r < 2; ++r) {
-    ranks[r] = std::thread([&, r] {
-      try {
-        const auto group = ProcessGroup::connect(rank_of_two(r, port), gloo_options());
-        body(*group, r);
-      } catch (...) {
-        errors[r] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : ranks) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
+void on_two_ranks(const std::function<void(ProcessGroup&, int)>& body) { testing::on_ranks(2, body); }
 
 // Weights and inputs come from formulas, not the global generator the two rank threads share.
 torch::nn::Sequential three_layers(double shift = 0) {

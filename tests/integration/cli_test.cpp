@@ -66,14 +66,20 @@ TEST(Cli, ConfigErrorsNameFileLineAndKey) {
                      "--set trainer.lr=x: trainer.lr: expected a positive number, got \"x\"");
 }
 
-TEST(Cli, RegistryAndPendingFeatureErrorsNameTheKey) {
+TEST(Cli, RegistryAndUnsupportedCombinationErrorsNameTheKey) {
   TempDir dir;
   const std::string model = dir.write("m.yaml", "data:\n  source: idx\nmodel:\n  name: cnnn\n");
   expect_usage_error(run_stratum("train --config " + model),
                      model + ":4:3: model.name: unknown model \"cnnn\" (did you mean cnn?)");
   const std::string parallel = dir.write("t.yaml", std::string(kMinimal) + "distributed:\n  tensor_parallel: 2\n");
   expect_usage_error(run_stratum("train --config " + parallel),
-                     parallel + ":7:3: distributed.tensor_parallel: tensor parallelism: not available in this build yet");
+                     parallel + ":7:3: distributed.tensor_parallel: splits the model over 2 processes, but this is one; "
+                                "start it with stratum launch --nproc-per-node 2 -- train ...");
+  const std::string quantized = dir.write("q.yaml", std::string(kMinimal) + "distributed:\n  tensor_parallel: 2\n"
+                                                    "quantization:\n  mode: nf4\n");
+  expect_usage_error(run_stratum("train --config " + quantized),
+                     quantized + ":9:3: quantization.mode: quantized base weights are not split across ranks with "
+                                 "distributed.tensor_parallel > 1; train the float model (with LoRA) or quantize on one device");
   // Prefixes on a model without attention layers (the CNN).
   const std::string prefix = dir.write("p.yaml", std::string(kMinimal) + "adapters:\n  prefix:\n    enabled: true\n");
   expect_usage_error(run_stratum("train --config " + prefix + " --set data.max_records=500"),

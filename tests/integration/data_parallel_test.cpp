@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "integration/checkpoint_tensors.h"
 #include "integration/training_run.h"
 #include "support/free_port.h"
 
@@ -36,49 +37,6 @@ std::string cnn_args(const TempDir& dir, int steps, const std::string& extra = "
 
 std::string launch_two(const std::string& worker, const std::string& flags = "") {
   return "launch --nproc-per-node 2 --master-port " + std::to_string(free_port()) + " " + flags + " -- " + worker;
-}
-
-// Every tensor of an archive, nested modules' archives included, by dotted name.
-void collect_tensors(torch::serialize::InputArchive& archive, const std::string& prefix,
-                     std::map<std::string, torch::Tensor>& out) {
-  for (const std::string& key : archive.keys()) {
-    torch::Tensor t;
-    torch::serialize::InputArchive child;
-    if (archive.try_read(key, t)) {
-      out[prefix + key] = t;
-    } else if (archive.try_read(key, child)) {
-      collect_tensors(child, prefix + key + ".", out);
-    }
-  }
-}
-
-// name -> tensor of a checkpoint's model.pt.
-std::map<std::string, torch::Tensor> model_tensors(const std::string& checkpoint) {
-  torch::serialize::InputArchive archive;
-  archive.load_from(checkpoint + "/model.pt");
-  std::map<std::string, torch::Tensor> out;
-  collect_tensors(archive, "", out);
-  return out;
-}
-
-double largest_difference(const std::string& a, const std::string& b) {
-  const auto left = model_tensors(a), right = model_tensors(b);
-  EXPECT_EQ(left.size(), right.size());
-  EXPECT_FALSE(left.empty());
-  double largest = 0;
-  for (const auto& [name, t] : left) {
-    if (!right.count(name)) {
-      ADD_FAILURE() << name << " missing from " << b;
-      continue;
-    }
-    if (t.is_floating_point()) largest = std::max(largest, (t - right.at(name)).abs().max().item<double>());
-  }
-  return largest;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
 }
 
 TEST(DataParallel, TwoRanksEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
