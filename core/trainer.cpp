@@ -187,6 +187,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   models::ModelPtr model = build_model(registry, config.model, data.spec);
   apply_model_transforms(registry, *model, config);
   const std::string checkpoint = resume_from.empty() ? "" : resolve_checkpoint(resume_from);
+  ModelFacts facts = model_facts(*model);  // the whole model's, also where this rank holds a part
   if (tensor) {
     // Checkpoints hold the whole model: it is loaded, then split like a fresh one.
     if (!checkpoint.empty()) load_model_weights(checkpoint, *model);
@@ -194,7 +195,6 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   }
   model->to(device);
   model->train();
-  ModelFacts facts = model_facts(*model);
   const bool language_model = model->is_language_model();
   const int64_t pad_token = data.spec.pad_token;
   log::info("model: " + config.model.name + ", " + describe_model_facts(facts) + "; task: " +

@@ -5,6 +5,10 @@
 #       Here, with network: download Debian's .deb files for what the GPU image lacks
 #       (yaml-cpp, spdlog, fmt, GoogleTest, Google Benchmark, nlohmann-json, zlib headers) and
 #       extract them into third_party/debs/root (git-ignored; carry it to the device).
+#   scripts/device_check.sh --nccl
+#       On the GPU machine, without building: run build-cuda/bin/stratum_nccl_check, built here
+#       against the venv's torch 2.11.0+cu130 (the GPU image's python3 has the same wheel), with
+#       that python3's LibTorch. Carry ["build-cuda/bin/stratum_nccl_check", "third_party/debs"].
 #   scripts/device_check.sh
 #       On the GPU machine (CUDA 13, nvcc, python3 with torch 2.11.0+cu130, no network):
 #       build build-device/ against python3's LibTorch with every core, run the test suite on
@@ -27,6 +31,13 @@ if [ "${1:-}" = "--prepare" ]; then
   for deb in "$DEBS"/*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
   echo "device_check: extracted $(ls "$DEBS"/*.deb | wc -l) packages into $ROOT; run with carry: [\"$DEBS\"]"
   exit 0
+fi
+
+if [ "${1:-}" = "--nccl" ]; then
+  TORCH_LIB="$("${PYTHON:-python3}" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+  export LD_LIBRARY_PATH="$TORCH_LIB:$PWD/$ROOT/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+  exec build-cuda/bin/stratum_nccl_check
 fi
 
 [ -d "$ROOT/usr/include/yaml-cpp" ] || { echo "device_check: error: $ROOT is missing; run scripts/device_check.sh --prepare first" >&2; exit 2; }

@@ -19,6 +19,7 @@
 #include "models/gpt.h"
 #include "models/transformer_block.h"
 #include "support/thread_ranks.h"
+#include "support/tiny_models.h"
 #include "support/user_error.h"
 
 namespace stratum::distributed {
@@ -121,6 +122,44 @@ void expect_split_equals_unsplit(bool lora) {
 TEST(TensorParallel, SplitGptComputesTheUnsplitLogitsLossAndGradients) { expect_split_equals_unsplit(false); }
 
 TEST(TensorParallel, LoraOnSplitLayersComputesTheUnsplitGradients) { expect_split_equals_unsplit(true); }
+
+// Models whose blocks are split but whose heads are not: the text classifier (padding masks
+// the keys) and the ViT; their logits are whole on every rank.
+void expect_split_classifier_equals_unsplit(const std::string& name, const data::Batch& batch) {
+  const auto build = [&] {
+    std::lock_guard<std::mutex> lock(building);
+    return stratum::testing::tiny_model(name, 21);
+  };
+  auto reference = build();
+  const torch::Tensor expected = reference->forward(batch);
+  torch::nn::functional::cross_entropy(expected, batch.targets).backward();
+  const auto expected_grads = gradients_of(*reference);
+  testing::on_ranks(2, [&](ProcessGroup& group, int rank) {
+    auto model = build();
+    TensorParallel split(group);
+    split.split(*model);
+    const torch::Tensor logits = model->forward(batch);
+    EXPECT_TRUE(torch::allclose(logits, expected, kTolerance, kTolerance)) << name << " on rank " << rank;
+    torch::nn::functional::cross_entropy(logits, batch.targets).backward();
+    std::map<std::string, torch::Tensor> grads = gradients_of(*model);
+    for (const auto& s : split.split_parameters()) grads[s.name] = s.layout.gather(group, s.parameter.grad());
+    for (const auto& [key, g] : expected_grads) {
+      EXPECT_TRUE(torch::allclose(grads[key], g, kTolerance, kTolerance)) << name << " " << key << " on rank " << rank;
+    }
+  });
+}
+
+TEST(TensorParallel, SplitTextClassifierAndVitComputeTheUnsplitLogitsAndGradients) {
+  data::Batch text;
+  text.inputs = (torch::arange(4 * 16, torch::kInt64).view({4, 16}) * 5 + 1) % 16;
+  text.inputs[1].narrow(0, 10, 6).fill_(256);  // padding (byte_token_spec's pad token)
+  text.targets = torch::tensor({0, 2, 1, 2}, torch::kInt64);
+  expect_split_classifier_equals_unsplit("text-classifier", text);
+  data::Batch images;
+  images.inputs = torch::sin(torch::arange(2 * 256, torch::kFloat32).view({2, 1, 16, 16}) * 0.37);
+  images.targets = torch::tensor({1, 0}, torch::kInt64);
+  expect_split_classifier_equals_unsplit("vit-tiny", images);
+}
 
 TEST(TensorParallel, ClipsByTheWholeModelsGradientNorm) {
   auto reference = tiny_gpt(false);
