@@ -456,6 +456,7 @@ struct EvalSection {
 struct DistributedSection {
   std::string backend = "auto";
   int64_t tensor_parallel = 1;
+  std::string stream = "replicated";
   double bucket_mb = 25.0;
   double init_timeout_s = 300.0;
   double collective_timeout_s = 600.0;
@@ -464,6 +465,11 @@ struct DistributedSection {
   static void describe(V& v) {
     v.field("backend", &DistributedSection::backend, "c10d backend", one_of({"auto", "nccl", "gloo"}));
     v.field("tensor_parallel", &DistributedSection::tensor_parallel, "tensor-parallel degree", at_least(1));
+    v.field("stream", &DistributedSection::stream,
+            "replicated: every replica reads the whole stream and takes its share of each global batch (exact, "
+            "resumable on other replica counts); sharded: replica r reads records r, r+R, ... into its own "
+            "reservoirs and splits (each record is read once)",
+            one_of({"replicated", "sharded"}));
     v.field("bucket_mb", &DistributedSection::bucket_mb, "gradient all-reduce bucket size in MB", positive());
     v.field("init_timeout_s", &DistributedSection::init_timeout_s, "rendezvous timeout in seconds", positive());
     v.field("collective_timeout_s", &DistributedSection::collective_timeout_s,

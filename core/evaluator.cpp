@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "core/calibration.h"
@@ -27,20 +28,33 @@ double percentile(std::vector<double> values, double q) {
 
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, int64_t pad_token, const EvalSection& options,
-                               const torch::Device& device, Collectives* collectives) {
+                               const torch::Device& device, Collectives* collectives, bool local_splits) {
   SplitEvaluation result;
   result.split = split;
   result.language_model = model.is_language_model();
   result.confusion = ConfusionMatrix(num_classes);
-  const int64_t n = options.max_samples > 0 ? std::min(options.max_samples, dataset.size()) : dataset.size();
-  if (n == 0) return result;
+  const int64_t rank = collectives ? collectives->rank() : 0;
+  const int64_t world = collectives ? collectives->world_size() : 1;
+  const bool own_split = collectives && local_splits;
+  // With local splits each rank scores its share of the cap from its own split.
+  const int64_t cap = options.max_samples <= 0 ? dataset.size() : own_split ? (options.max_samples + world - 1) / world
+                                                                        : options.max_samples;
+  const int64_t n = std::min(cap, dataset.size());
+  std::vector<int64_t> rank_sizes{n};  // local: every rank's n, in rank order
+  if (own_split) {
+    torch::Tensor sizes = torch::zeros({world}, torch::kInt64);
+    sizes[rank] = n;
+    collectives->all_reduce_sum(sizes);
+    rank_sizes.assign(sizes.data_ptr<int64_t>(), sizes.data_ptr<int64_t>() + world);
+  }
+  const int64_t total = std::accumulate(rank_sizes.begin(), rank_sizes.end(), int64_t{0});
+  if (total == 0) return result;
 
   // A capped evaluation takes evenly spaced examples, so a split stored in label order (as
   // the reservoirs hand it over) is still represented class by class. Positions 0..n-1 index
   // those examples; a rank of a multi-process job scores positions rank, rank + world, ...
-  const int64_t rank = collectives ? collectives->rank() : 0;
-  const int64_t world = collectives ? collectives->world_size() : 1;
-  torch::Tensor positions = torch::arange(rank, n, world, torch::kInt64);
+  // (or, with local splits, all of its own).
+  torch::Tensor positions = own_split ? torch::arange(n, torch::kInt64) : torch::arange(rank, n, world, torch::kInt64);
   const torch::Tensor examples =
       n < dataset.size() ? positions.mul(dataset.size()).div(n, /*rounding_mode=*/"floor") : positions;
   const int64_t local = positions.numel();
@@ -93,20 +107,25 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     token_correct = sums[2].to(torch::kInt64);
     if (!language_model) {
       torch::Tensor counts = torch::tensor(result.confusion.counts(), torch::kInt64);
-      torch::Tensor per_example = torch::stack({torch::from_blob(confidence.data(), {n}, torch::kFloat32),
-                                                torch::from_blob(correct.data(), {n}, torch::kFloat32)})
-                                      .clone();
+      const torch::Tensor mine = n == 0 ? torch::zeros({2, 0})
+                                        : torch::stack({torch::from_blob(confidence.data(), {n}, torch::kFloat32),
+                                                        torch::from_blob(correct.data(), {n}, torch::kFloat32)});
+      // Replicated splits: every rank filled its positions of the same n. Local splits: the
+      // ranks' examples follow one another in rank order.
+      const int64_t offset = own_split ? std::accumulate(rank_sizes.begin(), rank_sizes.begin() + rank, int64_t{0}) : 0;
+      torch::Tensor per_example = torch::zeros({2, total}, torch::kFloat32);
+      per_example.narrow(1, offset, n).copy_(mine);
       collectives->all_reduce_sum(counts);
       collectives->all_reduce_sum(per_example);
       result.confusion.set_counts(std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()));
-      std::copy_n(per_example[0].data_ptr<float>(), n, confidence.begin());
-      std::copy_n(per_example[1].data_ptr<float>(), n, correct.begin());
+      confidence.assign(per_example[0].data_ptr<float>(), per_example[0].data_ptr<float>() + total);
+      correct.assign(per_example[1].data_ptr<float>(), per_example[1].data_ptr<float>() + total);
     }
   }
   const double seconds = monotonic_seconds() - start;
   if (was_training) model.train();
 
-  result.samples = n;
+  result.samples = total;
   if (language_model) {
     result.tokens = token_count.item<int64_t>();
     const double predictions = static_cast<double>(std::max<int64_t>(1, result.tokens));
@@ -114,14 +133,14 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     result.perplexity = std::exp(result.loss);
     result.scores.accuracy = static_cast<double>(token_correct.item<int64_t>()) / predictions;
   } else {
-    result.loss = loss_sum.item<double>() / static_cast<double>(n);
+    result.loss = loss_sum.item<double>() / static_cast<double>(total);
     result.scores = result.confusion.scores();
     std::vector<uint8_t> hits(correct.size());
     std::transform(correct.begin(), correct.end(), hits.begin(), [](float c) { return static_cast<uint8_t>(c > 0.5f); });
     result.confidence = std::move(confidence);
     result.ece = expected_calibration_error(result.confidence, hits);
   }
-  result.samples_per_second = seconds > 0 ? static_cast<double>(n) / seconds : 0;
+  result.samples_per_second = seconds > 0 ? static_cast<double>(total) / seconds : 0;
   result.latency_p50_ms = percentile(latencies_ms, 0.50);
   result.latency_p95_ms = percentile(latencies_ms, 0.95);
   return result;
@@ -129,13 +148,14 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
 
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set,
-                                          Collectives* collectives) {
+                                          Collectives* collectives, bool local_splits) {
   const int64_t classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
   std::vector<SplitEvaluation> out;
   for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {
-    out.push_back(evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives));
+    out.push_back(
+        evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives, local_splits));
   }
   if (open_set && config.data.unseen.by == "label") {
     const auto& known = out[1].confidence;

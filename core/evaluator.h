@@ -49,16 +49,19 @@ struct OpenSetScores {
 /// perplexity and accuracy over tokens other than `pad_token`. With `collectives` every rank
 /// scores every world_size-th of those examples and the sums (loss, tokens, confusion counts,
 /// per-example confidence) are added up across ranks, so each rank returns the whole split's
-/// figures, equal to a one-process evaluation's.
+/// figures, equal to a one-process evaluation's. With `local_splits` each rank's `dataset` is its
+/// own part of the split (distributed.stream: sharded): it scores its share of max_samples from
+/// it, and the figures are those of all parts together.
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, int64_t pad_token, const EvalSection& options,
-                               const torch::Device& device, Collectives* collectives = nullptr);
+                               const torch::Device& device, Collectives* collectives = nullptr,
+                               bool local_splits = false);
 
 /// Evaluates seen, validation and unseen, and the open-set scores when unseen is held out by
-/// label; logs nothing. `collectives` as for evaluate_split.
+/// label; logs nothing. `collectives` and `local_splits` as for evaluate_split.
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set,
-                                          Collectives* collectives = nullptr);
+                                          Collectives* collectives = nullptr, bool local_splits = false);
 
 /// The metrics `trainer.checkpoint.best_metric` may name after "<split>.".
 const std::vector<std::string>& selectable_metrics();

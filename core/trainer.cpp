@@ -81,6 +81,24 @@ torch::Tensor gather_rows(Collectives& collectives, const torch::Tensor& row) {
 
 // Ranks that read different files (another node's copy) or drew different reservoirs would
 // train on different data without a word; compare every rank's pipeline with rank 0's.
+// Every rank's `mine`, in rank order (lengths may differ).
+std::vector<std::string> gather_strings(Collectives& collectives, const std::string& mine) {
+  const torch::Tensor lengths = gather_rows(collectives, torch::tensor({static_cast<int64_t>(mine.size())}, torch::kInt64));
+  const int64_t longest = lengths.max().item<int64_t>();
+  torch::Tensor table = torch::zeros({collectives.world_size(), longest}, torch::kUInt8);
+  if (!mine.empty()) {
+    table[collectives.rank()].narrow(0, 0, static_cast<int64_t>(mine.size()))
+        .copy_(torch::from_blob(const_cast<char*>(mine.data()), {static_cast<int64_t>(mine.size())}, torch::kUInt8));
+  }
+  collectives.all_reduce_sum(table);
+  std::vector<std::string> out;
+  for (int64_t r = 0; r < table.size(0); ++r) {
+    const auto* bytes = reinterpret_cast<const char*>(table[r].data_ptr<uint8_t>());
+    out.emplace_back(bytes, static_cast<size_t>(lengths[r][0].item<int64_t>()));
+  }
+  return out;
+}
+
 void check_same_data_on_every_rank(Collectives& collectives, const std::string& pipeline_state,
                                    const std::string& manifest) {
   const std::string digest = sha256_hex(manifest + "\n" + pipeline_state);
@@ -160,13 +178,26 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   log::info("device: " + device.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()) +
             (wait_policy ? std::string(", OMP_WAIT_POLICY=") + wait_policy : std::string()));
 
-  // Every rank builds the whole pipeline from the same files and seed (the stream is read
-  // once per rank, the reservoirs come out identical), and rank 0 alone records it.
+  // Replicated stream: every rank builds the whole pipeline from the same files and seed (the
+  // stream is read once per rank, the reservoirs come out identical), and rank 0 alone records
+  // it. Sharded stream: replica r reads records r, r + R, ... into reservoirs and splits of its
+  // own (its parts alike), and each replica records its own rejects.
+  const bool sharded_stream = replicas > 1 && config.distributed.stream == "sharded";
+  const bool first_part = !tensor || tensor->group().rank() == 0;
   data::DataContext context;
   context.seed = seed;
-  if (primary) context.rejects_path = run_dir.file("rejects.jsonl");
+  if (sharded_stream) context.rank = replica, context.world_size = replicas;
+  if (primary) {
+    context.rejects_path = run_dir.file("rejects.jsonl");
+  } else if (sharded_stream && first_part) {
+    context.rejects_path = run_dir.file("rejects.replica-" + std::to_string(replica) + ".jsonl");
+  }
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
-  if (everyone) check_same_data_on_every_rank(*everyone, data.pipeline_state, data.manifest);
+  if (sharded_stream && tensor) check_same_data_on_every_rank(tensor->group(), data.pipeline_state, data.manifest);
+  if (!sharded_stream && everyone) check_same_data_on_every_rank(*everyone, data.pipeline_state, data.manifest);
+  // A sharded stream's pipeline states (fixed once the stream is read) go into every checkpoint.
+  const std::vector<std::string> replica_states =
+      sharded_stream ? gather_strings(*collectives, data.pipeline_state) : std::vector<std::string>{};
   if (primary && !data.manifest.empty()) run_dir.write_file("manifest.json", data.manifest);
   if (primary) run_dir.write_file("reservoirs.json", reservoirs_json(data));
   MetricsWriter metrics = primary ? MetricsWriter(run_dir.file("metrics.jsonl")) : MetricsWriter();
@@ -211,7 +242,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   // trainer.batch_size is per replica, as with DDP: a micro-batch is batch_size × replicas
   // examples (the parts of a split model all see their replica's examples).
   const int64_t global_micro_batch = options.batch_size * replicas;
-  const int64_t micro_per_epoch = (data.seen.size() + global_micro_batch - 1) / global_micro_batch;
+  int64_t seen_examples = data.seen.size();  // over all replicas
+  if (sharded_stream) seen_examples = gather_rows(*collectives, torch::tensor({seen_examples}, torch::kInt64)).sum().item<int64_t>();
+  const int64_t micro_per_epoch = (seen_examples + global_micro_batch - 1) / global_micro_batch;
   const int64_t steps_per_epoch = std::max<int64_t>(1, micro_per_epoch / options.grad_accum);
   const int64_t total_steps = options.steps > 0 ? options.steps : options.epochs * steps_per_epoch;
   log::info("training: " + std::to_string(total_steps) + " steps of " +
@@ -225,6 +258,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   TrainingState state;
   state.data_fingerprint = sha256_hex(data.manifest + std::to_string(data.seen.size()) + "/" +
                                       std::to_string(data.validation.size()) + "/" + std::to_string(data.unseen.size()));
+  if (sharded_stream) {
+    std::string all;
+    for (const std::string& f : gather_strings(*collectives, state.data_fingerprint)) all += f;
+    state.data_fingerprint = sha256_hex(all);
+  }
   const std::string resolved_config = dump_config(config);
   state.config_sha256 = sha256_hex(resolved_config);
   state.data_spec = data.spec;
@@ -235,6 +273,15 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   if (!checkpoint.empty()) {
     const TrainingState saved = load_training_checkpoint(checkpoint, tensor ? nullptr : model.get(), *optimizer);
     if (tensor) tensor->split_optimizer_state(*optimizer);
+    if (sharded_stream != !saved.replica_pipeline_sha256.empty() ||
+        (sharded_stream && saved.replica_pipeline_sha256.size() != replica_states.size())) {
+      const auto describe = [](size_t shards) {
+        return shards == 0 ? std::string("a replicated stream") : "a stream sharded over " + std::to_string(shards) + " replicas";
+      };
+      throw UserError(checkpoint + "/state.json: written by a job with " + describe(saved.replica_pipeline_sha256.size()) +
+                      ", this job has " + describe(replica_states.size()) + "; each replica's reservoirs come from its "
+                      "shard, so resume with the same distributed.stream and number of replicas");
+    }
     if (saved.data_fingerprint != state.data_fingerprint) {
       throw UserError(checkpoint + "/state.json: the data differs from the data this checkpoint was trained on "
                                    "(manifest or split sizes changed); resume with the same data and data.* settings");
@@ -242,7 +289,9 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     if (saved.config_sha256 != state.config_sha256) {
       log::warn("resume: the config differs from the checkpoint's (" + checkpoint + "/config.resolved.yaml)");
     }
-    if (!saved.pipeline_sha256.empty() && saved.pipeline_sha256 != sha256_hex(data.pipeline_state)) {
+    const std::string& saved_pipeline = sharded_stream ? saved.replica_pipeline_sha256[static_cast<size_t>(replica)]
+                                                       : saved.pipeline_sha256;
+    if (!saved_pipeline.empty() && saved_pipeline != sha256_hex(data.pipeline_state)) {
       throw UserError(checkpoint + "/data_state.bin: the data pipeline rebuilt from the files (reservoirs, held-out "
                                    "records, random streams) differs from the one this checkpoint saved");
     }
@@ -286,7 +335,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     std::string dir;
     if (primary) {
       dir = save_training_checkpoint(root, state, *model, *optimizer, resolved_config, data.pipeline_state, keep_last,
-                                     everyone ? &generators : nullptr);
+                                     everyone ? &generators : nullptr, sharded_stream ? &replica_states : nullptr);
     }
     if (gathers_whole) tensor->restore_split();
     return dir;
@@ -305,8 +354,11 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     if (primary) log::info("best " + best_metric + " so far (" + format_number(value) + "): " + dir);
   };
 
-  data::Loader sampler(data.seen, {global_micro_batch, derive_seed(seed, "shuffle"), config.data.prefetch, state.batches,
-                                  replica, replicas});
+  // Replicated: each replica takes its share of every global batch; sharded: a whole batch
+  // of its own split.
+  data::Loader sampler(data.seen, {sharded_stream ? options.batch_size : global_micro_batch, derive_seed(seed, "shuffle"),
+                                  config.data.prefetch, state.batches, sharded_stream ? 0 : replica,
+                                  sharded_stream ? 1 : replicas});
   const double start = monotonic_seconds();
   const Progress progress(total_steps, start, language_model ? "tokens" : "samples");
   TrainingOutcome outcome;
@@ -451,7 +503,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
     }
     if (config.eval.every > 0 && step % config.eval.every == 0 && step != total_steps) {
       if (gradient_sync) gradient_sync->share_buffers();
-      const std::vector<SplitEvaluation> evaluations = evaluate_all(*model, data, config, device, nullptr, collectives);
+      const std::vector<SplitEvaluation> evaluations =
+          evaluate_all(*model, data, config, device, nullptr, collectives, sharded_stream);
       for (const auto& e : evaluations) log_evaluation(e, step, metrics);
       consider_best(evaluations);
     }
@@ -481,7 +534,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   if (collectives) check_replicas_agree(*collectives, *model);
   if (tensor) log::info(tensor->check_parts_agree(*model));
   if (gradient_sync) gradient_sync->share_buffers();
-  outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set, collectives);
+  outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set, collectives, sharded_stream);
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);
   consider_best(outcome.final_evaluation);
   // The adapters' files (save_transform_artifacts) hold whole tensors too.

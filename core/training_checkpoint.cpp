@@ -74,7 +74,8 @@ int64_t load_model_weights(const std::string& dir, torch::nn::Module& model) {
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
                                      const std::string& pipeline_state, int64_t keep_last,
-                                     const at::Tensor* rank_generators) {
+                                     const at::Tensor* rank_generators,
+                                     const std::vector<std::string>* replica_pipeline_states) {
   CheckpointWriter writer(root, state.step);
   if (rank_generators && rank_generators->defined()) torch::save(*rank_generators, writer.staged_path("rng_ranks.pt"));
   {
@@ -92,6 +93,12 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
     torch::save(cuda, writer.staged_path("rng_cuda.pt"));
   }
   if (!pipeline_state.empty()) writer.add_file("data_state.bin", pipeline_state);
+  std::vector<std::string> replica_hashes;
+  for (size_t r = 0; replica_pipeline_states && r < replica_pipeline_states->size(); ++r) {
+    const std::string& bytes = (*replica_pipeline_states)[r];
+    if (r > 0) writer.add_file("data_state.replica-" + std::to_string(r) + ".bin", bytes);
+    replica_hashes.push_back(sha256_hex(bytes));
+  }
   nlohmann::ordered_json json;
   json["step"] = state.step;
   json["batches"] = state.batches;
@@ -103,6 +110,7 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   json["skipped_steps"] = state.skipped_steps;
   json["world_size"] = state.world_size;
   json["global_batch"] = state.global_batch;
+  if (!replica_hashes.empty()) json["replica_pipeline_sha256"] = replica_hashes;
   const data::DataSpec& spec = state.data_spec;
   json["data_spec"] = {{"kind", static_cast<int>(spec.kind)},   {"input_shape", spec.input_shape},
                        {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
@@ -188,6 +196,7 @@ TrainingState parse_state(const std::string& dir) {
   state.skipped_steps = json.value("skipped_steps", int64_t{0});
   state.world_size = json.value("world_size", int64_t{1});
   state.global_batch = json.value("global_batch", int64_t{0});
+  state.replica_pipeline_sha256 = json.value("replica_pipeline_sha256", std::vector<std::string>{});
   if (json.contains("data_spec") && json["data_spec"].is_object()) {
     try {
       const auto& j = json["data_spec"];
@@ -246,11 +255,12 @@ TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module
   return state;
 }
 
-std::string read_pipeline_state(const std::string& dir) {
+std::string read_pipeline_state(const std::string& dir, int replica) {
   const CheckpointInfo info = verify_checkpoint(dir);
-  if (!info.sha256.count("data_state.bin")) return "";
+  const std::string name = replica == 0 ? "data_state.bin" : "data_state.replica-" + std::to_string(replica) + ".bin";
+  if (!info.sha256.count(name)) return "";
   // Its sha256 was just verified against metadata.json, so its size is the one written.
-  const std::string path = dir + "/data_state.bin";
+  const std::string path = dir + "/" + name;
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) throw UserError(path + ": cannot read");

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/data_spec.h"
 
@@ -37,16 +38,22 @@ struct TrainingState {
   int64_t skipped_steps = 0;           ///< and steps skipped for overflowing gradients
   int64_t world_size = 1;              ///< data-parallel ranks that trained it
   int64_t global_batch = 0;            ///< examples per optimizer step over all ranks (0: not recorded)
+  /// distributed.stream: sharded: every replica's data_state hash, in replica order (empty when
+  /// the stream was replicated).
+  std::vector<std::string> replica_pipeline_sha256;
 };
 
 /// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
 /// `pipeline_state` (the data splitter's bytes; may be empty) becomes data_state.bin.
 /// `rank_generators` (a multi-process run's random generator states, one row per rank, from
-/// generator_state_bytes; may be null) becomes rng_ranks.pt.
+/// generator_state_bytes; may be null) becomes rng_ranks.pt. `replica_pipeline_states` (a
+/// sharded stream's: every replica's, `pipeline_state` first; may be null) become
+/// data_state.bin and data_state.replica-R.bin, their hashes state.json's replica_pipeline_sha256.
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
                                      const std::string& pipeline_state, int64_t keep_last,
-                                     const at::Tensor* rank_generators = nullptr);
+                                     const at::Tensor* rank_generators = nullptr,
+                                     const std::vector<std::string>* replica_pipeline_states = nullptr);
 
 /// This process's random generators (CPU, and the current CUDA device's) as one uint8 row.
 at::Tensor generator_state_bytes();
@@ -58,8 +65,9 @@ void set_generator_state_bytes(const at::Tensor& bytes, const std::string& sourc
 /// Verifies `dir` and returns its rng_ranks.pt (undefined when the run had one process).
 at::Tensor load_rank_generators(const std::string& dir);
 
-/// The bytes of a verified checkpoint's data_state.bin ("" when it has none).
-std::string read_pipeline_state(const std::string& dir);
+/// The bytes of a verified checkpoint's data_state.bin, or with `replica` > 0 a sharded
+/// stream's data_state.replica-R.bin ("" when it has none).
+std::string read_pipeline_state(const std::string& dir, int replica = 0);
 
 /// Verifies `dir` (or, for a run directory, its latest complete checkpoint) and restores the
 /// model (unless null: a caller that loaded it already, before splitting it), optimizer and

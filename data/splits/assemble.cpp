@@ -165,8 +165,10 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
     data.label_counts[name] = count_labels(split->targets, data.spec.num_classes);
   }
   data.manifest = manifest_json(data, options, context.seed);
-  log::info("data: read " + std::to_string(splitter.records_read()) + " training records (rank " +
-            std::to_string(context.rank) + " of " + std::to_string(context.world_size) + "); seen " +
+  const std::string shard = context.world_size > 1 ? " (stream shard " + std::to_string(context.rank) + " of " +
+                                                        std::to_string(context.world_size) + ")"
+                                                  : std::string();
+  log::info("data: read " + std::to_string(splitter.records_read()) + " training records" + shard + "; seen " +
             std::to_string(data.seen.size()) + " kept by the reservoirs, validation " +
             std::to_string(data.validation.size()) + ", unseen " + std::to_string(data.unseen.size()) + " (" +
             data.unseen_description + ")");

@@ -126,6 +126,43 @@ CommandResult train_with_env(const std::string& env, const std::string& args) {
   return run_command(std::string("cd '") + STRATUM_SOURCE_DIR + "' && env " + env + " '" + STRATUM_BINARY + "' " + args);
 }
 
+TEST(DataParallel, AShardedStreamReadsEachRecordOnceAndResumesExactly) {
+  // smoke.yaml reads 4000 records; sharded, each replica reads every other one into its own
+  // reservoirs and splits, with rank 0's and replica 1's rejects in files of their own.
+  const std::string sharded = " --set distributed.stream=sharded --set data.max_records=2000";
+  TempDir dir;
+  const CommandResult whole = run_stratum(launch_two(cnn_args(dir, 20, sharded)));
+  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+  EXPECT_THAT(whole.out, HasSubstr("info data: read 2000 training records (stream shard 0 of 2)"));
+  EXPECT_THAT(whole.out, HasSubstr("info data: read 2000 training records (stream shard 1 of 2)"));
+  const std::string run = run_directory(whole);
+  const auto state = read_json(run + "/checkpoints/step-20/state.json");
+  ASSERT_EQ(state["replica_pipeline_sha256"].size(), 2u);
+  EXPECT_NE(state["replica_pipeline_sha256"][0], state["replica_pipeline_sha256"][1]);
+  EXPECT_TRUE(std::ifstream(run + "/checkpoints/step-20/data_state.replica-1.bin").good());
+  // Evaluation covers both replicas' splits: 100 + 100 of max_samples 200 from each seen split.
+  EXPECT_EQ(read_json(run + "/eval.json")["splits"]["seen"]["samples"], 200);
+
+  // Resumed from step 10 on two replicas: the same losses and parameters as the whole run.
+  TempDir resumed_dir;
+  const CommandResult resumed =
+      run_stratum(launch_two(cnn_args(resumed_dir, 20, sharded + " --resume " + run + "/checkpoints/step-10")));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  const auto expected = logged_losses(run), got = logged_losses(run_directory(resumed));
+  ASSERT_FALSE(got.empty());
+  for (const auto& [step, loss] : got) EXPECT_EQ(loss, expected.at(step)) << "step " << step;
+  EXPECT_EQ(largest_difference(run + "/checkpoints/step-20", run_directory(resumed) + "/checkpoints/step-20"), 0.0);
+
+  // One process cannot continue two replicas' shards.
+  TempDir one_dir;
+  const CommandResult one = run_stratum(cnn_args(one_dir, 20, " --set data.max_records=2000 --set trainer.batch_size=64"
+                                                              " --resume " + run + "/checkpoints/step-10"));
+  EXPECT_EQ(one.exit_code, 2) << one.out << one.err;
+  EXPECT_THAT(one.err, HasSubstr("/state.json: written by a job with a stream sharded over 2 replicas, this job has a "
+                                 "replicated stream; each replica's reservoirs come from its shard, so resume with the "
+                                 "same distributed.stream and number of replicas"));
+}
+
 TEST(DataParallel, BadEnvironmentsExitTwoNamingTheVariableAddressOrPort) {
   TempDir dir;
   const std::string args = cnn_args(dir, 10, " --set distributed.init_timeout_s=2");
