@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/evaluator.h"
 #include "distributed/data_parallel.h"
 #include "distributed/process_group.h"
 #include "support/free_port.h"
@@ -139,6 +140,38 @@ TEST(DataParallel, AParameterOneRanksBackwardDidNotReachCountsAsZero) {
     group.broadcast(last_weight_rank0, 0);
     EXPECT_TRUE(last_weight.equal(last_weight_rank0));  // both ranks hold the same average
     EXPECT_GT(last_weight.abs().sum().item<float>(), 0);
+  });
+}
+
+// Logits are the inputs themselves (no weights, so rank threads share nothing).
+class Echo : public models::Model {
+ public:
+  torch::Tensor forward(const data::Batch& batch) override { return batch.inputs; }
+};
+
+TEST(DataParallel, EvaluatingEachRanksOwnSplitEqualsEvaluatingTheirUnion) {
+  // Rank 0 holds 7 examples, rank 1 holds 4: a sharded stream's uneven parts of one split.
+  const auto part = [](int rank) {
+    const int64_t n = rank == 0 ? 7 : 4;
+    const torch::Tensor labels = (torch::arange(n, torch::kInt64) + rank) % 3;
+    const torch::Tensor logits = torch::sin(torch::arange(n * 3, torch::kFloat32).view({n, 3}) * (1.3 + rank)) * 2;
+    return data::TensorDataset{logits, labels, {}};
+  };
+  const data::TensorDataset zero = part(0), one = part(1);
+  const data::TensorDataset both{torch::cat({zero.inputs, one.inputs}), torch::cat({zero.targets, one.targets}), {}};
+  EvalSection options;
+  options.batch_size = 3;
+  Echo whole_model;
+  const SplitEvaluation expected = evaluate_split(whole_model, both, "validation", 3, -1, options, torch::kCPU);
+  on_two_ranks([&](ProcessGroup& group, int rank) {
+    Echo model;
+    const SplitEvaluation got =
+        evaluate_split(model, rank == 0 ? zero : one, "validation", 3, -1, options, torch::kCPU, &group, /*local_splits=*/true);
+    EXPECT_EQ(got.samples, 11);
+    EXPECT_NEAR(got.loss, expected.loss, 1e-6);
+    EXPECT_DOUBLE_EQ(got.scores.accuracy, expected.scores.accuracy);
+    EXPECT_EQ(got.confidence, expected.confidence);  // rank 0's examples, then rank 1's
+    EXPECT_DOUBLE_EQ(got.ece, expected.ece);
   });
 }
 
