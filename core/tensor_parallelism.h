@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace at {
 class Tensor;
@@ -46,10 +47,9 @@ class TensorParallelism {
   virtual void restore_split() = 0;
   /// Cuts an optimizer state loaded whole from a checkpoint down to this rank's parts.
   virtual void split_optimizer_state(torch::optim::Optimizer& optimizer) = 0;
-  /// Checks that every rank of the group holds the same values of the parameters that are not
-  /// split (norms, biases of row-split layers, positions): they get the same gradients and
-  /// updates by construction, and a difference is a bug. Returns a line for the log.
-  virtual std::string check_parts_agree(const torch::nn::Module& model) = 0;
+  /// The parameters of `model` every rank of the group holds whole (norms, biases of row-split
+  /// layers, positions): equal on every rank by construction (same gradients, same updates).
+  virtual std::vector<at::Tensor> unsplit_parameters(const torch::nn::Module& model) const = 0;
 };
 
 }  // namespace stratum

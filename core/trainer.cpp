@@ -134,14 +134,17 @@ void check_resumable_world(const std::string& checkpoint, const TrainingState& s
 
 // Data-parallel replicas must end where they started: equal. A per-tensor checksum of every
 // rank's parameters is compared with rank 0's; a difference is a bug, not a user error.
-void check_replicas_agree(Collectives& collectives, const torch::nn::Module& model) {
-  std::vector<torch::Tensor> sums;
-  for (const torch::Tensor& p : model.parameters()) sums.push_back(p.detach().to(torch::kCPU, torch::kFloat64).sum().reshape({1}));
+// Copies that must be equal by construction (data-parallel replicas' parameters, the unsplit
+// parameters of a split model's parts) are compared by checksum; a difference is a bug.
+void check_copies_agree(Collectives& collectives, const std::vector<torch::Tensor>& parameters, const std::string& what) {
+  std::vector<torch::Tensor> sums{torch::zeros({1}, torch::kFloat64)};
+  for (const torch::Tensor& p : parameters) sums.push_back(p.detach().to(torch::kCPU, torch::kFloat64).sum().reshape({1}));
   const torch::Tensor table = gather_rows(collectives, torch::cat(sums));
   for (int64_t r = 1; r < table.size(0); ++r) {
-    STRATUM_CHECK(table[r].equal(table[0]), "data-parallel rank " + std::to_string(r) + "'s parameters differ from rank 0's");
+    STRATUM_CHECK(table[r].equal(table[0]), what + ": rank " + std::to_string(r) + "'s copies differ from rank 0's");
   }
-  log::info("data parallel: all " + std::to_string(table.size(0)) + " replicas hold identical parameters");
+  log::info(what + ": all " + std::to_string(table.size(0)) + " hold identical copies of " +
+            std::to_string(parameters.size()) + " parameters");
 }
 
 // What the batch's mean loss divides by: its scored tokens (language model), the class
@@ -531,8 +534,8 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   log::info("trained " + std::to_string(total_steps) + " steps in " + format_duration(outcome.seconds));
 
   OpenSetScores open_set;
-  if (collectives) check_replicas_agree(*collectives, *model);
-  if (tensor) log::info(tensor->check_parts_agree(*model));
+  if (collectives) check_copies_agree(*collectives, model->parameters(), "data parallel replicas");
+  if (tensor) check_copies_agree(tensor->group(), tensor->unsplit_parameters(*model), "tensor parallel parts");
   if (gradient_sync) gradient_sync->share_buffers();
   outcome.final_evaluation = evaluate_all(*model, data, config, device, &open_set, collectives, sharded_stream);
   for (const auto& e : outcome.final_evaluation) log_evaluation(e, total_steps, metrics);

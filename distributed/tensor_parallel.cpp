@@ -12,7 +12,6 @@
 #include "core/error.h"
 #include "core/language_modeling.h"
 #include "core/safetensors.h"
-#include "core/text.h"
 #include "models/attention.h"
 #include "models/gpt.h"
 #include "models/transformer_block.h"
@@ -23,11 +22,9 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The group travels through autograd's saved data as an integer; it outlives every graph.
+// The group travels through autograd as an integer; it outlives every graph.
 int64_t handle_of(Collectives& group) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(&group)); }
-Collectives& group_of(AutogradContext* ctx) {
-  return *reinterpret_cast<Collectives*>(static_cast<intptr_t>(ctx->saved_data["group"].toInt()));
-}
+Collectives& from_handle(int64_t handle) { return *reinterpret_cast<Collectives*>(static_cast<intptr_t>(handle)); }
 
 // f: identity forward; backward, the sum of the ranks' gradient shares.
 struct CopyToGroup : public torch::autograd::Function<CopyToGroup> {
@@ -38,7 +35,7 @@ struct CopyToGroup : public torch::autograd::Function<CopyToGroup> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     // A copy: autograd may hand the same gradient tensor to several inputs.
     torch::Tensor sum = grads[0].clone(at::MemoryFormat::Contiguous);
-    group_of(ctx).all_reduce_sum(sum);
+    from_handle(ctx->saved_data["group"].toInt()).all_reduce_sum(sum);
     return {sum, torch::Tensor()};
   }
 };
@@ -48,7 +45,7 @@ struct ReduceFromGroup : public torch::autograd::Function<ReduceFromGroup> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, int64_t group) {
     (void)ctx;
     torch::Tensor sum = x.clone(at::MemoryFormat::Contiguous);
-    reinterpret_cast<Collectives*>(static_cast<intptr_t>(group))->all_reduce_sum(sum);
+    from_handle(group).all_reduce_sum(sum);
     return sum;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -359,22 +356,14 @@ void TensorParallel::split_optimizer_state(torch::optim::Optimizer& optimizer) {
   }
 }
 
-std::string TensorParallel::check_parts_agree(const torch::nn::Module& model) {
+std::vector<at::Tensor> TensorParallel::unsplit_parameters(const torch::nn::Module& model) const {
   std::unordered_set<const void*> split;
   for (const auto& s : splits_) split.insert(s.parameter.unsafeGetTensorImpl());
-  std::vector<torch::Tensor> sums;
+  std::vector<at::Tensor> out;
   for (const torch::Tensor& p : model.parameters()) {
-    if (!split.count(p.unsafeGetTensorImpl())) sums.push_back(p.detach().to(torch::kCPU, torch::kFloat64).sum().reshape({1}));
+    if (!split.count(p.unsafeGetTensorImpl())) out.push_back(p);
   }
-  const torch::Tensor mine = sums.empty() ? torch::zeros({1}, torch::kFloat64) : torch::cat(sums);
-  const int parts = group_.world_size();
-  const torch::Tensor table = ShardLayout{0, 1, std::vector<int64_t>(static_cast<size_t>(parts), 1)}.gather(group_, mine.unsqueeze(0));
-  for (int r = 1; r < parts; ++r) {
-    STRATUM_CHECK(table[r].equal(table[0]), "tensor-parallel part " + std::to_string(r) +
-                                                "'s unsplit parameters differ from part 0's");
-  }
-  return "tensor parallel: all " + std::to_string(parts) + " parts hold identical copies of the " +
-         std::to_string(sums.size()) + " unsplit parameters";
+  return out;
 }
 
 }  // namespace stratum::distributed

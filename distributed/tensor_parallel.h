@@ -52,7 +52,7 @@ class TensorParallel : public TensorParallelism {
   void gather_whole(torch::optim::Optimizer* optimizer) override;
   void restore_split() override;
   void split_optimizer_state(torch::optim::Optimizer& optimizer) override;
-  std::string check_parts_agree(const torch::nn::Module& model) override;
+  std::vector<at::Tensor> unsplit_parameters(const torch::nn::Module& model) const override;
 
   /// The split parameters with their layouts (tests gather gradients through them).
   struct SplitParameter {

@@ -47,7 +47,7 @@ TEST(DataParallel, TwoRanksEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
   ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
   EXPECT_THAT(two.out, HasSubstr("process group: gloo, rank 1 of 2"));
   EXPECT_THAT(two.out, HasSubstr("8 steps of 16 examples (71 steps per epoch); 2 data-parallel replicas of 4 examples"));
-  EXPECT_THAT(two.out, HasSubstr("data parallel: all 2 replicas hold identical parameters"));
+  EXPECT_THAT(two.out, HasSubstr("data parallel replicas: all 2 hold identical copies of"));
   const std::string one_run = run_directory(one), two_run = run_directory(two);
   ASSERT_FALSE(two_run.empty()) << two.out;
   EXPECT_LE(largest_difference(one_run + "/checkpoints/step-8", two_run + "/checkpoints/step-8"), 1e-6);

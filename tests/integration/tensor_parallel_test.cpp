@@ -47,7 +47,7 @@ TEST(TensorParallel, ATwoByTwoMeshTrainsAsOneProcessAndItsCheckpointsResumeAtAny
   EXPECT_THAT(mesh.out, HasSubstr("mesh: 4 ranks: 2 data-parallel × 2 tensor-parallel; this rank: replica 1, part 1"));
   EXPECT_THAT(mesh.out, HasSubstr("tensor parallel rank 1 of 2: 2 attention layers and their MLPs split"));
   EXPECT_THAT(mesh.out, HasSubstr("8 steps of 16 examples (71 steps per epoch); 2 data-parallel replicas of 4 examples"));
-  EXPECT_THAT(mesh.out, HasSubstr("data parallel: all 2 replicas hold identical parameters"));
+  EXPECT_THAT(mesh.out, HasSubstr("data parallel replicas: all 2 hold identical copies of"));
   const std::string mesh_run = run_directory(mesh);
   ASSERT_FALSE(mesh_run.empty()) << mesh.out;
   EXPECT_LE(largest_difference(one_run + "/checkpoints/step-8", mesh_run + "/checkpoints/step-8"), kTolerance);
@@ -83,7 +83,7 @@ TEST(TensorParallel, WithDropoutAndLoraThePartsOfAModelStayConsistent) {
                   " --set distributed.tensor_parallel=2 --set model.dropout=0.1 --set adapters.lora.enabled=true"
                   " --set adapters.lora.dropout=0.1 --set adapters.lora.targets=[attn.qkv,attn.proj,mlp.fc1,mlp.fc2]")));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("tensor parallel: all 2 parts hold identical copies of the"));
+  EXPECT_THAT(r.out, HasSubstr("tensor parallel parts: all 2 hold identical copies of"));
   const std::string run = run_directory(r);
   // The adapter file holds whole LoRA matrices: qkv's B is (3 × width 32, rank 8), fc2's A (8, 64).
   std::map<std::string, std::vector<int64_t>> shapes;
