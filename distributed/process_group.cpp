@@ -86,6 +86,12 @@ GroupOps make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
 GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& world, int rank, int size,
                    const ProcessGroupOptions& options) {
 #ifdef STRATUM_WITH_NCCL
+  if (world.local_rank >= compat::cuda_device_count()) {
+    throw UserError("LOCAL_RANK=" + std::to_string(world.local_rank) + ": rank " + std::to_string(world.rank) +
+                    " would use CUDA device " + std::to_string(world.local_rank) + ", but this node shows " +
+                    std::to_string(compat::cuda_device_count()) + " (CUDA_VISIBLE_DEVICES); start at most that many "
+                    "workers per node (--nproc-per-node)");
+  }
   c10::cuda::set_device(static_cast<c10::DeviceIndex>(world.local_rank));
   auto nccl = c10d::ProcessGroupNCCL::Options::create();
   nccl->timeout = to_ms(options.collective_timeout_s);

@@ -58,7 +58,6 @@ class AdaptableLinearImpl : public torch::nn::LinearImpl {
   /// Splits the layer over a tensor-parallel group; `weight` and `bias` must already hold this
   /// rank's slices (column: rows and bias; row: columns, the bias whole).
   void set_split(LinearSplit split);
-  const std::shared_ptr<LinearSplit>& split() const { return split_; }
 
   /// The device the layer's weights live on.
   torch::Device device() const;

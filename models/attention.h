@@ -50,7 +50,6 @@ class MultiHeadAttention : public torch::nn::Module {
 
   /// Heads this module computes: all of them, or this rank's share once split.
   int64_t heads() const { return heads_; }
-  int64_t head_dim() const { return head_dim_; }
   bool has_prefix() const { return prefix_ != nullptr; }
 
   /// Computes `local_heads` of the heads from here on (tensor parallelism: qkv is split by

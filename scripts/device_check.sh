@@ -8,7 +8,9 @@
 #   scripts/device_check.sh --nccl
 #       On the GPU machine, without building: run build-cuda/bin/stratum_nccl_check, built here
 #       against the venv's torch 2.11.0+cu130 (the GPU image's python3 has the same wheel), with
-#       that python3's LibTorch. Carry ["build-cuda/bin/stratum_nccl_check", "third_party/debs"].
+#       that python3's LibTorch; then, when build-cuda/bin/stratum was carried too, start two
+#       workers with torchrun to see them through its agent's store. Carry
+#       ["build-cuda/bin/stratum_nccl_check", "build-cuda/bin/stratum", "third_party/debs"].
 #   scripts/device_check.sh
 #       On the GPU machine (CUDA 13, nvcc, python3 with torch 2.11.0+cu130, no network):
 #       build build-device/ against python3's LibTorch with every core, run the test suite on
@@ -37,7 +39,18 @@ if [ "${1:-}" = "--nccl" ]; then
   TORCH_LIB="$("${PYTHON:-python3}" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
   export LD_LIBRARY_PATH="$TORCH_LIB:$PWD/$ROOT/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-  exec build-cuda/bin/stratum_nccl_check
+  status=0
+  build-cuda/bin/stratum_nccl_check || status=1
+  if [ -x build-cuda/bin/stratum ]; then
+    # torchrun's agent hosts the store (TORCHELASTIC_USE_AGENT_STORE) and both workers must get
+    # through it; with one GPU rank 1 then stops, naming LOCAL_RANK, which ends the job.
+    echo "== torchrun (${PYTHON:-python3} -m torch.distributed.run), 2 workers, $(nvidia-smi -L | wc -l) GPU(s)"
+    "${PYTHON:-python3}" -m torch.distributed.run --nproc-per-node 2 --master-port 29533 --no-python \
+      build-cuda/bin/stratum train --config configs/synthetic-drift.yaml --set trainer.device=cuda \
+      --set trainer.steps=2 --set distributed.init_timeout_s=60 --set run.output_dir=/tmp/torchrun-check 2>&1 |
+      grep -E "process group|LOCAL_RANK|rendezvous|store|error" | head -8 || true
+  fi
+  exit $status
 fi
 
 [ -d "$ROOT/usr/include/yaml-cpp" ] || { echo "device_check: error: $ROOT is missing; run scripts/device_check.sh --prepare first" >&2; exit 2; }

@@ -34,12 +34,13 @@ std::mutex building;
 
 // A 2-layer GPT, 32 wide, 4 heads, 37 tokens (an uneven split over 2 ranks), LoRA (rank 4) on
 // every linear layer with B made non-zero so that A gets gradients too.
-std::shared_ptr<models::GPT> tiny_gpt(bool lora) {
+std::shared_ptr<models::GPT> tiny_gpt(bool lora, bool recompute = false) {
   std::lock_guard<std::mutex> lock(building);
   torch::manual_seed(11);
   models::TransformerShape shape = models::gpt_preset("tiny");
   shape.width = 32, shape.heads = 4, shape.mlp_hidden = 64, shape.vocab_size = 37, shape.context = 12;
   auto model = std::make_shared<models::GPT>(shape);
+  for (const auto& block : *model->blocks) block->as<models::TransformerBlock>()->recompute = recompute;
   if (lora) {
     adapters::LoraOptions options;
     options.rank = 4, options.dropout = 0;
@@ -74,7 +75,7 @@ struct Reference {
 };
 
 Reference unsplit(bool lora) {
-  auto model = tiny_gpt(lora);
+  auto model = tiny_gpt(lora);  // (recomputing or not gives the same gradients: models tests)
   Reference out;
   model->eval();
   out.logits = model->forward(token_batch()).detach();
@@ -85,10 +86,10 @@ Reference unsplit(bool lora) {
   return out;
 }
 
-void expect_split_equals_unsplit(bool lora) {
+void expect_split_equals_unsplit(bool lora, bool recompute = false) {
   const Reference reference = unsplit(lora);
   testing::on_ranks(2, [&](ProcessGroup& group, int rank) {
-    auto model = tiny_gpt(lora);
+    auto model = tiny_gpt(lora, recompute);
     TensorParallel split(group);
     EXPECT_THAT(split.split(*model), HasSubstr("2 attention layers and their MLPs split, vocabulary " +
                                                std::string(rank == 0 ? "0-18" : "19-36") + " of 37"));
@@ -122,6 +123,11 @@ void expect_split_equals_unsplit(bool lora) {
 TEST(TensorParallel, SplitGptComputesTheUnsplitLogitsLossAndGradients) { expect_split_equals_unsplit(false); }
 
 TEST(TensorParallel, LoraOnSplitLayersComputesTheUnsplitGradients) { expect_split_equals_unsplit(true); }
+
+// A checkpointed block replays its forward pass, collectives included, during backward.
+TEST(TensorParallel, GradientCheckpointedSplitBlocksComputeTheUnsplitGradients) {
+  expect_split_equals_unsplit(false, /*recompute=*/true);
+}
 
 // Models whose blocks are split but whose heads are not: the text classifier (padding masks
 // the keys) and the ViT; their logits are whole on every rank.

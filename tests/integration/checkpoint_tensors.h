@@ -1,12 +1,13 @@
 #pragma once
-// A checkpoint's model tensors read back by name, to compare runs that should end alike
-// (header-only: its users link LibTorch).
+// What two runs that should end alike wrote, compared: checkpoints' model tensors by name,
+// logged losses, evaluations (header-only: its users link LibTorch).
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <string>
@@ -56,6 +57,27 @@ inline double largest_difference(const std::string& a, const std::string& b) {
 inline nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
+}
+
+/// The runs logged a loss at the same steps, equal within `tolerance`.
+inline void expect_same_losses(const std::map<int64_t, double>& expected, const std::map<int64_t, double>& got,
+                               double tolerance) {
+  ASSERT_EQ(expected.size(), got.size());
+  for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, tolerance) << "step " << step;
+}
+
+/// Two language-model runs' eval.json agree on seen and validation: the same tokens, the loss
+/// within 1e-5, token accuracy within `accuracy_tolerance`.
+inline void expect_same_token_evaluation(const std::string& expected_run, const std::string& got_run,
+                                         double accuracy_tolerance) {
+  const auto expected = read_json(expected_run + "/eval.json"), got = read_json(got_run + "/eval.json");
+  for (const char* split : {"seen", "validation"}) {
+    const auto& e = expected["splits"][split];
+    const auto& g = got["splits"][split];
+    EXPECT_EQ(g["tokens"], e["tokens"]) << split;
+    EXPECT_NEAR(g["loss"].get<double>(), e["loss"].get<double>(), 1e-5) << split;
+    EXPECT_NEAR(g["token_accuracy"].get<double>(), e["token_accuracy"].get<double>(), accuracy_tolerance) << split;
+  }
 }
 
 }  // namespace stratum::testing

@@ -52,15 +52,8 @@ TEST(DataParallel, TwoRanksEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
   ASSERT_FALSE(two_run.empty()) << two.out;
   EXPECT_LE(largest_difference(one_run + "/checkpoints/step-8", two_run + "/checkpoints/step-8"), 1e-6);
   // Logged losses are the global batch's; the sharded evaluation reduces to the whole split's.
-  const auto one_losses = logged_losses(one_run), two_losses = logged_losses(two_run);
-  ASSERT_EQ(one_losses.size(), two_losses.size());
-  for (const auto& [step, loss] : one_losses) EXPECT_NEAR(two_losses.at(step), loss, 1e-5) << "step " << step;
-  const auto one_eval = read_json(one_run + "/eval.json"), two_eval = read_json(two_run + "/eval.json");
-  for (const char* split : {"seen", "validation"}) {
-    EXPECT_EQ(two_eval["splits"][split]["tokens"], one_eval["splits"][split]["tokens"]) << split;
-    EXPECT_NEAR(two_eval["splits"][split]["loss"].get<double>(), one_eval["splits"][split]["loss"].get<double>(), 1e-5);
-    EXPECT_EQ(two_eval["splits"][split]["token_accuracy"], one_eval["splits"][split]["token_accuracy"]) << split;
-  }
+  expect_same_losses(logged_losses(one_run), logged_losses(two_run), 1e-5);
+  expect_same_token_evaluation(one_run, two_run, 0.0);
   // Rank 0 writes the run; the other rank only its log.
   EXPECT_TRUE(std::ifstream(two_run + "/train.rank-1.log").good());
   EXPECT_TRUE(std::ifstream(two_run + "/checkpoints/step-8/rng_ranks.pt").good());
