@@ -95,6 +95,11 @@ int train_command(const Args& args, Registry& registry) {
                                                    " processes, but this is one; start it with stratum launch "
                                                    "--nproc-per-node " + std::to_string(tensor_parallel) + " -- train ...");
   }
+  if (world.world_size % tensor_parallel != 0) {
+    config.fail("distributed.tensor_parallel", std::to_string(tensor_parallel) + " does not divide the job's " +
+                                                   std::to_string(world.world_size) + " ranks (WORLD_SIZE); the job "
+                                                   "needs tensor_parallel × data-parallel ranks");
+  }
   std::unique_ptr<distributed::ProcessGroup> group;
   std::unique_ptr<distributed::Mesh> mesh;
   if (world.is_distributed()) {
