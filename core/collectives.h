@@ -6,12 +6,7 @@
 #include <memory>
 #include <string>
 
-namespace at {
-class Tensor;
-}
-namespace torch::nn {
-class Module;
-}
+#include "core/torch_declarations.h"
 
 namespace stratum {
 

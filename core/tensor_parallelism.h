@@ -6,17 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace at {
-class Tensor;
-}
-namespace torch {
-namespace nn {
-class Module;
-}
-namespace optim {
-class Optimizer;
-}
-}  // namespace torch
+#include "core/torch_declarations.h"
 
 namespace stratum {
 

@@ -9,19 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/torch_declarations.h"
 #include "data/data_spec.h"
-
-namespace at {
-class Tensor;
-}
-namespace torch {
-namespace nn {
-class Module;
-}
-namespace optim {
-class Optimizer;
-}
-}  // namespace torch
 
 namespace stratum {
 
