@@ -107,9 +107,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     token_correct = sums[2].to(torch::kInt64);
     if (!language_model) {
       torch::Tensor counts = torch::tensor(result.confusion.counts(), torch::kInt64);
-      const torch::Tensor mine = n == 0 ? torch::zeros({2, 0})
-                                        : torch::stack({torch::from_blob(confidence.data(), {n}, torch::kFloat32),
-                                                        torch::from_blob(correct.data(), {n}, torch::kFloat32)});
+      const torch::Tensor mine = torch::stack({torch::tensor(confidence), torch::tensor(correct)});
       // Replicated splits: every rank filled its positions of the same n. Local splits: the
       // ranks' examples follow one another in rank order.
       const int64_t offset = own_split ? std::accumulate(rank_sizes.begin(), rank_sizes.begin() + rank, int64_t{0}) : 0;

@@ -79,8 +79,6 @@ torch::Tensor gather_rows(Collectives& collectives, const torch::Tensor& row) {
   return table;
 }
 
-// Ranks that read different files (another node's copy) or drew different reservoirs would
-// train on different data without a word; compare every rank's pipeline with rank 0's.
 // Every rank's `mine`, in rank order (lengths may differ).
 std::vector<std::string> gather_strings(Collectives& collectives, const std::string& mine) {
   const torch::Tensor lengths = gather_rows(collectives, torch::tensor({static_cast<int64_t>(mine.size())}, torch::kInt64));
@@ -99,15 +97,13 @@ std::vector<std::string> gather_strings(Collectives& collectives, const std::str
   return out;
 }
 
+// Ranks that read different files (another node's copy) or drew different reservoirs would
+// train on different data without a word; compare every rank's pipeline with rank 0's.
 void check_same_data_on_every_rank(Collectives& collectives, const std::string& pipeline_state,
                                    const std::string& manifest) {
-  const std::string digest = sha256_hex(manifest + "\n" + pipeline_state);
-  torch::Tensor mine = torch::from_blob(const_cast<char*>(digest.data()), {static_cast<int64_t>(digest.size())},
-                                        torch::kUInt8)
-                           .to(torch::kInt64);
-  const torch::Tensor table = gather_rows(collectives, mine);
-  for (int64_t r = 1; r < table.size(0); ++r) {
-    if (!table[r].equal(table[0])) {
+  const std::vector<std::string> digests = gather_strings(collectives, sha256_hex(manifest + "\n" + pipeline_state));
+  for (size_t r = 1; r < digests.size(); ++r) {
+    if (digests[r] != digests[0]) {
       throw UserError("data: rank " + std::to_string(r) + " built a different data pipeline from rank 0's (different "
                       "files on its node, or a source that is not deterministic); every rank must see the same data");
     }
@@ -132,8 +128,6 @@ void check_resumable_world(const std::string& checkpoint, const TrainingState& s
                   std::to_string(saved.global_batch));
 }
 
-// Data-parallel replicas must end where they started: equal. A per-tensor checksum of every
-// rank's parameters is compared with rank 0's; a difference is a bug, not a user error.
 // Copies that must be equal by construction (data-parallel replicas' parameters, the unsplit
 // parameters of a split model's parts) are compared by checksum; a difference is a bug.
 void check_copies_agree(Collectives& collectives, const std::vector<torch::Tensor>& parameters, const std::string& what) {
@@ -403,10 +397,15 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         global_terms = torch::tensor({shard_share, stop_requested() ? 1.0 : 0.0}, torch::kFloat64);
         summing = everyone->all_reduce_sum_async(global_terms);
       }
+      // Waits for the sums; returns the global normalizer (each replica's counted once).
+      const auto settle = [&] {
+        summing->wait();
+        stop_agreed = stop_agreed || global_terms[1].item<double>() > 0;
+        return global_terms[0].item<double>() / parts;
+      };
       // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
       if (host_batch.size() == 0) {
-        if (summing) summing->wait();
-        if (summing) stop_agreed = stop_agreed || global_terms[1].item<double>() > 0;
+        if (summing) settle();
         continue;
       }
       // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
@@ -424,18 +423,12 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
         logits = model->forward(batch);
       }
       torch::Tensor loss =
-          language_model && tensor ? tensor->next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
-          : language_model
-              ? next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
-              : classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights);
+          !language_model ? classification_loss(logits.to(torch::kFloat32), batch.targets, options.label_smoothing, class_weights)
+          : tensor        ? tensor->next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token)
+                          : next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token);
       // Ranks' gradients are averaged, so a shard's loss counts by its share of the global
       // batch: the average is then the gradient of the global batch's mean loss.
-      if (world > 1) {
-        summing->wait();
-        stop_agreed = stop_agreed || global_terms[1].item<double>() > 0;
-        const double global_normalizer = global_terms[0].item<double>() / parts;
-        loss = loss * (shard_share * replicas / std::max(1e-12, global_normalizer));
-      }
+      if (world > 1) loss = loss * (shard_share * replicas / std::max(1e-12, settle()));
       scaler.scale(loss / static_cast<double>(options.grad_accum)).backward();
       step_loss += loss.detach().to(torch::kFloat64) / static_cast<double>(options.grad_accum);
     }

@@ -10,6 +10,7 @@
 #include "core/checkpoint_store.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/random_state.h"
 #include "core/sha256.h"
 #include "core/torch_compat.h"
 
@@ -31,9 +32,7 @@ void load_file(const std::string& path, const std::string& what, F load) {
 std::vector<torch::Tensor> cuda_rng_states() {
   std::vector<torch::Tensor> states;
   for (int64_t i = 0; i < static_cast<int64_t>(torch::cuda::device_count()); ++i) {
-    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<int8_t>(i)));
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    states.push_back(generator.get_state());
+    states.push_back(generator_state(default_generator(c10::Device(c10::kCUDA, static_cast<int8_t>(i)))));
   }
   return states;
 }
@@ -47,9 +46,7 @@ void set_cuda_rng_states(const std::vector<torch::Tensor>& states, const std::st
     return;
   }
   for (size_t i = 0; i < devices; ++i) {
-    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<int8_t>(i)));
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(states[i]);
+    set_generator_state(default_generator(c10::Device(c10::kCUDA, static_cast<int8_t>(i))), states[i]);
   }
 }
 
@@ -84,11 +81,7 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
     archive.save_to(writer.staged_path("model.pt"));
   }
   torch::save(optimizer, writer.staged_path("optimizer.pt"));
-  {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    torch::save(generator.get_state(), writer.staged_path("rng_cpu.pt"));
-  }
+  torch::save(generator_state(default_generator(c10::kCPU)), writer.staged_path("rng_cpu.pt"));
   if (const std::vector<torch::Tensor> cuda = cuda_rng_states(); !cuda.empty()) {
     torch::save(cuda, writer.staged_path("rng_cuda.pt"));
   }
@@ -124,34 +117,22 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
 }
 
 at::Tensor generator_state_bytes() {
-  std::vector<torch::Tensor> parts;
-  {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    parts.push_back(generator.get_state().reshape({-1}));
-  }
-  if (compat::cuda_available()) {
-    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA));
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    parts.push_back(generator.get_state().reshape({-1}));
-  }
+  std::vector<torch::Tensor> parts{generator_state(default_generator(c10::kCPU)).reshape({-1})};
+  if (compat::cuda_available()) parts.push_back(generator_state(default_generator(c10::kCUDA)).reshape({-1}));
   return torch::cat(parts);
 }
 
 void set_generator_state_bytes(const at::Tensor& bytes, const std::string& source) {
-  at::Generator cpu = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(cpu.mutex());
-  const int64_t cpu_bytes = cpu.get_state().numel();
+  at::Generator cpu = default_generator(c10::kCPU);
+  const int64_t cpu_bytes = generator_state(cpu).numel();
   const bool cuda = compat::cuda_available();
   if (bytes.numel() < cpu_bytes || (!cuda && bytes.numel() != cpu_bytes)) {
     throw UserError(source + ": the saved random generator state does not fit this process (" +
                     std::to_string(bytes.numel()) + " bytes)");
   }
-  cpu.set_state(bytes.narrow(0, 0, cpu_bytes).clone());
+  set_generator_state(cpu, bytes.narrow(0, 0, cpu_bytes).clone());
   if (cuda && bytes.numel() > cpu_bytes) {
-    at::Generator generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA));
-    std::lock_guard<std::mutex> cuda_lock(generator.mutex());
-    generator.set_state(bytes.narrow(0, cpu_bytes, bytes.numel() - cpu_bytes).clone());
+    set_generator_state(default_generator(c10::kCUDA), bytes.narrow(0, cpu_bytes, bytes.numel() - cpu_bytes).clone());
   }
 }
 
@@ -240,9 +221,7 @@ TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module
   load_file(rng_path, "random generator", [&] {
     torch::Tensor rng_state;
     torch::load(rng_state, rng_path);
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng_state);
+    set_generator_state(default_generator(c10::kCPU), rng_state);
   });
   if (info.sha256.count("rng_cuda.pt")) {
     const std::string cuda_path = dir + "/rng_cuda.pt";

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <mutex>
 #include <numeric>
 #include <sstream>
 #include <type_traits>
@@ -11,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/language_modeling.h"
+#include "core/random_state.h"
 #include "core/safetensors.h"
 #include "models/attention.h"
 #include "models/gpt.h"
@@ -54,10 +54,6 @@ struct ReduceFromGroup : public torch::autograd::Function<ReduceFromGroup> {
   }
 };
 
-at::Generator dropout_generator(const torch::Device& device) {
-  return device.is_cuda() ? at::globalContext().defaultGenerator(device) : at::detail::getDefaultCPUGenerator();
-}
-
 class GroupOps : public models::TensorParallelOps {
  public:
   explicit GroupOps(Collectives& group) : group_(group) {}
@@ -86,12 +82,8 @@ class GroupOps : public models::TensorParallelOps {
 
   torch::Tensor with_rank_random(const torch::Device& device, int64_t stream,
                                  const std::function<torch::Tensor()>& f) override {
-    at::Generator generator = dropout_generator(device);
-    torch::Tensor shared;
-    {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      shared = generator.get_state();
-    }
+    at::Generator generator = default_generator(device);
+    const torch::Tensor shared = generator_state(generator);
     // FNV-1a over the shared state, the stream and the rank: the same on a replay, different
     // between ranks, layers and steps.
     uint64_t seed = 1469598103934665603ULL;
@@ -101,22 +93,15 @@ class GroupOps : public models::TensorParallelOps {
     for (int64_t i = 0; i < bytes.numel(); ++i) mix(data[i]);
     for (int shift = 0; shift < 64; shift += 8) mix((static_cast<uint64_t>(stream) >> shift) & 0xff);
     mix(static_cast<uint64_t>(rank()) + 1);
-    const auto restore = [&] {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(shared);
-    };
-    {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_current_seed(seed);
-    }
+    seed_generator(generator, seed);
     torch::Tensor out;
     try {
       out = f();
     } catch (...) {
-      restore();
+      set_generator_state(generator, shared);
       throw;
     }
-    restore();
+    set_generator_state(generator, shared);
     return out;
   }
 
@@ -162,6 +147,10 @@ std::vector<torch::Tensor*> state_tensors(torch::optim::Optimizer& optimizer, co
 
 }  // namespace
 
+int64_t ShardLayout::start(int rank) const { return std::accumulate(sizes.begin(), sizes.begin() + rank, int64_t{0}); }
+
+int64_t ShardLayout::whole_size() const { return blocks * std::accumulate(sizes.begin(), sizes.end(), int64_t{0}); }
+
 std::vector<int64_t> even_split(int64_t total, int parts) {
   std::vector<int64_t> sizes(static_cast<size_t>(parts), total / parts);
   for (int64_t r = 0; r < total % parts; ++r) ++sizes[static_cast<size_t>(r)];
@@ -170,19 +159,19 @@ std::vector<int64_t> even_split(int64_t total, int parts) {
 
 at::Tensor ShardLayout::take(const at::Tensor& whole, int rank) const {
   const int64_t block = whole.size(dim) / blocks;
-  const int64_t offset = std::accumulate(sizes.begin(), sizes.begin() + rank, int64_t{0});
+  const int64_t offset = start(rank);
   std::vector<torch::Tensor> parts;
   for (int64_t b = 0; b < blocks; ++b) parts.push_back(whole.narrow(dim, b * block + offset, sizes[static_cast<size_t>(rank)]));
-  return torch::cat(parts, dim).contiguous();
+  return torch::cat(parts, dim);  // a tensor of its own, not a view of `whole`
 }
 
 at::Tensor ShardLayout::gather(Collectives& group, const at::Tensor& local) const {
   const int rank = group.rank();
   const int64_t mine = sizes[static_cast<size_t>(rank)];
-  const int64_t block = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
-  const int64_t offset = std::accumulate(sizes.begin(), sizes.begin() + rank, int64_t{0});
+  const int64_t block = whole_size() / blocks;
+  const int64_t offset = start(rank);
   std::vector<int64_t> shape = local.sizes().vec();
-  shape[static_cast<size_t>(dim)] = block * blocks;
+  shape[static_cast<size_t>(dim)] = whole_size();
   torch::Tensor whole = torch::zeros(shape, local.options());
   for (int64_t b = 0; b < blocks; ++b) whole.narrow(dim, b * block + offset, mine).copy_(local.narrow(dim, b * mine, mine));
   group.all_reduce_sum(whole);
@@ -197,7 +186,8 @@ TensorParallel::TensorParallel(Collectives& group) : group_(group), ops_(tensor_
 
 void TensorParallel::cut(const std::string& name, at::Tensor& parameter, ShardLayout layout) {
   torch::NoGradGuard no_grad;
-  parameter.set_data(layout.take(parameter.data(), group_.rank()).clone());
+  parameter.set_data(layout.take(parameter.data(), group_.rank()));
+  split_impls_.insert(parameter.unsafeGetTensorImpl());
   splits_.push_back({name, parameter, std::move(layout)});
 }
 
@@ -213,10 +203,7 @@ std::string TensorParallel::split(models::Model& model) {
   // matrices follow (column: B's rows; row: A's columns); the other parts stay whole.
   int64_t stream = 0;
   const auto split_linear = [&](const std::string& name, models::AdaptableLinearImpl& layer, bool column, int64_t blocks) {
-    if (layer.packed_weight()) {
-      throw UserError(setting + ": " + name + " holds a quantized weight (adapters.*.quantize); tensor parallelism "
-                      "splits float weights only");
-    }
+    STRATUM_CHECK(!layer.packed_weight(), "preflight refuses quantized weights with tensor parallelism");
     const int64_t dim = column ? 0 : 1;
     const ShardLayout layout = by(dim, blocks, layer.weight.size(dim));
     cut(name + ".weight", layer.weight, layout);
@@ -292,14 +279,12 @@ at::Tensor TensorParallel::next_token_loss(const at::Tensor& logits, const at::T
 }
 
 double TensorParallel::clip_gradient_norm(torch::nn::Module& model, double max_norm) {
-  std::unordered_set<const void*> split;
-  for (const auto& s : splits_) split.insert(s.parameter.unsafeGetTensorImpl());
   std::vector<torch::Tensor> split_squares, whole_squares, grads;
   for (const auto& p : model.parameters()) {
     if (!p.grad().defined()) continue;
     grads.push_back(p.grad());
     torch::Tensor square = p.grad().detach().to(torch::kFloat64).pow(2).sum();
-    (split.count(p.unsafeGetTensorImpl()) ? split_squares : whole_squares).push_back(square);
+    (split_impls_.count(p.unsafeGetTensorImpl()) ? split_squares : whole_squares).push_back(square);
   }
   if (grads.empty()) return 0;
   const auto options = torch::TensorOptions().dtype(torch::kFloat64).device(grads.front().device());
@@ -346,22 +331,19 @@ void TensorParallel::restore_split() {
 void TensorParallel::split_optimizer_state(torch::optim::Optimizer& optimizer) {
   for (auto& s : splits_) {
     for (torch::Tensor* state : state_tensors(optimizer, s.parameter)) {
-      const int64_t whole = s.layout.blocks * std::accumulate(s.layout.sizes.begin(), s.layout.sizes.end(), int64_t{0});
-      if (state->size(s.layout.dim) != whole) {
+      if (state->size(s.layout.dim) != s.layout.whole_size()) {
         throw UserError("resume: the optimizer state of " + s.name + " has shape " + shape_text(state->sizes()) +
                         ", not the whole parameter's");
       }
-      *state = s.layout.take(*state, group_.rank()).clone();
+      *state = s.layout.take(*state, group_.rank());
     }
   }
 }
 
 std::vector<at::Tensor> TensorParallel::unsplit_parameters(const torch::nn::Module& model) const {
-  std::unordered_set<const void*> split;
-  for (const auto& s : splits_) split.insert(s.parameter.unsafeGetTensorImpl());
   std::vector<at::Tensor> out;
   for (const torch::Tensor& p : model.parameters()) {
-    if (!split.count(p.unsafeGetTensorImpl())) out.push_back(p);
+    if (!split_impls_.count(p.unsafeGetTensorImpl())) out.push_back(p);
   }
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/collectives.h"
@@ -28,6 +29,10 @@ struct ShardLayout {
   int64_t blocks = 1;
   std::vector<int64_t> sizes;  ///< per rank, within one block
 
+  /// Where rank `rank`'s entries begin within each block.
+  int64_t start(int rank) const;
+  /// The whole tensor's extent along `dim`.
+  int64_t whole_size() const;
   /// Rank `rank`'s part of `whole`.
   at::Tensor take(const at::Tensor& whole, int rank) const;
   /// The whole tensor on every rank of `group`, from each rank's `local` part.
@@ -68,6 +73,7 @@ class TensorParallel : public TensorParallelism {
   Collectives& group_;
   std::shared_ptr<models::TensorParallelOps> ops_;
   std::vector<SplitParameter> splits_;
+  std::unordered_set<const void*> split_impls_;  ///< the split parameters' TensorImpls, for lookups
   models::GPT* vocabulary_model_ = nullptr;  ///< the model whose vocabulary is split, if any
   std::vector<at::Tensor> held_;             ///< local tensors while gather_whole is in effect
   torch::optim::Optimizer* held_optimizer_ = nullptr;

@@ -4,27 +4,11 @@
 #include <torch/csrc/autograd/functions/utils.h>
 #include <torch/torch.h>
 
-#include <ATen/Context.h>
-
 #include "core/error.h"
+#include "core/random_state.h"
 
 namespace stratum::models {
 namespace {
-
-// The generator that dropout on `device` draws from.
-at::Generator generator_for(const torch::Device& device) {
-  return device.is_cuda() ? at::globalContext().defaultGenerator(device) : at::detail::getDefaultCPUGenerator();
-}
-
-torch::Tensor get_state(at::Generator generator) {
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  return generator.get_state();
-}
-
-void set_state(at::Generator generator, const torch::Tensor& state) {
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(state);
-}
 
 // The backward node: recomputes f from the saved input under the forward pass's random state.
 struct RecomputeBackward : public torch::autograd::Node {
@@ -36,16 +20,16 @@ struct RecomputeBackward : public torch::autograd::Node {
   torch::Tensor rng_state;
 
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
-    at::Generator generator = generator_for(device);
-    const torch::Tensor current = get_state(generator);
-    set_state(generator, rng_state);
+    at::Generator generator = default_generator(device);
+    const torch::Tensor current = generator_state(generator);
+    set_generator_state(generator, rng_state);
     torch::Tensor x = input.detach().requires_grad_(input_requires_grad);
     torch::Tensor y;
     {
       torch::AutoGradMode enable(true);
       y = f(x);
     }
-    set_state(generator, current);  // the rest of the backward pass sees the stream it would have
+    set_generator_state(generator, current);  // the rest of the backward pass sees the stream it would have
     std::vector<torch::Tensor> wrt;
     if (input_requires_grad) wrt.push_back(x);
     for (const auto& p : parameters) {
@@ -81,7 +65,7 @@ torch::Tensor checkpointed(const std::function<torch::Tensor(const torch::Tensor
   node->input_requires_grad = x.requires_grad();
   node->parameters = parameters;
   node->device = x.device();
-  node->rng_state = get_state(generator_for(x.device()));
+  node->rng_state = generator_state(default_generator(x.device()));
   torch::Tensor out;
   {
     torch::NoGradGuard no_grad;
