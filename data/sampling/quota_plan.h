@@ -9,14 +9,23 @@
 namespace stratum::data {
 
 /// Capacity per label (index = label id) given how many records of each label the stream has
-/// offered so far. Each label first has `min_per_label` reserved — a scarce label keeps its
-/// minimum; the rest of `max_items` is then shared out equally among labels that can use it,
-/// up to min(seen, per-label cap), so capacity one label does not use is lent to the others
-/// and flows back as soon as that label's records arrive; what is still left is headroom up to
-/// the per-label cap. The sum never exceeds `max_items`. Ties break by label id.
+/// offered so far and how many items the global caps allow (`max_items`, or fewer when the
+/// byte cap binds first). Each label first has up to `min_per_label` reserved, as far as it
+/// has records to fill it with; the rest is then shared out in equal increments among labels
+/// that can use it, up to min(seen, per-label cap); what is still left is headroom, again in
+/// equal increments, up to the per-label cap. So capacity a label does not use is lent to the
+/// others, and flows back as soon as that label's records arrive (the sampler re-plans the
+/// moment a label that has kept every record it saw runs out of room). The sum never exceeds
+/// `max_items`; where increments cannot be equal, lower label ids get the extra one.
+std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirSection& options,
+                                     int64_t max_items);
+
+/// The plan with `options.max_items` as the item budget.
 std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirSection& options);
 
-/// The effective per-label cap: min(max_per_label, label_share_cap * max_items), at least 1.
+/// The effective per-label cap under an item budget: min(max_per_label, label_share_cap *
+/// max_items), at least 1.
+int64_t per_label_cap(const ReservoirSection& options, int64_t max_items);
 int64_t per_label_cap(const ReservoirSection& options);
 
 }  // namespace stratum::data

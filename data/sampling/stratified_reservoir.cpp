@@ -14,7 +14,7 @@
 namespace stratum::data {
 namespace {
 
-constexpr uint64_t kStateMagic = 0x5354525352565231ull;  // "STRSRVR1"
+constexpr uint64_t kStateMagic = 0x5354525352565232ull;  // "STRSRVR2"
 constexpr int32_t kMaxLabelId = 1 << 20;
 
 }  // namespace
@@ -51,6 +51,7 @@ uint64_t StratifiedReservoir::bucket_of(const Record& record) const {
 int StratifiedReservoir::offer(const Record& record) {
   STRATUM_CHECK(!record.labels.empty(), "a record without labels was offered to the sampler");
   ++stats_.offered;
+  offered_bytes_ += static_cast<int64_t>(record.bytes());
   const bool split = options_.multi_label == "split";
   const size_t targets =
       split ? std::min(record.labels.size(), static_cast<size_t>(options_.max_labels_per_record)) : 1;
@@ -66,6 +67,12 @@ int StratifiedReservoir::offer(const Record& record) {
     if (dedup && buckets_[static_cast<size_t>(label)].count(bucket)) {
       ++stats_.duplicates;
       continue;
+    }
+    // A label that has kept every record it saw and has run out of room is owed more as its
+    // stream grows: re-plan now, before it starts sampling (and discarding) too early.
+    if (reservoir.size() == reservoir.capacity() && reservoir.capacity() == reservoir.seen() &&
+        reservoir.capacity() < label_cap_) {
+      plan(label);
     }
     const int64_t held = reservoir.size();
     const int64_t slot = reservoir.offer(log_weight);
@@ -110,8 +117,7 @@ void StratifiedReservoir::enforce_byte_cap() {
         fullest = static_cast<int32_t>(l);
       }
     }
-    LabelReservoir& r = *reservoirs_[static_cast<size_t>(fullest)];
-    const Record removed = r.remove(r.eviction_candidate());
+    const Record removed = reservoirs_[static_cast<size_t>(fullest)]->evict();
     forget(fullest, removed);
     ++stats_.evicted;
   }
@@ -140,7 +146,15 @@ void StratifiedReservoir::plan(int32_t pending_label) {
   const std::vector<int32_t> ids = labels();
   std::vector<int64_t> seen;
   for (int32_t id : ids) seen.push_back(reservoirs_[static_cast<size_t>(id)]->seen() + (id == pending_label ? 1 : 0));
-  const std::vector<int64_t> capacity = plan_capacities(seen, options_);
+  // The byte cap, at the mean size of the records offered so far, is an item budget too:
+  // planning with it keeps the byte cap's own evictions rare.
+  int64_t budget = options_.max_items;
+  if (offered_bytes_ > 0) {
+    const double mean_bytes = static_cast<double>(offered_bytes_) / static_cast<double>(stats_.offered);
+    budget = std::min(budget, static_cast<int64_t>(static_cast<double>(options_.max_bytes) / mean_bytes));
+  }
+  label_cap_ = per_label_cap(options_, budget);
+  const std::vector<int64_t> capacity = plan_capacities(seen, options_, budget);
   // Shrink first so the global item cap holds at every moment, then grow.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -171,7 +185,8 @@ const LabelReservoir& StratifiedReservoir::reservoir(int32_t label) const {
 
 void StratifiedReservoir::save(std::ostream& out) const {
   binary::write_u64(out, kStateMagic);
-  for (int64_t v : {stats_.offered, stats_.entered, stats_.duplicates, stats_.evicted, stats_.rebalances}) {
+  for (int64_t v : {stats_.offered, stats_.entered, stats_.duplicates, stats_.evicted, stats_.rebalances,
+                    offered_bytes_, label_cap_}) {
     binary::write_u64(out, static_cast<uint64_t>(v));
   }
   binary::write_u64(out, cooccurrence_.size());
@@ -190,9 +205,15 @@ void StratifiedReservoir::save(std::ostream& out) const {
 }
 
 void StratifiedReservoir::load(std::istream& in, const std::string& where) {
-  if (binary::read_u64(in, where) != kStateMagic) throw UserError(where + ": not a Stratum sampler state");
-  for (int64_t* v : {&stats_.offered, &stats_.entered, &stats_.duplicates, &stats_.evicted, &stats_.rebalances}) {
-    *v = static_cast<int64_t>(binary::read_u64(in, where));
+  const uint64_t magic = binary::read_u64(in, where);
+  if (magic == kStateMagic - 1) {
+    throw UserError(where + ": sampler state written by an older Stratum (before reservoirs kept their sampling "
+                            "threshold across shrinks); start the run afresh");
+  }
+  if (magic != kStateMagic) throw UserError(where + ": not a Stratum sampler state");
+  for (int64_t* v : {&stats_.offered, &stats_.entered, &stats_.duplicates, &stats_.evicted, &stats_.rebalances,
+                     &offered_bytes_, &label_cap_}) {
+    *v = static_cast<int64_t>(binary::read_count(in, where, uint64_t{1} << 62));
   }
   cooccurrence_.clear();
   const uint64_t pairs = binary::read_count(in, where, kMaxCooccurrencePairs);

@@ -28,8 +28,9 @@ class StratifiedReservoir {
   /// reservoirs it entered. Records without labels are a caller error.
   int offer(const Record& record);
 
-  /// Recomputes the quota plan now (also done every `rebalance_every` offers and when a new
-  /// label appears); shrinking quotas evict items.
+  /// Recomputes the quota plan now (also done every `rebalance_every` offers, when a new label
+  /// appears, and when a label that has kept every record it saw runs out of room); shrinking
+  /// quotas evict the records with the worst keys, so each reservoir stays an exact sample.
   void rebalance();
 
   /// Label ids that have a reservoir, ascending.
@@ -68,6 +69,8 @@ class StratifiedReservoir {
   std::vector<std::unordered_multiset<uint64_t>> buckets_;  // index = label id (dedup only)
   int64_t total_items_ = 0;
   int64_t total_bytes_ = 0;
+  int64_t offered_bytes_ = 0;  // bytes of every record offered: their mean turns max_bytes into items
+  int64_t label_cap_ = 1;      // the per-label cap of the latest plan
   SamplerStats stats_;
   std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence_;
   int64_t cooccurrence_overflow_ = 0;

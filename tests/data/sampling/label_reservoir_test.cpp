@@ -71,7 +71,7 @@ TEST(LabelReservoir, LongDecayedStreamsNeverOverflow) {
   EXPECT_GE(recent, 45);  // a strong decay keeps (almost) only the newest records
 }
 
-TEST(LabelReservoir, ShrinkingEvictsAndGrowingRefills) {
+TEST(LabelReservoir, ShrinkingEvictsAndGrowingRefillsAtTheSamplingRate) {
   LabelReservoir r(1, 1, false);
   r.set_capacity(100);
   for (int i = 0; i < 1000; ++i) {
@@ -82,8 +82,24 @@ TEST(LabelReservoir, ShrinkingEvictsAndGrowingRefills) {
   r.set_capacity(40, &evicted);
   EXPECT_EQ(r.size(), 40);
   EXPECT_EQ(evicted.size(), 60u);
+  // 40 of 1,000 kept: new room fills at about 4% of later records, not with the next ten.
   r.set_capacity(50);
-  EXPECT_GE(r.offer(0), 0);  // below capacity: the next record is taken
+  int taken = 0;
+  for (int i = 0; i < 10; ++i) taken += r.offer(0) >= 0;
+  EXPECT_LE(taken, 3);
+  for (int i = 0; i < 5000 && r.size() < 50; ++i) r.offer(0);
+  EXPECT_EQ(r.size(), 50);
+}
+
+TEST(LabelReservoir, EvictLowersTheCapacityByOne) {
+  for (bool weighted : {false, true}) {
+    LabelReservoir r(2, 1, weighted);
+    r.set_capacity(10);
+    for (int i = 0; i < 100; ++i) r.offer(0.01 * i);
+    r.evict();
+    EXPECT_EQ(r.size(), 9);
+    EXPECT_EQ(r.capacity(), 9);
+  }
 }
 
 TEST(LabelReservoir, SaveAndLoadContinueIdentically) {

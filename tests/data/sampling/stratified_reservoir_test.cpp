@@ -36,15 +36,19 @@ ReservoirSection small_options() {
 // A stream where label 0 is 99% of records and labels 1..9 share the rest.
 int32_t skewed_label(Rng& rng) { return rng.uniform() < 0.99 ? 0 : static_cast<int32_t>(1 + rng.below(9)); }
 
-TEST(QuotaPlan, MinimumsFirstThenWaterFillingThenHeadroom) {
+TEST(QuotaPlan, UsableMinimumsFirstThenWaterFillingThenHeadroom) {
   ReservoirSection o = small_options();  // cap per label: min(400, 0.5 * 1000) = 400
   EXPECT_EQ(per_label_cap(o), 400);
   // A scarce label keeps what it has; the others share the rest up to the cap.
   EXPECT_EQ(plan_capacities({10000, 10000, 20}, o), (std::vector<int64_t>{400, 400, 200}));
   // Unused capacity is lent as headroom and taken back when a new label needs it.
   EXPECT_EQ(plan_capacities({10000, 5}, o), (std::vector<int64_t>{400, 400}));
+  // A minimum is reserved as far as the label has records; the rest is lent until they come.
   o.max_items = 500;
-  EXPECT_EQ(plan_capacities({10000, 10000, 30}, o), (std::vector<int64_t>{225, 225, 50}));
+  EXPECT_EQ(plan_capacities({10000, 10000, 30}, o), (std::vector<int64_t>{235, 235, 30}));
+  EXPECT_EQ(plan_capacities({10000, 10000, 60}, o), (std::vector<int64_t>{220, 220, 60}));
+  // A byte cap that allows fewer items than max_items is the budget instead.
+  EXPECT_EQ(plan_capacities({10000, 10000}, o, 300), (std::vector<int64_t>{150, 150}));
   // Minimums that alone exceed the global cap become equal shares.
   o.max_items = 90;
   EXPECT_EQ(plan_capacities({1000, 1000, 1000}, o), (std::vector<int64_t>{30, 30, 30}));
