@@ -2,6 +2,7 @@
 
 #include "core/sha256.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -24,79 +25,71 @@ constexpr std::array<uint32_t, 64> kRound = {
 
 uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-// Incremental hasher: feed bytes with update(), read the digest with hex().
-class Sha256 {
- public:
-  void update(const unsigned char* data, size_t size) {
-    length_ += size;
-    while (size > 0) {
-      const size_t take = std::min(size, 64 - buffered_);
-      std::memcpy(buffer_ + buffered_, data, take);
-      buffered_ += take;
-      data += take;
-      size -= take;
-      if (buffered_ == 64) {
-        compress(buffer_);
-        buffered_ = 0;
-      }
-    }
-  }
-
-  std::string hex() {
-    const uint64_t bits = length_ * 8;
-    const unsigned char one = 0x80, zero = 0;
-    update(&one, 1);
-    while (buffered_ != 56) update(&zero, 1);
-    unsigned char tail[8];
-    for (int i = 0; i < 8; ++i) tail[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-    update(tail, 8);
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (uint32_t word : h_) {
-      for (int shift = 28; shift >= 0; shift -= 4) out += digits[(word >> shift) & 0xF];
-    }
-    return out;
-  }
-
- private:
-  void compress(const unsigned char* block) {
-    uint32_t w[64];
-    for (int i = 0; i < 16; ++i) {
-      w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) | (uint32_t{block[4 * i + 2]} << 8) |
-             block[4 * i + 3];
-    }
-    for (int i = 16; i < 64; ++i) {
-      const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-    for (int i = 0; i < 64; ++i) {
-      const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
-      const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      h = g;
-      g = f;
-      f = e;
-      e = d + t1;
-      d = c;
-      c = b;
-      b = a;
-      a = t1 + t2;
-    }
-    h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e, h_[5] += f, h_[6] += g, h_[7] += h;
-  }
-
-  uint32_t h_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  unsigned char buffer_[64] = {};
-  size_t buffered_ = 0;
-  uint64_t length_ = 0;
-};
-
 }  // namespace
+
+void Sha256::update(const void* bytes, size_t size) {
+  const auto* data = static_cast<const unsigned char*>(bytes);
+  length_ += size;
+  while (size > 0) {
+    const size_t take = std::min(size, 64 - buffered_);
+    std::memcpy(buffer_ + buffered_, data, take);
+    buffered_ += take;
+    data += take;
+    size -= take;
+    if (buffered_ == 64) {
+      compress(buffer_);
+      buffered_ = 0;
+    }
+  }
+}
+
+std::string Sha256::hex() const {
+  Sha256 last = *this;  // padding changes the state; the hasher itself can go on
+  const uint64_t bits = length_ * 8;
+  const unsigned char one = 0x80, zero = 0;
+  last.update(&one, 1);
+  while (last.buffered_ != 56) last.update(&zero, 1);
+  unsigned char tail[8];
+  for (int i = 0; i < 8; ++i) tail[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
+  last.update(tail, 8);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (uint32_t word : last.h_) {
+    for (int shift = 28; shift >= 0; shift -= 4) out += digits[(word >> shift) & 0xF];
+  }
+  return out;
+}
+
+void Sha256::compress(const unsigned char* block) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; ++i) {
+    w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) | (uint32_t{block[4 * i + 2]} << 8) |
+           block[4 * i + 3];
+  }
+  for (int i = 16; i < 64; ++i) {
+    const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+  for (int i = 0; i < 64; ++i) {
+    const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
+    const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e, h_[5] += f, h_[6] += g, h_[7] += h;
+}
 
 std::string sha256_hex(const std::string& bytes) {
   Sha256 hasher;
-  hasher.update(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  hasher.update(bytes.data(), bytes.size());
   return hasher.hex();
 }
 
@@ -107,7 +100,7 @@ std::string sha256_file(const std::string& path) {
   std::string chunk(1 << 16, '\0');
   while (in) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    hasher.update(reinterpret_cast<const unsigned char*>(chunk.data()), static_cast<size_t>(in.gcount()));
+    hasher.update(chunk.data(), static_cast<size_t>(in.gcount()));
   }
   return hasher.hex();
 }

@@ -2,7 +2,8 @@
 
 namespace stratum::data {
 
-LabelVocabulary::LabelVocabulary(const std::vector<std::string>& allowed) : fixed_(!allowed.empty()) {
+LabelVocabulary::LabelVocabulary(const std::vector<std::string>& allowed, size_t max_labels)
+    : fixed_(!allowed.empty()), max_labels_(max_labels) {
   for (const auto& name : allowed) {
     if (ids_.emplace(name, static_cast<int32_t>(names_.size())).second) names_.push_back(name);
   }
@@ -11,7 +12,7 @@ LabelVocabulary::LabelVocabulary(const std::vector<std::string>& allowed) : fixe
 int32_t LabelVocabulary::id(const std::string& name) {
   const auto it = ids_.find(name);
   if (it != ids_.end()) return it->second;
-  if (fixed_ || names_.size() >= kMaxLabels) return -1;
+  if (fixed_ || names_.size() >= max_labels_) return -1;
   const auto id = static_cast<int32_t>(names_.size());
   ids_.emplace(name, id);
   names_.push_back(name);

@@ -8,6 +8,38 @@
 #include "core/version.h"
 
 namespace stratum::data {
+namespace {
+
+// A file's entry. A regular file is hashed whole (from the bytes its source read when that
+// reached the end, else from disk); anything else (standard input, a FIFO, a device) is never
+// opened a second time: its entry pins the bytes that were read.
+nlohmann::ordered_json file_json(const SourceFile& f) {
+  const bool stdin_stream = f.path == "-";
+  std::error_code ec;
+  const bool regular = !stdin_stream && std::filesystem::is_regular_file(f.path, ec);
+  nlohmann::ordered_json bytes, sha256, hashed;
+  if (regular && f.read_to_end && !f.sha256.empty()) {
+    bytes = f.bytes_read, sha256 = f.sha256, hashed = "whole file";
+  } else if (regular) {
+    const auto size = std::filesystem::file_size(f.path, ec);
+    if (!ec) bytes = size;
+    sha256 = sha256_file(f.path), hashed = "whole file";
+  } else if (!f.sha256.empty()) {
+    bytes = f.bytes_read, sha256 = f.sha256, hashed = f.read_to_end ? "stream, to its end" : "stream, bytes read";
+  }
+  nlohmann::ordered_json entry = {{"role", f.role},
+                                  {"path", stdin_stream ? "<stdin>" : f.path},
+                                  {"bytes", bytes},
+                                  {"sha256", sha256},
+                                  {"hashed", hashed},
+                                  {"records_read", f.records_read},
+                                  {"records_accepted", f.records_accepted},
+                                  {"records_rejected", f.records_rejected}};
+  if (f.blank_lines > 0) entry["blank_lines"] = f.blank_lines;
+  return entry;
+}
+
+}  // namespace
 
 std::string manifest_json(const SplitData& data, const DataSection& options, uint64_t seed) {
   nlohmann::ordered_json out;
@@ -16,20 +48,12 @@ std::string manifest_json(const SplitData& data, const DataSection& options, uin
   out["source"] = options.source;
   out["files"] = nlohmann::ordered_json::array();
   for (const SourceFile& f : data.files) {
-    // Standard input cannot be hashed after the fact: its size and hash are recorded as null.
-    const bool stream = f.path == "-";
-    std::error_code ec;
-    const auto size = stream ? 0 : std::filesystem::file_size(f.path, ec);
-    out["files"].push_back({{"role", f.role},
-                            {"path", stream ? "<stdin>" : f.path},
-                            {"bytes", stream || ec ? nlohmann::ordered_json() : nlohmann::ordered_json(size)},
-                            {"sha256", stream ? nlohmann::ordered_json() : nlohmann::ordered_json(sha256_file(f.path))},
-                            {"records_read", f.records_read},
-                            {"records_accepted", f.records_accepted},
-                            {"records_rejected", f.records_rejected}});
+    out["files"].push_back(file_json(f));
   }
   out["records_read"] = data.records_read;
+  out["records_accepted"] = data.records_accepted;
   out["records_rejected"] = data.records_rejected;
+  out["blank_lines"] = data.blank_lines;
   out["class_names"] = data.spec.class_names;
   out["label_counts"] = data.label_counts;
   out["unseen"] = data.unseen_description;
@@ -61,7 +85,7 @@ std::string manifest_json(const SplitData& data, const DataSection& options, uin
   }
   out["validation_fraction"] = options.validation_fraction;
   out["max_reject_fraction"] = options.max_reject_fraction;
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace stratum::data

@@ -10,7 +10,7 @@ namespace stratum::data {
 /// Where a record came from: which source and where in it.
 struct Provenance {
   uint32_t source = 0;  ///< index into the run's list of sources (see the manifest)
-  uint64_t offset = 0;  ///< byte offset, or line number for line-oriented sources
+  uint64_t offset = 0;  ///< byte offset in its file (line sources too), or the index of a generated record
 };
 
 /// A labeled example: raw payload (image bytes or UTF-8 text), optional numeric features,

@@ -18,19 +18,26 @@ RejectLog::~RejectLog() {
   if (file_) std::fclose(file_);
 }
 
-void RejectLog::reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records) {
+void RejectLog::reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records,
+                       uint64_t line_number) {
   total_ += records;
   by_source_[source] += records;
-  if (first_.empty()) first_ = source + " at offset " + std::to_string(offset) + ": " + reason;
+  if (first_.empty()) {
+    first_ = source + (line_number > 0 ? " line " + std::to_string(line_number) + " (byte " + std::to_string(offset) + ")"
+                                       : " at offset " + std::to_string(offset)) +
+             ": " + reason;
+  }
   if (!file_) return;
   nlohmann::ordered_json line;
   line["source"] = source;
   line["offset"] = offset;
+  if (line_number > 0) line["line"] = line_number;
   line["reason"] = reason;
   line["records"] = records;
-  const std::string text = line.dump() + "\n";
-  std::fwrite(text.data(), 1, text.size(), file_);
-  std::fflush(file_);
+  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
+    throw UserError(path_ + ": cannot record a rejected record: " + std::strerror(errno));
+  }
 }
 
 void RejectLog::check_budget(int64_t accepted, double max_fraction) const {

@@ -1,7 +1,7 @@
 #pragma once
 // Rejected records are never dropped silently: each is counted per source and written to
-// rejects.jsonl with its source, offset and reason, and the run stops with exit 2 once the
-// share of rejects passes the configured error budget.
+// rejects.jsonl with its source, byte offset (and line, for line sources) and reason, and the
+// run stops with exit 2 once the share of rejects passes the configured error budget.
 
 #include <cstdint>
 #include <cstdio>
@@ -20,8 +20,10 @@ class RejectLog {
   RejectLog(const RejectLog&) = delete;
   RejectLog& operator=(const RejectLog&) = delete;
 
-  /// Records that `records` records at `offset` of `source` were rejected for `reason`.
-  void reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records = 1);
+  /// Records that `records` records at byte `offset` of `source` (for line sources also its
+  /// 1-based `line`; 0: not line-oriented) were rejected for `reason`.
+  void reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records = 1,
+              uint64_t line = 0);
 
   int64_t total() const { return total_; }
   const std::map<std::string, int64_t>& by_source() const { return by_source_; }
@@ -35,7 +37,7 @@ class RejectLog {
   std::string path_;
   int64_t total_ = 0;
   std::map<std::string, int64_t> by_source_;
-  std::string first_;  // "source at offset N: reason"
+  std::string first_;  // "source line L (byte N): reason"
 };
 
 }  // namespace stratum::data

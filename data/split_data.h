@@ -26,13 +26,19 @@ struct DataContext {
   std::vector<std::string>* seen_text = nullptr;
 };
 
-/// One file a source read, for the manifest.
+/// One file a source read, for the manifest: records_read = records_accepted + records_rejected.
 struct SourceFile {
   std::string role;  ///< e.g. "train-images"
   std::string path;
   int64_t records_read = 0;
   int64_t records_accepted = 0;
   int64_t records_rejected = 0;
+  int64_t blank_lines = 0;   ///< line sources: empty lines, which are not records
+  /// Sources that hash what they read (line sources): the bytes and their sha256, and whether
+  /// the read reached the end. A pipe or FIFO is never opened twice to hash it.
+  uint64_t bytes_read = 0;
+  std::string sha256;
+  bool read_to_end = false;
 };
 
 /// seen (training), validation (held out from the same stream) and unseen (held out by
@@ -53,8 +59,10 @@ struct SplitData {
   /// random streams, drift monitor): checkpoints keep it, and a resumed run must rebuild it
   /// byte for byte.
   std::string pipeline_state;
-  int64_t records_read = 0;               ///< training-stream records this rank read
+  int64_t records_read = 0;               ///< records this rank read: accepted + rejected
+  int64_t records_accepted = 0;           ///< records that reached a split (training stream and held-out file)
   int64_t records_rejected = 0;           ///< records rejected by the source (see rejects.jsonl)
+  int64_t blank_lines = 0;                ///< empty lines skipped by line sources (not records)
   std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence;  ///< label pairs seen together (multi-label)
   std::string manifest;            ///< manifest.json text (see data/manifest.h)
 };

@@ -86,9 +86,11 @@ void print_inspection(const data::SplitData& data) {
   }
   std::printf("\nbalance ratio (largest / smallest label in the seen sample): %s\n",
               largest > 0 ? format_number(static_cast<double>(largest) / static_cast<double>(smallest)).c_str() : "n/a");
-  std::printf("records read %lld, rejected %lld; reservoirs: offered %lld, entered %lld, evicted %lld, "
-              "duplicates %lld, rebalances %lld\n",
-              static_cast<long long>(data.records_read), static_cast<long long>(data.records_rejected),
+  std::printf("records read %lld = accepted %lld + rejected %lld%s; reservoirs: offered %lld, entered %lld, "
+              "evicted %lld, duplicates %lld, rebalances %lld\n",
+              static_cast<long long>(data.records_read), static_cast<long long>(data.records_accepted),
+              static_cast<long long>(data.records_rejected),
+              data.blank_lines > 0 ? ("; " + std::to_string(data.blank_lines) + " blank lines skipped").c_str() : "",
               static_cast<long long>(data.sampler.offered), static_cast<long long>(data.sampler.entered),
               static_cast<long long>(data.sampler.evicted), static_cast<long long>(data.sampler.duplicates),
               static_cast<long long>(data.sampler.rebalances));
@@ -110,13 +112,14 @@ void print_inspection(const data::SplitData& data) {
 
 int data_command(const Args& args, Registry& registry) {
   const std::string usage = "inspect|manifest|tokenizer --config FILE [--set KEY=VALUE]... [--out FILE]";
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+  if (args.empty()) throw UserError("stratum data: no action given (inspect, manifest or tokenizer); see stratum data --help");
+  if (args[0] == "--help" || args[0] == "-h") {
     std::printf("usage: stratum data %s\n\n"
                 "  inspect    per-label counts per split, balance ratio, sampler figures and drift statistics\n"
                 "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
                 "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n",
                 usage.c_str());
-    return args.empty() ? kExitUsage : kExitOk;
+    return kExitOk;
   }
   const std::string action = args[0];
   if (action != "inspect" && action != "manifest" && action != "tokenizer") {

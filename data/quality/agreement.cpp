@@ -231,7 +231,7 @@ std::string agreement_json(const AgreementReport& r) {
     for (const auto& [annotator, label] : d.ratings) ratings[annotator] = label;
     out["disagreements"].push_back({{"item", d.item}, {"agreement", d.agreement}, {"ratings", ratings}});
   }
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string agreement_text(const AgreementReport& r) {

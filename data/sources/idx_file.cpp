@@ -103,16 +103,16 @@ struct IdxReader::Stream : GzReader {
   using GzReader::GzReader;
 };
 
-IdxReader::IdxReader(const std::string& path, RejectLog* rejects)
-    : in_(std::make_unique<Stream>(path)), path_(path), rejects_(rejects) {
+IdxReader::IdxReader(const std::string& path, IdxDamage policy, RejectLog* rejects)
+    : in_(std::make_unique<Stream>(path)), path_(path), policy_(policy), rejects_(rejects) {
+  STRATUM_CHECK(policy != IdxDamage::reject_rest || rejects, "rejecting damaged rows needs a reject log");
   uint64_t count = 0;
   try {
     dims_ = read_header(*in_, count).dims;
   } catch (const Damage& d) {
-    if (!rejects) throw UserError(path + ": " + d.reason + " at offset " + std::to_string(d.offset));
-    rejects->reject(path, d.offset, d.reason + " (whole file rejected)");
     dims_.clear();
     done_ = true;
+    damaged(d.offset, policy == IdxDamage::fail ? d.reason : d.reason + " (whole file rejected)", 1);
     return;
   }
   row_bytes_ = static_cast<int64_t>(count / static_cast<uint64_t>(dims_[0]));
@@ -121,16 +121,19 @@ IdxReader::IdxReader(const std::string& path, RejectLog* rejects)
 
 IdxReader::~IdxReader() = default;
 
+void IdxReader::damaged(uint64_t offset, const std::string& reason, int64_t rows) {
+  if (policy_ == IdxDamage::fail) throw UserError(path_ + ": " + reason + " at byte " + std::to_string(offset));
+  if (damage_.reason.empty()) damage_ = {offset, reason};
+  if (policy_ == IdxDamage::reject_rest && rows > 0) rejects_->reject(path_, offset, reason, rows);
+}
+
 bool IdxReader::next(std::string& row) {
   if (done_) return false;
   if (rows_read_ == rows()) {
     done_ = true;
     unsigned char extra;
     if (in_->read(&extra, 1) != 0) {
-      const std::string reason = "IDX file longer than its header says: extra data";
-      const uint64_t at = row_offset(rows());
-      if (!rejects_) throw UserError(path_ + ": " + reason + " at offset " + std::to_string(at));
-      rejects_->reject(path_, at, reason);
+      damaged(row_offset(rows()), "IDX file longer than its header says: extra data", 0);
     }
     return false;
   }
@@ -142,20 +145,19 @@ bool IdxReader::next(std::string& row) {
   }
   done_ = true;
   const std::string cause = in_->error().empty() ? "truncated IDX file" : in_->error();
-  if (!rejects_) {
+  if (policy_ == IdxDamage::fail) {
     const uint64_t expected = static_cast<uint64_t>(rows() * row_bytes_);
     const uint64_t found = static_cast<uint64_t>(rows_read_ * row_bytes_) + got;
-    throw UserError(path_ + ": " + cause + ": expected " + std::to_string(expected) + " data bytes from offset " +
+    throw UserError(path_ + ": " + cause + ": expected " + std::to_string(expected) + " data bytes from byte " +
                     std::to_string(header_bytes_) + ", found " + std::to_string(found));
   }
-  rejects_->reject(path_, row_offset(rows_read_),
-                   cause + ": " + std::to_string(rows_read_) + " of " + std::to_string(rows()) + " rows complete",
-                   rows() - rows_read_);
+  damaged(row_offset(rows_read_), cause + ": " + std::to_string(rows_read_) + " of " + std::to_string(rows()) + " rows complete",
+          rows() - rows_read_);
   return false;
 }
 
 IdxArray read_idx(const std::string& path, RejectLog* rejects) {
-  IdxReader reader(path, rejects);
+  IdxReader reader(path, rejects ? IdxDamage::reject_rest : IdxDamage::fail, rejects);
   IdxArray array;
   array.dims = reader.dims();
   if (array.dims.empty()) return array;

@@ -16,12 +16,27 @@ struct IdxArray {
   std::vector<uint8_t> values;
 };
 
+/// What an IdxReader does when the file is damaged (a bad header, a truncated or over-long
+/// body, a broken gzip stream).
+enum class IdxDamage {
+  fail,         ///< a UserError naming the file and byte offset
+  reject_rest,  ///< the rows that cannot be read go to the reject log, once
+  report,       ///< reading stops and `damage()` says why; the caller accounts for the rows
+};
+
+/// Where and how an IDX file is damaged.
+struct IdxProblem {
+  uint64_t offset = 0;
+  std::string reason;
+};
+
 /// Reads an IDX file incrementally, one row (one example) at a time.
 class IdxReader {
  public:
-  /// Opens `path` and reads its header. A missing file is a UserError. A damaged header is a
-  /// UserError without `rejects`; with it, the whole file is rejected and the reader is empty.
-  IdxReader(const std::string& path, RejectLog* rejects);
+  /// Opens `path` and reads its header. A missing file is always a UserError; damage is
+  /// handled by `policy` (reject_rest needs `rejects`). A damaged header leaves the reader
+  /// empty (no dims).
+  IdxReader(const std::string& path, IdxDamage policy, RejectLog* rejects = nullptr);
   ~IdxReader();
   IdxReader(const IdxReader&) = delete;
   IdxReader& operator=(const IdxReader&) = delete;
@@ -35,14 +50,21 @@ class IdxReader {
   uint64_t row_offset(int64_t i) const { return header_bytes_ + static_cast<uint64_t>(i * row_bytes_); }
 
   /// Reads the next row into `row`. False at the end of the rows, or when the body is
-  /// damaged: then the rest is rejected (with `rejects`) or a UserError names the offset.
+  /// damaged (then as the policy says).
   bool next(std::string& row);
 
+  /// The damage found so far (reason empty when none).
+  const IdxProblem& damage() const { return damage_; }
+
  private:
+  void damaged(uint64_t offset, const std::string& reason, int64_t rows);
+
   struct Stream;
   std::unique_ptr<Stream> in_;
   std::string path_;
+  IdxDamage policy_;
   RejectLog* rejects_;
+  IdxProblem damage_;
   std::vector<int64_t> dims_;
   int64_t row_bytes_ = 0;
   int64_t rows_read_ = 0;

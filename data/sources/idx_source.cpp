@@ -23,21 +23,25 @@ const std::vector<std::string> kFashionMnistClasses = {"T-shirt/top", "Trouser",
 std::string find_idx_file(const std::string& dir, const std::string& stem) {
   for (const std::string& candidate : {stem + ".gz", stem}) {
     const fs::path p = fs::path(dir) / candidate;
-    if (fs::exists(p)) return p.string();
+    std::error_code ec;
+    if (fs::exists(p, ec)) return p.string();
   }
   throw UserError("data.path: " + dir + ": no " + stem + " or " + stem + ".gz");
 }
 
-// One image file and its label file, read in lockstep as a stream of records.
+// One image file and its label file, read in lockstep as a stream of records. Record i is
+// image row i with label row i; every record either file declares is accounted exactly once:
+// accepted, or rejected with the first reason that applies to it.
 class IdxPair {
  public:
-  IdxPair(const std::string& dir, const std::string& prefix, RejectLog& rejects)
+  IdxPair(const std::string& dir, const std::string& prefix, RejectLog& rejects, int64_t classes)
       : prefix_(prefix),
         images_path_(find_idx_file(dir, prefix + "-images-idx3-ubyte")),
         labels_path_(find_idx_file(dir, prefix + "-labels-idx1-ubyte")),
-        images_(images_path_, &rejects),
-        labels_(labels_path_, &rejects),
-        rejects_(rejects) {
+        images_(images_path_, IdxDamage::report),
+        labels_(labels_path_, IdxDamage::report),
+        rejects_(rejects),
+        classes_(classes) {
     if (!images_.dims().empty() && images_.dims().size() != 3) {
       throw UserError(images_path_ + ": expected a 3-D image array (N, H, W), found " +
                       std::to_string(images_.dims().size()) + " dimensions");
@@ -50,66 +54,113 @@ class IdxPair {
   int64_t height() const { return images_.dims().empty() ? 0 : images_.dims()[1]; }
   int64_t width() const { return images_.dims().empty() ? 0 : images_.dims()[2]; }
 
-  // The next (image, label) as a record; false at the end of either file. Then rows one file
-  // declares beyond the other's are rejected as unpaired (a damaged remainder was already
-  // rejected by its reader, so no record is counted twice).
+  // The next accepted record; false at the end of the pairs, after accounting for every
+  // record that could not be paired or read.
   bool next(Record& record, uint32_t source) {
-    const int64_t index = images_.rows_read();
-    if (images_.next(image_) && labels_.next(label_)) {
+    while (!finished_) {
+      const int64_t index = images_.rows_read();
+      const bool image = images_.next(image_);
+      const bool label = image && labels_.next(label_);
+      if (!label) {
+        finish();
+        return false;
+      }
+      const int32_t id = static_cast<unsigned char>(label_[0]);
+      if (id >= classes_) {
+        reject(labels_path_, labels_.row_offset(index), "label " + std::to_string(id) + " is not one of the " +
+                                                           std::to_string(classes_) + " classes (0-" +
+                                                           std::to_string(classes_ - 1) + ")", 1);
+        continue;
+      }
       record.payload = image_;
-      record.labels.assign(1, static_cast<unsigned char>(label_[0]));
+      record.labels.assign(1, id);
       record.time = static_cast<double>(index);
       record.origin = {source, images_.row_offset(index)};
       return true;
     }
-    if (!finished_) {
-      finished_ = true;
-      const int64_t images = images_.rows(), labels = labels_.rows();
-      if (images > labels) {
-        rejects_.reject(images_path_, images_.row_offset(labels), "image without a label in " + labels_path_,
-                        images - labels);
-      }
-      if (labels > images) {
-        rejects_.reject(labels_path_, labels_.row_offset(images), "label without an image in " + images_path_,
-                        labels - images);
-      }
-    }
     return false;
   }
 
-  std::vector<SourceFile> files(int64_t read) const {
-    const auto rejected = [&](const std::string& path) {
-      const auto it = rejects_.by_source().find(path);
-      return it == rejects_.by_source().end() ? int64_t{0} : it->second;
+  // The files' counts, given how many of the records were taken (a max_records cut or a
+  // stream shard takes fewer than were read).
+  std::vector<SourceFile> files(int64_t accepted) const {
+    const auto file = [&](const std::string& role, const std::string& path, int64_t rejected) {
+      SourceFile f;
+      f.role = prefix_ + role;
+      f.path = path;
+      f.records_read = accepted + rejected;
+      f.records_accepted = accepted;
+      f.records_rejected = rejected;
+      return f;
     };
-    return {{prefix_ + "-images", images_path_, read, read, rejected(images_path_)},
-            {prefix_ + "-labels", labels_path_, read, read, rejected(labels_path_)}};
+    return {file("-images", images_path_, images_rejected_), file("-labels", labels_path_, labels_rejected_)};
   }
 
  private:
+  void reject(const std::string& path, uint64_t offset, const std::string& reason, int64_t records) {
+    rejects_.reject(path, offset, reason, records);
+    (path == images_path_ ? images_rejected_ : labels_rejected_) += records;
+  }
+
+  // Both files stopped pairing. Rows up to the larger declared count that were never paired
+  // are rejected once, charged to the file that failed (a damaged one first).
+  void finish() {
+    finished_ = true;
+    const int64_t paired = labels_.rows_read();
+    const int64_t declared = std::max(images_.rows(), labels_.rows());
+    const int64_t rest = std::max<int64_t>(declared - paired, 0);
+    const IdxProblem& image_damage = images_.damage();
+    const IdxProblem& label_damage = labels_.damage();
+    const bool image_header = images_.dims().empty(), label_header = labels_.dims().empty();
+    if (image_header || label_header) {
+      // A file without a usable header: what it would have paired with is lost, and at least
+      // the file itself is counted.
+      const bool images_bad = image_header;
+      const IdxProblem& d = images_bad ? image_damage : label_damage;
+      reject(images_bad ? images_path_ : labels_path_, d.offset, d.reason, std::max<int64_t>(rest, 1));
+      return;
+    }
+    if (rest == 0) return;
+    if (!image_damage.reason.empty() && (label_damage.reason.empty() || images_.rows_read() <= labels_.rows_read())) {
+      reject(images_path_, image_damage.offset, image_damage.reason, rest);
+    } else if (!label_damage.reason.empty()) {
+      reject(labels_path_, label_damage.offset, label_damage.reason, rest);
+    } else if (images_.rows() > labels_.rows()) {
+      reject(images_path_, images_.row_offset(paired), "image without a label in " + labels_path_, rest);
+    } else {
+      reject(labels_path_, labels_.row_offset(paired), "label without an image in " + images_path_, rest);
+    }
+  }
+
   std::string prefix_;
   std::string images_path_, labels_path_;  // declared before the readers, which open them
   IdxReader images_, labels_;
   RejectLog& rejects_;
+  int64_t classes_;
   std::string image_, label_;
   bool finished_ = false;
+  int64_t images_rejected_ = 0, labels_rejected_ = 0;
 };
 
 }  // namespace
 
 SplitData read_idx_source(const DataSection& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the idx source needs the folder holding train-* and t10k-*");
-  if (!fs::is_directory(options.path)) throw UserError("data.path: " + options.path + ": no such folder");
+  std::error_code ec;
+  if (!fs::is_directory(options.path, ec)) {
+    throw UserError("data.path: " + options.path + ": no such folder" + (ec ? " (" + ec.message() + ")" : std::string()));
+  }
   RejectLog rejects(context.rejects_path);
 
-  IdxPair train(options.path, "train", rejects);
-  IdxPair test(options.path, "t10k", rejects);
-  const int64_t h = train.height(), w = train.width();
   if (options.unseen.by == "source") {
     throw UserError("data.unseen.by: \"source\" needs a multi-file source (fortunes); use file, label or time");
   }
-  // IDX labels are bytes: Fashion-MNIST's are named, any others are their own ids.
+  // IDX labels are bytes: Fashion-MNIST's are its ten named classes (any other value is a
+  // damaged record), any other data set's are their own ids.
   const bool fashion = options.path.find("fashion") != std::string::npos;
+  IdxPair train(options.path, "train", rejects, fashion ? 10 : 256);
+  IdxPair test(options.path, "t10k", rejects, fashion ? 10 : 256);
+  const int64_t h = train.height(), w = train.width();
   std::vector<std::string> names;
   for (int c = 0; c < (fashion ? 10 : 256); ++c) names.push_back(fashion ? kFashionMnistClasses[c] : std::to_string(c));
 
@@ -131,8 +182,8 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
     }
   }
   const auto test_count = static_cast<int64_t>(test_records.size());
-  rejects.check_budget(splitter.records_read() + test_count, options.max_reject_fraction);
-  STRATUM_USER_CHECK(splitter.records_read() > 0,
+  rejects.check_budget(splitter.records_accepted() + test_count, options.max_reject_fraction);
+  STRATUM_USER_CHECK(splitter.records_accepted() > 0,
                      "data.path: " + options.path + ": the training stream has no usable records");
   if (!test_records.empty() && (test.height() != h || test.width() != w)) {
     throw UserError("data.path: " + options.path + ": t10k images are " + std::to_string(test.height()) + "x" +
@@ -146,7 +197,7 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
   facts.spec.class_names.assign(names.begin(), names.begin() + facts.spec.num_classes);
   for (const Record& r : test_records) facts.held_out_file.push_back(&r);
   facts.unseen_description = held_out_file ? "file-backed t10k set" : "held out from the training stream by " + options.unseen.by;
-  facts.files = train.files(splitter.records_read());
+  facts.files = train.files(splitter.records_accepted());
   if (held_out_file) {
     for (auto& f : test.files(test_count)) facts.files.push_back(f);
   }

@@ -6,8 +6,13 @@
 #include "core/error.h"
 
 namespace stratum::data {
+namespace {
 
-LineReader::LineReader(const std::string& path) {
+constexpr size_t kChunk = size_t{1} << 16;
+
+}  // namespace
+
+LineReader::LineReader(const std::string& path) : path_(path == "-" ? "<stdin>" : path) {
   if (path == "-") {
     file_ = stdin;
     return;
@@ -21,19 +26,58 @@ LineReader::~LineReader() {
   if (owned_ && file_) std::fclose(file_);
 }
 
+// Appends the next chunk of input to buffer_; false at the end.
+bool LineReader::fill() {
+  if (at_end_) return false;
+  const size_t old = buffer_.size();
+  buffer_.resize(old + kChunk);
+  const size_t got = std::fread(buffer_.data() + old, 1, kChunk, file_);
+  buffer_.resize(old + got);
+  if (got == 0) {
+    if (std::ferror(file_)) throw UserError(path_ + ": read error at byte " + std::to_string(offset_) + ": " + std::strerror(errno));
+    at_end_ = true;
+    return false;
+  }
+  hash_.update(buffer_.data() + old, got);
+  return true;
+}
+
 bool LineReader::next(std::string& line) {
   line.clear();
+  truncated_ = false;
   line_offset_ = offset_;
-  int c;
-  bool any = false;
-  while ((c = getc_unlocked(file_)) != EOF) {
-    any = true;
-    ++offset_;
-    if (c == '\n') break;
-    line.push_back(static_cast<char>(c));
+  uint64_t span = 0;  // bytes of this line seen so far
+  while (true) {
+    const size_t newline = buffer_.find('\n', start_);
+    const size_t end = newline == std::string::npos ? buffer_.size() : newline;
+    const size_t piece = end - start_;
+    const size_t room = kMaxLineBytes - line.size();
+    line.append(buffer_, start_, std::min(piece, room));
+    truncated_ = truncated_ || piece > room;
+    span += piece;
+    if (newline != std::string::npos) {
+      start_ = newline + 1;
+      offset_ += span + 1;
+      break;
+    }
+    start_ = 0;
+    buffer_.clear();
+    if (span > kMaxLineSpan) {
+      throw UserError(path_ + ": no line break in " + std::to_string(span) + " bytes from byte " +
+                      std::to_string(line_offset_) + " (line " + std::to_string(line_number_ + 1) +
+                      "): not line-oriented text");
+    }
+    if (!fill()) {
+      if (span == 0) return false;
+      offset_ += span;
+      break;
+    }
   }
-  if (!any) return false;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (start_ > kChunk) {  // keep the buffer small
+    buffer_.erase(0, start_);
+    start_ = 0;
+  }
+  if (!line.empty() && line.back() == '\r' && !truncated_) line.pop_back();
   ++line_number_;
   return true;
 }

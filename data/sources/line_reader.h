@@ -1,16 +1,24 @@
 #pragma once
 // Incremental line reading with byte offsets, from a file or from standard input ("-"), so
-// `tail -f log | stratum ...` streams and every record can name where it came from.
+// `tail -f log | stratum ...` streams and every record can name where it came from. The
+// bytes are hashed as they pass, so a manifest can pin a pipe or FIFO without opening it twice.
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
+#include "core/sha256.h"
+
 namespace stratum::data {
 
-/// Reads one line at a time; never loads the whole file.
+/// Reads one line at a time; never loads the whole file, never holds more than one line.
 class LineReader {
  public:
+  /// Lines longer than this are cut and flagged (`truncated`); the caller rejects them.
+  static constexpr size_t kMaxLineBytes = size_t{16} << 20;
+  /// A file with no line break in this many bytes is not line-oriented text (a UserError).
+  static constexpr uint64_t kMaxLineSpan = uint64_t{1} << 30;
+
   /// Opens `path` ("-": standard input); a missing file is a UserError naming it.
   explicit LineReader(const std::string& path);
   ~LineReader();
@@ -22,11 +30,25 @@ class LineReader {
 
   uint64_t line_offset() const { return line_offset_; }  ///< byte offset of the last line returned
   uint64_t line_number() const { return line_number_; }  ///< 1-based number of the last line returned
+  /// The last line was longer than kMaxLineBytes and holds only its start.
+  bool truncated() const { return truncated_; }
+  /// Everything up to the end of the input has been read.
+  bool at_end() const { return at_end_; }
+  /// Bytes read so far and their SHA-256.
+  uint64_t bytes_read() const { return hash_.size(); }
+  std::string sha256() const { return hash_.hex(); }
 
  private:
+  bool fill();
+
+  std::string path_;
   std::FILE* file_ = nullptr;
   bool owned_ = false;
+  std::string buffer_;
+  size_t start_ = 0;  // first unread byte of buffer_
   uint64_t offset_ = 0, line_offset_ = 0, line_number_ = 0;
+  bool truncated_ = false, at_end_ = false;
+  Sha256 hash_;
 };
 
 }  // namespace stratum::data

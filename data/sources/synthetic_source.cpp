@@ -105,7 +105,7 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
     if (!splitter.add(i, record)) break;
   }
   splitter.finish();
-  rejects.check_budget(splitter.records_read(), options.max_reject_fraction);
+  rejects.check_budget(splitter.records_accepted(), options.max_reject_fraction);
 
   SourceFacts facts;
   facts.spec = spec;

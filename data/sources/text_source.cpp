@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/text.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "data/quality/weak_labels.h"
 #include "data/reject_log.h"
 #include "data/sources/line_reader.h"
@@ -22,18 +22,33 @@ namespace fs = std::filesystem;
 namespace stratum::data {
 namespace {
 
+// Label names go into manifests, reports and JSON files: one line of valid UTF-8, bounded.
+constexpr size_t kMaxLabelBytes = 256;
+
 // Adds label `name`, or explains why it cannot be used.
 std::optional<std::string> add_label(const std::string& name, LabelVocabulary& labels, Record& record) {
   if (name.empty()) return "empty label";
+  if (const size_t bad = invalid_utf8_at(name); bad != std::string::npos) {
+    return "label \"" + printable(name, 60) + "\" is not valid UTF-8 (byte " + std::to_string(bad) + ")";
+  }
+  if (name.size() > kMaxLabelBytes) {
+    return "label of " + std::to_string(name.size()) + " bytes (at most " + std::to_string(kMaxLabelBytes) + ")";
+  }
   const int32_t id = labels.id(name);
-  if (id < 0 && labels.fixed()) return "unknown label \"" + name + "\" (not in data.labels)";
-  if (id < 0) return "label \"" + name + "\" would exceed " + std::to_string(LabelVocabulary::kMaxLabels) + " distinct labels";
+  if (id < 0 && labels.fixed()) return "unknown label \"" + printable(name, 60) + "\" (not in data.labels)";
+  if (id < 0) {
+    return "label \"" + printable(name, 60) + "\" would exceed " + std::to_string(labels.max_labels()) +
+           " distinct labels (data.max_classes)";
+  }
   record.labels.push_back(id);
   return std::nullopt;
 }
 
 std::optional<std::string> parse_jsonl(const std::string& line, const TextSection& options, LabelVocabulary& labels,
                                        Record& record) {
+  if (const size_t bad = invalid_utf8_at(line); bad != std::string::npos) {
+    return "invalid UTF-8 at byte " + std::to_string(bad) + " of the line";
+  }
   const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return std::string("malformed JSON");
   if (!object.is_object()) return std::string("not a JSON object");
@@ -85,7 +100,22 @@ std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerSec
   return std::make_shared<const BytePairTokenizer>(BytePairTokenizer::load(options.path));
 }
 
-// Feeds records to the splitter, budgets rejects, and assembles the splits.
+// The facts a line source records about one file: what it read, hashed as it went.
+SourceFile line_file(const std::string& role, const std::string& path) {
+  SourceFile file;
+  file.role = role;
+  file.path = path;
+  return file;
+}
+
+void finish_file(SourceFile& file, const LineReader& reader) {
+  file.bytes_read = reader.bytes_read();
+  file.sha256 = reader.sha256();
+  file.read_to_end = reader.at_end();
+}
+
+// Feeds records to the splitter, counts and budgets rejects, and assembles the splits. Every
+// line is accounted for in its file: a record accepted, a record rejected, or a blank line.
 class TextReading {
  public:
   // `known_labels`: the class names when the source knows them before reading (fortunes).
@@ -94,21 +124,43 @@ class TextReading {
       : options_(options),
         context_(context),
         rejects_(context.rejects_path),
-        labels_(options.labels.empty() ? known_labels : options.labels),
+        labels_(options.labels.empty() ? known_labels : options.labels, static_cast<size_t>(options.max_classes)),
         tokenizer_(configured_tokenizer(options.tokenizer)),
-        splitter_(options, context, std::move(unseen)) {}
+        splitter_(options, context, std::move(unseen)) {
+    if (static_cast<int64_t>(labels_.names().size()) > options.max_classes) {
+      throw UserError("data.max_classes: the source names " + std::to_string(labels_.names().size()) +
+                      " labels, more than " + std::to_string(options.max_classes));
+    }
+  }
 
   LabelVocabulary& labels() { return labels_; }
 
-  // Returns false when the splitter wants no more records.
-  bool add(Record& record) { return splitter_.add(index_++, record); }
-  void reject(const std::string& source, uint64_t offset, const std::string& reason) {
-    if (index_++ % context_.world_size == context_.rank) rejects_.reject(source, offset, reason);
+  // Offers a parsed record; returns false once the splitter wants no more (the record is
+  // then not counted: it was never taken).
+  bool add(Record& record, SourceFile& file) {
+    const bool mine = index_ % context_.world_size == context_.rank;
+    if (!splitter_.add(index_, record)) return false;
+    ++index_;
+    if (mine) ++file.records_read, ++file.records_accepted;
+    return true;
   }
 
-  SplitData finish(std::vector<SourceFile> files) {
+  void reject(SourceFile& file, uint64_t offset, uint64_t line, const std::string& reason) {
+    if (index_++ % context_.world_size != context_.rank) return;
+    ++file.records_read, ++file.records_rejected;
+    rejects_.reject(file.path, offset, reason, 1, line);
+  }
+
+  SplitData finish(std::vector<SourceFile> files, const std::string& what) {
     splitter_.finish();
-    rejects_.check_budget(splitter_.records_read(), options_.max_reject_fraction);
+    int64_t blank = 0;
+    for (const SourceFile& f : files) blank += f.blank_lines;
+    if (splitter_.records_accepted() == 0 && rejects_.total() == 0 && index_ == 0) {
+      throw UserError("data.path: " + what + ": no records (" +
+                      (blank > 0 ? "only " + std::to_string(blank) + " blank lines" : std::string("the input is empty")) +
+                      ")");
+    }
+    rejects_.check_budget(splitter_.records_accepted(), options_.max_reject_fraction);
     SourceFacts facts;
     facts.spec = text_spec(options_, tokenizer_.get());
     facts.tokenizer = tokenizer_;
@@ -117,26 +169,26 @@ class TextReading {
     facts.unseen_description = "held out from the stream by " + options_.unseen.by;
     if (options_.unseen.by == "label") facts.unseen_description += " (" + join(options_.unseen.labels, ", ") + ")";
     if (options_.unseen.by == "source") facts.unseen_description += " (" + join(options_.unseen.sources, ", ") + ")";
-    for (auto& f : files) f.records_rejected = rejected(f.path);
     facts.files = std::move(files);
     facts.records_rejected = rejects_.total();
+    facts.blank_lines = blank;
     return assemble_splits(splitter_, std::move(facts), options_, context_);
   }
 
  private:
-  int64_t rejected(const std::string& path) const {
-    const auto it = rejects_.by_source().find(path);
-    return it == rejects_.by_source().end() ? 0 : it->second;
-  }
-
   const DataSection& options_;
   DataContext context_;
   RejectLog rejects_;
   LabelVocabulary labels_;
   std::shared_ptr<const BytePairTokenizer> tokenizer_;
   StreamSplitter splitter_;
-  int64_t index_ = 0;
+  int64_t index_ = 0;  // records offered or rejected so far (all ranks')
 };
+
+// A line longer than LineReader::kMaxLineBytes is no record.
+std::string too_long() {
+  return "line longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB";
+}
 
 // Text sources have no held-out file; a single text stream has no sources to hold out, and
 // its labels are only known once read.
@@ -168,21 +220,28 @@ SplitData read_text_source(const DataSection& options, const DataContext& contex
   check_unseen(options, /*multi_file=*/false);
   TextReading reading(options, context, {}, {resolve_unseen_labels(options, options.labels), {}});
   LineReader reader(options.path);
+  SourceFile file = line_file("text", options.path);
   std::string line;
-  int64_t read = 0;
+  int64_t accepted = 0;
   while (reader.next(line)) {
-    if (line.empty()) continue;
-    Record record;
-    if (auto problem = parse_text_line(line, options.text, reading.labels(), record)) {
-      reading.reject(options.path, reader.line_number(), "line " + std::to_string(reader.line_number()) + ": " + *problem);
+    if (line.empty()) {
+      ++file.blank_lines;
       continue;
     }
-    if (options.text.time_field.empty()) record.time = static_cast<double>(read);
+    Record record;
+    const auto problem = reader.truncated() ? std::optional<std::string>(too_long())
+                                            : parse_text_line(line, options.text, reading.labels(), record);
+    if (problem) {
+      reading.reject(file, reader.line_offset(), reader.line_number(), *problem);
+      continue;
+    }
+    if (options.text.time_field.empty()) record.time = static_cast<double>(accepted);
     record.origin.offset = reader.line_offset();
-    ++read;
-    if (!reading.add(record)) break;
+    if (!reading.add(record, file)) break;
+    ++accepted;
   }
-  return reading.finish({{"text", options.path, read, read, 0}});
+  finish_file(file, reader);
+  return reading.finish({file}, options.path);
 }
 
 SplitData read_weak_label_source(const DataSection& options, const DataContext& context) {
@@ -202,14 +261,26 @@ SplitData read_weak_label_source(const DataSection& options, const DataContext& 
   TextReading reading(options, context, options.labels.empty() ? votes.labels : std::vector<std::string>{},
                       {resolve_unseen_labels(options, options.labels.empty() ? votes.labels : options.labels), {}});
   LineReader reader(options.path);
+  SourceFile file = line_file("weak-label items", options.path);
   std::string line;
-  int64_t read = 0, accepted = 0;
+  int64_t accepted = 0;
   while (reader.next(line)) {
-    if (line.empty()) continue;
-    ++read;
-    const std::string where = "line " + std::to_string(reader.line_number()) + ": ";
+    if (line.empty()) {
+      ++file.blank_lines;
+      continue;
+    }
+    const auto reject = [&](const std::string& why) {
+      reading.reject(file, reader.line_offset(), reader.line_number(), why);
+    };
+    if (reader.truncated()) {
+      reject(too_long());
+      continue;
+    }
+    if (const size_t bad = invalid_utf8_at(line); bad != std::string::npos) {
+      reject("invalid UTF-8 at byte " + std::to_string(bad) + " of the line");
+      continue;
+    }
     const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    const auto reject = [&](const std::string& why) { reading.reject(options.path, reader.line_number(), where + why); };
     if (object.is_discarded() || !object.is_object()) {
       reject("not a JSON object");
       continue;
@@ -227,7 +298,7 @@ SplitData read_weak_label_source(const DataSection& options, const DataContext& 
     const std::string key = id->is_string() ? id->get<std::string>() : std::to_string(id->get<int64_t>());
     const auto row = row_of.find(key);
     if (row == row_of.end()) {
-      reject("no votes for item \"" + key + "\" in " + weak.votes);
+      reject("no votes for item \"" + printable(key, 60) + "\" in " + weak.votes);
       continue;
     }
     const WeakLabel& label = combined.labels[row->second];
@@ -245,25 +316,29 @@ SplitData read_weak_label_source(const DataSection& options, const DataContext& 
       continue;
     }
     record.payload = text->get<std::string>();
-    record.time = static_cast<double>(accepted++);
+    record.time = static_cast<double>(accepted);
     record.origin.offset = reader.line_offset();
-    if (!reading.add(record)) break;
+    if (!reading.add(record, file)) break;
+    ++accepted;
   }
-  return reading.finish({{"weak-label items", options.path, read, accepted, 0}, {"votes", weak.votes, 0, 0, 0}});
+  finish_file(file, reader);
+  SourceFile votes_file = line_file("votes", weak.votes);
+  return reading.finish({file, votes_file}, options.path);
 }
 
 SplitData read_fortunes_source(const DataSection& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the fortunes source needs a folder such as /usr/share/games/fortunes");
   check_unseen(options, /*multi_file=*/true);
   std::vector<std::string> paths;
-  if (fs::is_directory(options.path)) {
-    for (const auto& entry : fs::directory_iterator(options.path)) {
+  std::error_code ec;
+  if (fs::is_directory(options.path, ec)) {
+    for (const auto& entry : fs::directory_iterator(options.path, ec)) {
       const std::string ext = entry.path().extension().string();
       // Fortune files have no extension; .dat are strfile indexes and .u8 their UTF-8 twins.
-      if (entry.is_regular_file() && ext.empty()) paths.push_back(entry.path().string());
+      if (entry.is_regular_file(ec) && ext.empty()) paths.push_back(entry.path().string());
     }
     std::sort(paths.begin(), paths.end());  // a fixed order makes the stream deterministic
-  } else if (fs::is_regular_file(options.path)) {
+  } else if (fs::is_regular_file(options.path, ec)) {
     paths.push_back(options.path);
   } else {
     throw UserError("data.path: " + options.path + ": no such file or folder");
@@ -290,36 +365,44 @@ SplitData read_fortunes_source(const DataSection& options, const DataContext& co
     const std::string& path = paths[file_index];
     const std::string& label = names[file_index];
     LineReader reader(path);
-    SourceFile file{"fortunes/" + label, path, 0, 0, 0};
+    SourceFile file = line_file("fortunes/" + label, path);
     std::string line, text;
-    uint64_t start = 0;  // byte offset of the record being collected
+    uint64_t start = 0, start_line = 0;  // where the record being collected starts
+    bool too_long_record = false;
     const auto flush = [&]() {
-      if (text.empty()) return;
-      ++file.records_read;
+      if (text.empty() && !too_long_record) return;
       Record record;
-      if (auto problem = add_label(label, reading.labels(), record)) {
-        reading.reject(path, start, *problem);
+      if (too_long_record) {
+        reading.reject(file, start, start_line, "record longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB");
+      } else if (auto problem = add_label(label, reading.labels(), record)) {
+        reading.reject(file, start, start_line, *problem);
       } else {
         record.payload = text;
         record.time = static_cast<double>(time++);
         record.origin = {static_cast<uint32_t>(file_index), start};
-        ++file.records_accepted;
-        more = reading.add(record);
+        more = reading.add(record, file);
       }
       text.clear();
+      too_long_record = false;
     };
     while (more && reader.next(line)) {
       if (line == "%") {
         flush();
         continue;
       }
-      if (text.empty()) start = reader.line_offset();
-      text += text.empty() ? line : "\n" + line;
+      if (text.empty() && !too_long_record) start = reader.line_offset(), start_line = reader.line_number();
+      if (reader.truncated() || text.size() + line.size() > LineReader::kMaxLineBytes) {
+        too_long_record = true;
+        text.clear();
+        continue;
+      }
+      if (!too_long_record) text += text.empty() ? line : "\n" + line;
     }
     if (more) flush();
+    finish_file(file, reader);
     files.push_back(file);
   }
-  return reading.finish(std::move(files));
+  return reading.finish(std::move(files), options.path);
 }
 
 }  // namespace stratum::data

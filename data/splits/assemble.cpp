@@ -156,8 +156,10 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
     splitter.save(state);
     data.pipeline_state = state.str();
   }
-  data.records_read = splitter.records_read();
+  data.records_accepted = splitter.records_accepted() + static_cast<int64_t>(facts.held_out_file.size());
   data.records_rejected = facts.records_rejected;
+  data.records_read = data.records_accepted + data.records_rejected;
+  data.blank_lines = facts.blank_lines;
   data.cooccurrence = reservoir.cooccurrence();
   for (const auto& [name, split] : {std::pair<std::string, const TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
@@ -168,7 +170,8 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   const std::string shard = context.world_size > 1 ? " (stream shard " + std::to_string(context.rank) + " of " +
                                                         std::to_string(context.world_size) + ")"
                                                   : std::string();
-  log::info("data: read " + std::to_string(splitter.records_read()) + " training records" + shard + "; seen " +
+  log::info("data: read " + std::to_string(data.records_read) + " records" + shard + " (" +
+            std::to_string(data.records_rejected) + " rejected); seen " +
             std::to_string(data.seen.size()) + " kept by the reservoirs, validation " +
             std::to_string(data.validation.size()) + ", unseen " + std::to_string(data.unseen.size()) + " (" +
             data.unseen_description + ")");

@@ -21,6 +21,7 @@ struct SourceFacts {
   std::string unseen_description;
   std::vector<SourceFile> files;
   int64_t records_rejected = 0;
+  int64_t blank_lines = 0;
 };
 
 /// Collates seen (the reservoirs' contents, label by label), validation and unseen records.

@@ -50,7 +50,8 @@ class StreamSplitter {
   /// Ends the stream: a final quota plan.
   void finish();
 
-  int64_t records_read() const { return read_; }
+  /// Training-stream records of this rank routed to a split (rejected records never get here).
+  int64_t records_accepted() const { return read_; }
   const StratifiedReservoir& reservoir() const { return reservoir_; }
   const std::vector<Record>& validation() const { return validation_; }
   const std::vector<Record>& unseen() const { return unseen_; }

@@ -36,9 +36,9 @@ TEST(IdxFile, TruncatedBodyNamesFileAndOffset) {
   TempDir dir;
   const std::string bytes = testing::idx_bytes({3, 2, 2});
   const std::string path = dir.write("t", bytes.substr(0, bytes.size() - 5));
-  EXPECT_EQ(read_error(path), path + ": truncated IDX file: expected 12 data bytes from offset 16, found 7");
+  EXPECT_EQ(read_error(path), path + ": truncated IDX file: expected 12 data bytes from byte 16, found 7");
   const std::string header_only = dir.write("h", bytes.substr(0, 9));
-  EXPECT_THAT(read_error(header_only), HasSubstr("truncated IDX header at offset 8"));
+  EXPECT_THAT(read_error(header_only), HasSubstr("truncated IDX header at byte 8"));
 }
 
 TEST(IdxFile, WrongMagicAndType) {
@@ -46,7 +46,7 @@ TEST(IdxFile, WrongMagicAndType) {
   std::string bytes = testing::idx_bytes({2, 2});
   bytes[0] = 'P';
   const std::string magic = dir.write("m", bytes);
-  EXPECT_EQ(read_error(magic), magic + ": not an IDX file: wrong magic number (expected 00 00 08 NN) at offset 0");
+  EXPECT_EQ(read_error(magic), magic + ": not an IDX file: wrong magic number (expected 00 00 08 NN) at byte 0");
   bytes = testing::idx_bytes({2, 2});
   bytes[2] = 0x0D;  // float32
   EXPECT_THAT(read_error(dir.write("f", bytes)), HasSubstr("unsupported IDX element type"));
@@ -55,7 +55,7 @@ TEST(IdxFile, WrongMagicAndType) {
 TEST(IdxFile, TrailingDataAndImplausibleSizes) {
   TempDir dir;
   EXPECT_THAT(read_error(dir.write("x", testing::idx_bytes({2, 2}) + "junk")),
-              HasSubstr("longer than its header says: extra data at offset 16"));
+              HasSubstr("longer than its header says: extra data at byte 16"));
   std::string huge = testing::idx_bytes({1, 1});
   huge[4] = huge[5] = huge[6] = huge[7] = static_cast<char>(0xFF);  // 4 billion rows
   huge[8] = huge[9] = huge[10] = huge[11] = static_cast<char>(0xFF);

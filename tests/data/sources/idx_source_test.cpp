@@ -139,6 +139,52 @@ TEST(IdxSource, TruncatedImageFileKeepsCompleteRecords) {
   EXPECT_THAT(rejects, HasSubstr("\"records\":10"));  // each lost record counted once
 }
 
+TEST(IdxSource, FashionLabelsOutsideTheTenClassesAreRejectedAtReadTime) {
+  TempDir root;
+  std::filesystem::create_directory(root.path() + "/fashion-copy");
+  const std::string dir = root.path() + "/fashion-copy";
+  std::string labels = testing::idx_labels(200, 10);
+  labels[8 + 17] = static_cast<char>(200);  // record 17's label
+  labels[8 + 90] = static_cast<char>(10);
+  testing::write_gzip(dir + "/train-labels-idx1-ubyte.gz", labels);
+  testing::write_gzip(dir + "/train-images-idx3-ubyte.gz", testing::idx_bytes({200, 4, 4}));
+  testing::write_gzip(dir + "/t10k-images-idx3-ubyte.gz", testing::idx_bytes({20, 4, 4}));
+  testing::write_gzip(dir + "/t10k-labels-idx1-ubyte.gz", testing::idx_labels(20, 10));
+  DataSection options;
+  options.path = dir;
+  options.max_reject_fraction = 0.05;
+  const SplitData data = read_idx_source(options, context(1, root.path() + "/rejects.jsonl"));
+  EXPECT_EQ(data.spec.num_classes, 10);
+  EXPECT_EQ(data.records_rejected, 2);
+  EXPECT_EQ(data.records_read, 220);
+  EXPECT_EQ(data.seen.targets.max().item<int64_t>(), 9);
+  const std::string rejects = testing::read_file(root.path() + "/rejects.jsonl");
+  EXPECT_THAT(rejects, HasSubstr("label 200 is not one of the 10 classes (0-9)"));
+  EXPECT_THAT(rejects, HasSubstr("\"offset\":25"));  // the label's byte in its file
+}
+
+TEST(IdxSource, AHeaderPromisingAbsentImagesCountsEachMissingRecordOnce) {
+  TempDir dir;
+  write_folder(dir, 50, 5, 50);
+  // The images header claims 3,000,000 rows; 50 are there. The labels file has 50.
+  std::string images = testing::idx_bytes({50, 4, 4});
+  const uint32_t claimed = 3000000;
+  for (int i = 0; i < 4; ++i) images[4 + i] = static_cast<char>(claimed >> (24 - 8 * i));
+  dir.write("train-images-idx3-ubyte", images);
+  DataSection options;
+  options.path = dir.path();
+  options.max_reject_fraction = 1.0;
+  const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
+  EXPECT_EQ(data.records_rejected, claimed - 50);
+  EXPECT_EQ(data.records_read, static_cast<int64_t>(claimed) + 5);
+  EXPECT_EQ(data.records_accepted + data.records_rejected, data.records_read);
+  EXPECT_EQ(testing::read_file(dir.path() + "/rejects.jsonl").find('\n') + 1,
+            testing::read_file(dir.path() + "/rejects.jsonl").size());  // one line: counted once
+  const auto manifest = nlohmann::json::parse(data.manifest);
+  EXPECT_EQ(manifest["files"][0]["records_read"].get<int64_t>(),
+            manifest["files"][0]["records_accepted"].get<int64_t>() + manifest["files"][0]["records_rejected"].get<int64_t>());
+}
+
 TEST(IdxSource, BrokenGzipStreamKeepsWhatDecoded) {
   TempDir dir;
   write_folder(dir, 2000, 5, 2000);
@@ -158,9 +204,10 @@ TEST(IdxSource, BrokenGzipStreamKeepsWhatDecoded) {
   options.path = dir.path();
   options.max_reject_fraction = 0.9;
   const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
-  EXPECT_GT(data.records_read, 500);
-  EXPECT_LT(data.records_read, 1500);
-  EXPECT_EQ(data.records_read + data.records_rejected, 2000);
+  EXPECT_GT(data.records_accepted, 500);
+  EXPECT_LT(data.records_accepted, 1500);
+  EXPECT_EQ(data.records_read, 2000 + 5);  // train and t10k
+  EXPECT_EQ(data.records_accepted + data.records_rejected, data.records_read);
   EXPECT_THAT(testing::read_file(dir.path() + "/rejects.jsonl"), HasSubstr("bad gzip stream near byte"));
 }
 

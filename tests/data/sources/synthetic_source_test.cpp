@@ -132,7 +132,7 @@ TEST(StreamSplitter, SaveAndRestoreMidStreamContinuesExactly) {
   resumed.load(state, "checkpoint/data.bin");
   for (int i = 2750; i < 6000; ++i) resumed.add(i, records[i]);
 
-  EXPECT_EQ(resumed.records_read(), uninterrupted.records_read());
+  EXPECT_EQ(resumed.records_accepted(), uninterrupted.records_accepted());
   ASSERT_EQ(resumed.validation().size(), uninterrupted.validation().size());
   ASSERT_EQ(resumed.unseen().size(), uninterrupted.unseen().size());
   ASSERT_EQ(resumed.drift().events().size(), uninterrupted.drift().events().size());

@@ -4,10 +4,17 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "core/error.h"
+#include "core/sha256.h"
+#include "core/text.h"
+#include "data/sources/line_reader.h"
 #include "data/hash.h"
 #include "support/temp_dir.h"
 #include "support/user_error.h"
@@ -79,9 +86,143 @@ TEST(TextSource, RejectsBadLinesWithLineNumbersAndBudget) {
   EXPECT_EQ(data.spec.class_names, (std::vector<std::string>{"odd", "even"}));
   EXPECT_EQ(data.seen.inputs.scalar_type(), torch::kInt64);
   EXPECT_EQ(data.seen.inputs.size(1), 256);
-  EXPECT_THAT(testing::read_file(dir.path() + "/rejects.jsonl"), HasSubstr("line 201: no \\\"\\t\\\" between label"));
+  const auto reject = nlohmann::json::parse(testing::read_file(dir.path() + "/rejects.jsonl"));
+  EXPECT_EQ(reject["line"], 201);
+  EXPECT_EQ(reject["offset"], text.size() - std::string("this line has no tab\n").size());  // bytes, like kept records
+  EXPECT_THAT(reject["reason"].get<std::string>(), HasSubstr("no \"\t\" between label"));
   options.max_reject_fraction = 0.001;
   EXPECT_THROW(read_text_source(options, context), UserError);
+}
+
+// Every line is one of: a record accepted, a record rejected (counted, in rejects.jsonl with
+// its line and byte offset), or a blank line (counted apart: not a record).
+TEST(TextSource, EveryLineIsAccountedForWhateverIsWrongWithIt) {
+  TempDir dir;
+  std::string lines;
+  std::vector<std::string> bad = {
+      "{\"text\": \"x\", \"label\": \"a\"",                 // malformed JSON
+      "[1, 2]",                                                  // not an object
+      "{\"label\": \"a\"}",                                      // no text
+      "{\"text\": \"x\"}",                                       // no label
+      "{\"text\": \"x\", \"label\": 7}",                         // label of the wrong type
+      "{\"text\": \"x\", \"label\": \"\"}",                      // empty label
+      "{\"text\": \"caf\xC3\", \"label\": \"a\"}",                // invalid UTF-8
+      "{\"text\": \"x\", \"label\": \"" + std::string(300, 'L') + "\"}",  // label too long
+      "{\"text\": \"x\", \"label\": \"a\", \"score\": \"high\"}",  // non-numeric feature
+      std::string(LineReader::kMaxLineBytes + 10, 'z'),             // longer than a line may be
+  };
+  int64_t good = 0, blank = 0;
+  for (int i = 0; i < 400; ++i) {
+    if (i % 40 == 7) {
+      lines += bad[static_cast<size_t>(i / 40)] + "\n";
+    } else if (i % 50 == 3) {
+      lines += (i % 100 == 3 ? "" : "\r") + std::string("\n"), ++blank;
+    } else {
+      lines += "{\"text\": \"item " + std::to_string(i) + "\", \"label\": \"" + (i % 3 ? "a" : "b") + "\", \"score\": 1}\n";
+      ++good;
+    }
+  }
+  DataSection options;
+  options.source = "text";
+  options.path = dir.write("mixed.jsonl", lines);
+  options.text.format = "jsonl";
+  options.text.feature_fields = {"score"};
+  options.unseen.by = "none";
+  options.max_reject_fraction = 0.5;
+  DataContext context;
+  context.rejects_path = dir.path() + "/rejects.jsonl";
+  const SplitData data = read_text_source(options, context);
+  EXPECT_EQ(data.records_accepted, good);
+  EXPECT_EQ(data.records_rejected, static_cast<int64_t>(bad.size()));
+  EXPECT_EQ(data.records_read, data.records_accepted + data.records_rejected);
+  EXPECT_EQ(data.blank_lines, blank);
+  ASSERT_EQ(data.files.size(), 1u);
+  EXPECT_EQ(data.files[0].records_read, data.records_read);
+  EXPECT_EQ(data.files[0].blank_lines, blank);
+  const auto manifest = nlohmann::json::parse(data.manifest);
+  EXPECT_EQ(manifest["records_read"], data.records_read);
+  EXPECT_EQ(manifest["records_accepted"], good);
+  EXPECT_EQ(manifest["files"][0]["sha256"].get<std::string>().size(), 64u);
+  std::vector<std::string> reasons;
+  for (const std::string& line : split(testing::read_file(context.rejects_path), '\n')) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ((j["line"].get<int64_t>() - 8) % 40, 0) << line;  // line i + 1 for i = 7, 47, ...
+    reasons.push_back(j["reason"].get<std::string>());
+  }
+  ASSERT_EQ(reasons.size(), bad.size());
+  EXPECT_EQ(reasons[0], "malformed JSON");
+  EXPECT_EQ(reasons[6], "invalid UTF-8 at byte 13 of the line");
+  EXPECT_THAT(reasons[7], HasSubstr("label of 300 bytes"));
+  EXPECT_THAT(reasons[9], HasSubstr("line longer than 16 MiB"));
+}
+
+TEST(TextSource, ALabelThatIsNotUtf8IsRejectedNotFatal) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += std::string(i == 150 ? "bad\xFF\xFE" : i % 2 ? "x" : "y") + "\tline " + std::to_string(i) + "\n";
+  DataSection options;
+  options.source = "text";
+  options.path = dir.write("t.txt", text);
+  options.unseen.by = "none";
+  const SplitData data = read_text_source(options, DataContext{});
+  EXPECT_EQ(data.records_rejected, 1);
+  EXPECT_EQ(data.spec.class_names, (std::vector<std::string>{"y", "x"}));
+  EXPECT_NO_THROW(nlohmann::json::parse(data.manifest));
+}
+
+TEST(TextSource, TooManyDistinctLabelsAreRejectedPastMaxClasses) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "label" + std::to_string(i % 2500) + "\ttext " + std::to_string(i) + "\n";
+  DataSection options;
+  options.source = "text";
+  options.path = dir.write("t.txt", text);
+  options.unseen.by = "none";
+  options.max_classes = 2000;
+  options.max_reject_fraction = 1.0;
+  const SplitData data = read_text_source(options, DataContext{});
+  EXPECT_EQ(data.spec.num_classes, 2000);
+  EXPECT_EQ(data.records_rejected, 500);  // labels 2000..2499 (each once)
+  options.max_reject_fraction = 0.01;
+  EXPECT_THAT(testing::user_error([&] { read_text_source(options, DataContext{}); }),
+              HasSubstr("would exceed 2000 distinct labels (data.max_classes)"));
+}
+
+TEST(TextSource, EmptyOrBlankOnlyInputNamesTheFile) {
+  TempDir dir;
+  DataSection options;
+  options.source = "text";
+  options.unseen.by = "none";
+  options.path = dir.write("empty.txt", "");
+  EXPECT_EQ(testing::user_error([&] { read_text_source(options, DataContext{}); }),
+            "data.path: " + options.path + ": no records (the input is empty)");
+  options.path = dir.write("blank.txt", "\n\n\r\n\n");
+  EXPECT_EQ(testing::user_error([&] { read_text_source(options, DataContext{}); }),
+            "data.path: " + options.path + ": no records (only 4 blank lines)");
+}
+
+TEST(TextSource, AFifoIsReadOnceAndHashedWhileReading) {
+  TempDir dir;
+  const std::string fifo = dir.path() + "/feed";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += std::string(i % 2 ? "a" : "b") + "\tline " + std::to_string(i) + "\n";
+  std::thread writer([&] {
+    std::FILE* f = std::fopen(fifo.c_str(), "w");
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  });
+  DataSection options;
+  options.source = "text";
+  options.path = fifo;
+  options.unseen.by = "none";
+  const SplitData data = read_text_source(options, DataContext{});  // would hang if the manifest reopened it
+  writer.join();
+  const auto manifest = nlohmann::json::parse(data.manifest);
+  EXPECT_EQ(manifest["files"][0]["sha256"], sha256_hex(text));
+  EXPECT_EQ(manifest["files"][0]["bytes"], text.size());
+  EXPECT_EQ(manifest["files"][0]["hashed"], "stream, to its end");
 }
 
 TEST(TextSource, MultiLabelJsonlSplitsWeightAndCountsPairs) {
