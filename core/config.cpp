@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -31,11 +32,15 @@ namespace stratum {
 std::string Rule::describe(bool integer) const {
   if (!choices.empty()) return "one of: " + join(choices, ", ");
   const std::string noun = integer ? "an integer" : "a number";
+  // Integer bounds in full (16777216, not 1.67772e+07): they are what the user must type.
+  const auto bound = [&](double v) {
+    return integer && std::abs(v) < 9007199254740992.0 ? std::to_string(static_cast<long long>(v)) : format_number(v);
+  };
   const bool has_min = std::isfinite(min), has_max = std::isfinite(max);
   if (has_min && min == 0 && min_exclusive && !has_max) return integer ? "a positive integer" : "a positive number";
-  if (has_min && has_max) return noun + " in [" + format_number(min) + ", " + format_number(max) + "]";
-  if (has_min) return noun + (min_exclusive ? " > " : " >= ") + format_number(min);
-  if (has_max) return noun + " <= " + format_number(max);
+  if (has_min && has_max) return noun + " in [" + bound(min) + ", " + bound(max) + "]";
+  if (has_min) return noun + (min_exclusive ? " > " : " >= ") + bound(min);
+  if (has_max) return noun + " <= " + bound(max);
   return noun;
 }
 
@@ -69,6 +74,93 @@ std::string join_key(const std::string& prefix, const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 // Reading files, `extends:` and `--set`
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// What a config may hold, checked on the parser's events before any tree is built
+// ---------------------------------------------------------------------------------------------
+
+// Bounds that no real config comes near; past them the input is an attack or an accident.
+constexpr uintmax_t kMaxConfigBytes = 1 << 20;
+constexpr size_t kMaxExtendsDepth = 16;
+constexpr int kMaxNesting = 32;
+constexpr size_t kMaxNodes = 100000;
+
+// Refuses, with the position: aliases (a self-referencing or exponentially expanding alias
+// would crash or exhaust the machine, and a config needs none), duplicate keys in one mapping
+// (YAML forbids them; yaml-cpp would keep one silently), several documents, nesting deeper
+// than kMaxNesting and more than kMaxNodes nodes.
+class ConfigShapeCheck : public YAML::EventHandler {
+ public:
+  explicit ConfigShapeCheck(std::string origin) : origin_(std::move(origin)) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) fail(mark, "holds more than one YAML document (---); a config is one mapping");
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark, nullptr), ended(); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    fail(mark, "aliases (*name) are not allowed in configs; write the value out (use extends: to share a base)");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string& value) override {
+    node(mark, &value), ended();
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark, nullptr), open_.push_back({false, true, {}});
+    if (open_.size() > kMaxNesting) fail(mark, "nested deeper than " + std::to_string(kMaxNesting) + " levels");
+  }
+  void OnSequenceEnd() override { open_.pop_back(), ended(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark, nullptr), open_.push_back({true, true, {}});
+    if (open_.size() > kMaxNesting) fail(mark, "nested deeper than " + std::to_string(kMaxNesting) + " levels");
+  }
+  void OnMapEnd() override { open_.pop_back(), ended(); }
+
+ private:
+  struct Collection {
+    bool map;
+    bool expecting_key;
+    std::map<std::string, YAML::Mark> keys;
+  };
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& what) const {
+    throw UserError(position(origin_, mark) + ": " + what);
+  }
+
+  // A node starts; `scalar` is its text when it is a scalar.
+  void node(const YAML::Mark& mark, const std::string* scalar) {
+    if (++nodes_ > kMaxNodes) fail(mark, "more than " + std::to_string(kMaxNodes) + " YAML nodes");
+    if (open_.empty() || !open_.back().map || !open_.back().expecting_key || !scalar) return;
+    const auto [it, fresh] = open_.back().keys.emplace(*scalar, mark);
+    if (!fresh) {
+      fail(mark, "duplicate key \"" + printable(*scalar, 60) + "\" (first at line " + std::to_string(it->second.line + 1) +
+                     "); YAML keys must be unique in a mapping");
+    }
+  }
+
+  // A node ended: in a mapping, keys and values alternate.
+  void ended() {
+    if (!open_.empty() && open_.back().map) open_.back().expecting_key = !open_.back().expecting_key;
+  }
+
+  std::string origin_;
+  std::vector<Collection> open_;
+  size_t nodes_ = 0;
+  int documents_ = 0;
+};
+
+// Parses `text` after checking its shape; errors name `origin` (a file or a --set).
+YAML::Node parse_config_yaml(const std::string& text, const std::string& origin, const char* what) {
+  try {
+    std::istringstream events(text);
+    YAML::Parser parser(events);
+    ConfigShapeCheck check(origin);
+    while (parser.HandleNextDocument(check)) {
+    }
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UserError(position(origin, e.mark) + ": " + what + ": " + printable(e.msg, 200));
+  }
+}
 
 // A YAML tree together with where each key's value came from.
 struct SourcedTree {
@@ -108,27 +200,34 @@ std::string read_text_file(const std::string& path) {
   if (fs::is_directory(path, ec)) throw UserError(path + ": cannot read config file: is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(path + ": cannot read config file: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    throw UserError(path + ": cannot read config file: larger than " + std::to_string(kMaxConfigBytes >> 20) +
+                    " MiB (a config is a short YAML file)");
+  }
+  return text;
 }
 
 SourcedTree load_tree(const std::string& path, std::vector<std::string>& chain) {
-  const std::string canonical = fs::weakly_canonical(fs::absolute(path)).string();
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(fs::absolute(path, ec), ec).string();
+  if (ec) throw UserError(path + ": cannot read config file: " + ec.message());
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     std::string cycle;
     for (const auto& p : chain) cycle += fs::path(p).filename().string() + " -> ";
     throw UserError(path + ": extends cycle: " + cycle + fs::path(canonical).filename().string());
   }
+  if (chain.size() >= kMaxExtendsDepth) {
+    throw UserError(path + ": extends: more than " + std::to_string(kMaxExtendsDepth) + " files deep (from " +
+                    chain.front() + ")");
+  }
   chain.push_back(canonical);
 
   const std::string text = read_text_file(path);
   SourcedTree tree;
-  try {
-    tree.root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw UserError(position(path, e.mark) + ": malformed YAML: " + e.msg);
-  }
+  tree.root = parse_config_yaml(text, path, "malformed YAML");
   if (!tree.root || tree.root.IsNull()) tree.root = YAML::Node(YAML::NodeType::Map);
   if (!tree.root.IsMap()) {
     throw UserError(position(path, tree.root.Mark()) + ": expected a mapping of sections at the top level");
@@ -140,9 +239,9 @@ SourcedTree load_tree(const std::string& path, std::vector<std::string>& chain) 
       throw UserError(position(path, ext.Mark()) + ": extends: expected the path of a base YAML file");
     }
     const fs::path base_path = fs::path(path).parent_path() / ext.Scalar();
-    if (!fs::exists(base_path)) {
-      throw UserError(position(path, ext.Mark()) + ": extends: cannot read config file " + base_path.string() +
-                      ": no such file");
+    if (!fs::exists(base_path, ec)) {
+      throw UserError(position(path, ext.Mark()) + ": extends: cannot read config file " + printable(base_path.string()) +
+                      ": " + (ec ? ec.message() : std::string("no such file")));
     }
     SourcedTree base = load_tree(base_path.string(), chain);
     tree.root.remove("extends");
@@ -158,20 +257,15 @@ SourcedTree load_tree(const std::string& path, std::vector<std::string>& chain) 
 }
 
 void apply_override(SourcedTree& tree, const std::string& assignment) {
-  const std::string origin = "--set " + assignment;
+  const std::string origin = "--set " + printable(assignment, 80);
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) throw UserError(origin + ": expected KEY=VALUE, e.g. trainer.lr=0.001");
   const std::string key = assignment.substr(0, eq);
   const std::vector<std::string> parts = split(key, '.');
   for (const auto& part : parts) {
-    if (part.empty()) throw UserError(origin + ": malformed key \"" + key + "\"");
+    if (part.empty()) throw UserError(origin + ": malformed key \"" + printable(key, 60) + "\"");
   }
-  YAML::Node value;
-  try {
-    value = YAML::Load(assignment.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    throw UserError(origin + ": malformed value: " + e.msg);
-  }
+  YAML::Node value = parse_config_yaml(assignment.substr(eq + 1), origin, "malformed value");
   if (!value || value.IsNull()) value = YAML::Node(std::string());
 
   // Walk down, creating sections as needed; yaml-cpp nodes are handles, so assign via copies.
@@ -204,7 +298,7 @@ void apply_override(SourcedTree& tree, const std::string& assignment) {
 std::string describe_node(const YAML::Node& node) {
   if (node.IsMap()) return "a mapping";
   if (node.IsSequence()) return "a list";
-  return "\"" + node.Scalar() + "\"";
+  return "\"" + printable(node.Scalar(), 80) + "\"";
 }
 
 template <class T>
@@ -355,8 +449,8 @@ class Parser {
     for (auto it = node_.begin(); it != node_.end(); ++it) {
       const std::string name = it->first.Scalar();
       if (std::find(known_.begin(), known_.end(), name) == known_.end()) {
-        const std::string key = join_key(prefix_, name);
-        ctx_.fail(key, "unknown key" + suggestion(name, known_));
+        throw UserError(ctx_.sources.locate(join_key(prefix_, name)) + ": " + join_key(prefix_, printable(name, 60)) +
+                        ": unknown key" + suggestion(name.substr(0, 64), known_));
       }
     }
   }

@@ -45,11 +45,11 @@ struct ReservoirSection {
   template <class V>
   static void describe(V& v) {
     v.field("min_per_label", &ReservoirSection::min_per_label,
-            "items a label keeps even when scarce (if it has that many)", at_least(0));
-    v.field("max_per_label", &ReservoirSection::max_per_label, "hard cap on one label's items", at_least(1));
+            "items a label keeps even when scarce (if it has that many)", in_range(0, 1e10));
+    v.field("max_per_label", &ReservoirSection::max_per_label, "hard cap on one label's items", in_range(1, 1e10));
     v.field("label_share_cap", &ReservoirSection::label_share_cap,
             "no label holds more than this share of max_items", in_range(0.0, 1.0));
-    v.field("max_items", &ReservoirSection::max_items, "global cap on items in all reservoirs", at_least(1));
+    v.field("max_items", &ReservoirSection::max_items, "global cap on items in all reservoirs", in_range(1, 1e10));
     v.field("max_bytes", &ReservoirSection::max_bytes, "global cap on the bytes those items occupy", at_least(1));
     v.field("decay", &ReservoirSection::decay,
             "recency weight exp(decay * t) per time unit (0: uniform sampling)", at_least(0.0));
@@ -57,7 +57,7 @@ struct ReservoirSection {
             "records with several labels enter the first label's reservoir, or each (weight shared)",
             one_of({"primary", "split"}));
     v.field("max_labels_per_record", &ReservoirSection::max_labels_per_record,
-            "with split: at most this many reservoirs per record", at_least(1));
+            "with split: at most this many reservoirs per record", in_range(1, 1024));
     v.field("rebalance_every", &ReservoirSection::rebalance_every,
             "records between quota reallocations", at_least(1));
     v.field("dedup", &ReservoirSection::dedup, "keep near-duplicates out of a reservoir by bucket",
@@ -79,7 +79,7 @@ struct DriftSection {
   template <class V>
   static void describe(V& v) {
     v.field("window", &DriftSection::window, "records per window; the first window is the reference (0: off)",
-            at_least(0));
+            in_range(0, 1e10));
     v.field("tv_threshold", &DriftSection::tv_threshold, "alert when the label mix's total variation reaches this",
             in_range(0.0, 1.0));
     v.field("psi_threshold", &DriftSection::psi_threshold, "alert when the label mix's PSI reaches this", at_least(0.0));
@@ -126,9 +126,9 @@ struct SyntheticSection {
 
   template <class V>
   static void describe(V& v) {
-    v.field("records", &SyntheticSection::records, "records in the training stream", at_least(1));
-    v.field("classes", &SyntheticSection::classes, "number of classes", at_least(2));
-    v.field("features", &SyntheticSection::features, "numeric features per record", at_least(1));
+    v.field("records", &SyntheticSection::records, "records in the training stream", in_range(1, 1e12));
+    v.field("classes", &SyntheticSection::classes, "number of classes", in_range(2, 65536));
+    v.field("features", &SyntheticSection::features, "numeric features per record", in_range(1, 65536));
     v.field("imbalance", &SyntheticSection::imbalance, "class c has prior proportional to imbalance^c",
             in_range(0.01, 1.0));
     v.field("separation", &SyntheticSection::separation, "distance between class means", at_least(0.0));
@@ -162,7 +162,8 @@ struct TextSection {
     v.field("text_field", &TextSection::text_field, "with jsonl: the field holding the text");
     v.field("time_field", &TextSection::time_field, "with jsonl: numeric timestamp field (empty: arrival order)");
     v.field("feature_fields", &TextSection::feature_fields, "with jsonl: numeric fields kept as features");
-    v.field("max_length", &TextSection::max_length, "bytes of text kept per record (byte-level tokens)", at_least(1));
+    v.field("max_length", &TextSection::max_length, "bytes of text kept per record (byte-level tokens)",
+            in_range(1, 1 << 20));
   }
 };
 
@@ -177,7 +178,7 @@ struct TokenizerSection {
     v.field("path", &TokenizerSection::path,
             "tokenizer JSON written by `stratum data tokenizer` (empty: one token per byte)");
     v.field("vocab_size", &TokenizerSection::vocab_size,
-            "with `stratum data tokenizer`: ids to learn (256 bytes + merges + padding)", at_least(257));
+            "with `stratum data tokenizer`: ids to learn (256 bytes + merges + padding)", in_range(257, 1 << 20));
     v.field("min_frequency", &TokenizerSection::min_frequency,
             "with `stratum data tokenizer`: stop when no pair occurs this often", at_least(1));
   }
@@ -210,6 +211,7 @@ struct DataSection {
   int64_t max_records = 0;
   double max_reject_fraction = 0.01;
   int64_t prefetch = 4;
+  int64_t max_classes = 4096;
   std::vector<std::string> labels;
   ReservoirSection reservoir;
   DriftSection drift;
@@ -231,7 +233,10 @@ struct DataSection {
     v.field("labels", &DataSection::labels,
             "the allowed labels, in class-id order; records with any other label are rejected (empty: any)");
     v.field("prefetch", &DataSection::prefetch, "batches gathered ahead on a background thread (0: none)",
-            at_least(0));
+            in_range(0, 1024));
+    v.field("max_classes", &DataSection::max_classes,
+            "most distinct labels a stream may hold (evaluation keeps a classes x classes confusion matrix); "
+            "records with more are rejected", in_range(2, 65536));
     v.section("reservoir", &DataSection::reservoir, "stratified per-label reservoirs");
     v.section("drift", &DataSection::drift, "drift monitoring of the training stream");
     v.section("unseen", &DataSection::unseen, "how the unseen split is held out");
@@ -265,24 +270,26 @@ struct ModelSection {
   template <class V>
   static void describe(V& v) {
     v.field("name", &ModelSection::name, "registered model (see `stratum info`)", required());
-    v.field("hidden", &ModelSection::hidden, "width of the hidden layer(s)", at_least(1));
-    v.field("channels", &ModelSection::channels, "convolution channels per stage", at_least(1));
+    v.field("hidden", &ModelSection::hidden, "width of the hidden layer(s)", in_range(1, 1 << 22));
+    v.field("channels", &ModelSection::channels, "convolution channels per stage", in_range(1, 1 << 16));
     v.field("dropout", &ModelSection::dropout, "dropout probability", in_range(0.0, 0.99));
-    v.field("num_classes", &ModelSection::num_classes, "output classes (0: from the data)", at_least(0));
+    v.field("num_classes", &ModelSection::num_classes, "output classes (0: from the data)", in_range(0, 65536));
     v.field("init_from", &ModelSection::init_from,
             "safetensors file in the reference layout (Hugging Face GPT-2 / timm ViT names) to start from");
-    v.field("layers", &ModelSection::layers, "transformer blocks (0: the named size's)", at_least(0));
-    v.field("width", &ModelSection::width, "transformer embedding width (0: the named size's)", at_least(0));
-    v.field("heads", &ModelSection::heads, "attention heads; must divide width (0: the named size's)", at_least(0));
+    v.field("layers", &ModelSection::layers, "transformer blocks (0: the named size's)", in_range(0, 4096));
+    v.field("width", &ModelSection::width, "transformer embedding width (0: the named size's)", in_range(0, 1 << 20));
+    v.field("heads", &ModelSection::heads, "attention heads; must divide width (0: the named size's)",
+            in_range(0, 1 << 16));
     v.field("mlp_hidden", &ModelSection::mlp_hidden, "hidden width of each block's MLP (0: the named size's)",
-            at_least(0));
+            in_range(0, 1 << 22));
     v.field("context", &ModelSection::context, "longest token sequence (0: the named size's, else the data's)",
-            at_least(0));
+            in_range(0, 1 << 20));
     v.field("vocab_size", &ModelSection::vocab_size, "token vocabulary (0: the named size's, else the data's)",
-            at_least(0));
-    v.field("patch_size", &ModelSection::patch_size, "ViT patch side in pixels (0: the named size's)", at_least(0));
+            in_range(0, 1 << 24));
+    v.field("patch_size", &ModelSection::patch_size, "ViT patch side in pixels (0: the named size's)",
+            in_range(0, 1 << 12));
     v.field("image_size", &ModelSection::image_size, "ViT input side in pixels (0: the named size's, else the data's)",
-            at_least(0));
+            in_range(0, 1 << 16));
     v.field("positions", &ModelSection::positions, "position encoding: learned or rotary (empty: the named size's)",
             one_of({"", "learned", "rotary"}));
     v.field("pool", &ModelSection::pool,
@@ -303,7 +310,7 @@ struct LoraSection {
   template <class V>
   static void describe(V& v) {
     v.field("enabled", &LoraSection::enabled, "wrap the target layers with LoRA");
-    v.field("rank", &LoraSection::rank, "rank r of the update B*A", at_least(1));
+    v.field("rank", &LoraSection::rank, "rank r of the update B*A", in_range(1, 1 << 16));
     v.field("alpha", &LoraSection::alpha, "scale alpha; the update is multiplied by alpha/r", positive());
     v.field("dropout", &LoraSection::dropout, "dropout on the LoRA path", in_range(0.0, 0.99));
     v.field("targets", &LoraSection::targets, "module-name patterns of the layers to wrap");
@@ -320,10 +327,10 @@ struct PrefixSection {
   template <class V>
   static void describe(V& v) {
     v.field("enabled", &PrefixSection::enabled, "add learned key/value prefixes to every attention layer");
-    v.field("length", &PrefixSection::length, "prefix length in positions", at_least(1));
+    v.field("length", &PrefixSection::length, "prefix length in positions", in_range(1, 1 << 16));
     v.field("reparameterize", &PrefixSection::reparameterize,
             "train the prefixes through an MLP (Li & Liang 2021), folded into plain prefixes when saved");
-    v.field("hidden", &PrefixSection::hidden, "width of the reparameterization MLP", at_least(1));
+    v.field("hidden", &PrefixSection::hidden, "width of the reparameterization MLP", in_range(1, 1 << 20));
   }
 };
 
@@ -354,7 +361,7 @@ struct QuantizationSection {
     v.field("double_quant", &QuantizationSection::double_quant,
             "nf4/int4: quantize the block absmax values too, 8-bit in blocks of 256 (QLoRA)");
     v.field("block_size", &QuantizationSection::block_size,
-            "nf4/int4: values per absmax block (0: 64 for nf4, 128 for int4)", at_least(0));
+            "nf4/int4: values per absmax block (0: 64 for nf4, 128 for int4)", in_range(0, 1 << 20));
     v.field("targets", &QuantizationSection::targets, "module-name patterns of the linear layers to quantize");
   }
 };
@@ -368,7 +375,7 @@ struct CheckpointSection {
   template <class V>
   static void describe(V& v) {
     v.field("every", &CheckpointSection::every, "write a checkpoint every N steps (0: only at the end)", at_least(0));
-    v.field("keep_last", &CheckpointSection::keep_last, "complete checkpoints kept on disk", at_least(2));
+    v.field("keep_last", &CheckpointSection::keep_last, "complete checkpoints kept on disk", in_range(2, 1 << 20));
     v.field("best_metric", &CheckpointSection::best_metric, "eval metric that selects the `best` copy (empty: none)");
   }
 };
@@ -416,10 +423,10 @@ struct TrainerSection {
             one_of({"constant", "cosine", "linear"}));
     v.field("warmup_steps", &TrainerSection::warmup_steps, "linear warm-up steps", at_least(0));
     v.field("min_lr_ratio", &TrainerSection::min_lr_ratio, "final learning rate as a share of lr", in_range(0.0, 1.0));
-    v.field("steps", &TrainerSection::steps, "optimizer steps to run (0: use epochs)", at_least(0));
-    v.field("epochs", &TrainerSection::epochs, "passes over the training split when steps is 0", at_least(0));
-    v.field("batch_size", &TrainerSection::batch_size, "examples per micro-batch", at_least(1));
-    v.field("grad_accum", &TrainerSection::grad_accum, "micro-batches per optimizer step", at_least(1));
+    v.field("steps", &TrainerSection::steps, "optimizer steps to run (0: use epochs)", in_range(0, 1e12));
+    v.field("epochs", &TrainerSection::epochs, "passes over the training split when steps is 0", in_range(0, 1e6));
+    v.field("batch_size", &TrainerSection::batch_size, "examples per micro-batch", in_range(1, 1 << 24));
+    v.field("grad_accum", &TrainerSection::grad_accum, "micro-batches per optimizer step", in_range(1, 1 << 16));
     v.field("clip_grad_norm", &TrainerSection::clip_grad_norm, "clip the global gradient norm (0: off)", at_least(0.0));
     v.field("label_smoothing", &TrainerSection::label_smoothing, "classification label smoothing", in_range(0.0, 0.99));
     v.field("class_weights", &TrainerSection::class_weights,
@@ -429,7 +436,7 @@ struct TrainerSection {
     v.field("gradient_checkpointing", &TrainerSection::gradient_checkpointing, "recompute activations in backward");
     v.field("gradient_checkpointing_every", &TrainerSection::gradient_checkpointing_every,
             "with gradient_checkpointing: recompute every N-th transformer block (1: all)", at_least(1));
-    v.field("threads", &TrainerSection::threads, "intra-op CPU threads (0: LibTorch's default)", at_least(0));
+    v.field("threads", &TrainerSection::threads, "intra-op CPU threads (0: LibTorch's default)", in_range(0, 1024));
     v.section("checkpoint", &TrainerSection::checkpoint, "checkpoint policy");
   }
 };
@@ -444,7 +451,7 @@ struct EvalSection {
   template <class V>
   static void describe(V& v) {
     v.field("every", &EvalSection::every, "evaluate every N steps (0: only at the end)", at_least(0));
-    v.field("batch_size", &EvalSection::batch_size, "examples per evaluation batch", at_least(1));
+    v.field("batch_size", &EvalSection::batch_size, "examples per evaluation batch", in_range(1, 1 << 24));
     v.field("max_samples", &EvalSection::max_samples, "examples evaluated per split (0: all)", at_least(0));
     v.field("reject_threshold", &EvalSection::reject_threshold,
             "with unseen.by: label: inputs whose max-softmax confidence is below this count as rejected",
@@ -464,16 +471,18 @@ struct DistributedSection {
   template <class V>
   static void describe(V& v) {
     v.field("backend", &DistributedSection::backend, "c10d backend", one_of({"auto", "nccl", "gloo"}));
-    v.field("tensor_parallel", &DistributedSection::tensor_parallel, "tensor-parallel degree", at_least(1));
+    v.field("tensor_parallel", &DistributedSection::tensor_parallel, "tensor-parallel degree", in_range(1, 1 << 16));
     v.field("stream", &DistributedSection::stream,
             "replicated: every replica reads the whole stream and takes its share of each global batch (exact, "
             "resumable on other replica counts); sharded: replica r reads records r, r+R, ... into its own "
             "reservoirs and splits (each record is read once)",
             one_of({"replicated", "sharded"}));
-    v.field("bucket_mb", &DistributedSection::bucket_mb, "gradient all-reduce bucket size in MB", positive());
-    v.field("init_timeout_s", &DistributedSection::init_timeout_s, "rendezvous timeout in seconds", positive());
+    v.field("bucket_mb", &DistributedSection::bucket_mb, "gradient all-reduce bucket size in MB",
+            in_range(0.001, 65536));
+    v.field("init_timeout_s", &DistributedSection::init_timeout_s,
+            "seconds every rank waits for all the others to join the job", in_range(0.1, 604800));
     v.field("collective_timeout_s", &DistributedSection::collective_timeout_s,
-            "a collective that takes longer ends the job", positive());
+            "a collective that takes longer ends the job", in_range(0.1, 604800));
   }
 };
 
@@ -517,7 +526,7 @@ struct QaSection {
     v.field("spotcheck_fraction", &QaSection::spotcheck_fraction,
             "share of each label x time-bucket stratum sampled for review", in_range(0.0, 1.0));
     v.field("time_buckets", &QaSection::time_buckets, "equal-width time buckets a spot check stratifies by",
-            at_least(1));
+            in_range(1, 1 << 16));
     v.field("reviewers", &QaSection::reviewers, "the two independent reviewers each spot-checked item goes to");
   }
 };

@@ -32,6 +32,11 @@ inline Rule at_least(double lo) {
   r.min = lo;
   return r;
 }
+inline Rule at_most(double hi) {
+  Rule r;
+  r.max = hi;
+  return r;
+}
 inline Rule in_range(double lo, double hi) {
   Rule r;
   r.min = lo;

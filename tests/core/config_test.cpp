@@ -58,13 +58,13 @@ TEST(Config, WrongTypeNamesFileLineColumnAndKey) {
 TEST(Config, OutOfRangeValue) {
   TempDir dir;
   const std::string path = dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  batch_size: 0\n");
-  EXPECT_EQ(load_error(path), path + ":4:3: trainer.batch_size: expected an integer >= 1, got \"0\"");
+  EXPECT_EQ(load_error(path), path + ":4:3: trainer.batch_size: expected an integer in [1, 16777216], got \"0\"");
 }
 
 TEST(Config, NonIntegerForIntegerField) {
   TempDir dir;
   const std::string path = dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer:\n  steps: 2.5\n");
-  EXPECT_THAT(load_error(path), HasSubstr("trainer.steps: expected an integer >= 0, got \"2.5\""));
+  EXPECT_THAT(load_error(path), HasSubstr("trainer.steps: expected an integer in [0, 1000000000000], got \"2.5\""));
 }
 
 TEST(Config, UnknownKeySuggestsNearestValidKey) {
@@ -92,9 +92,9 @@ TEST(Config, BooleanAndListTypes) {
   EXPECT_THAT(load_error(dir.write("a.yaml", "data: {source: idx}\nmodel: {name: cnn}\nlogging: {tensorboard: maybe}\n")),
               HasSubstr("logging.tensorboard: expected true or false, got \"maybe\""));
   EXPECT_THAT(load_error(dir.write("b.yaml", "data: {source: idx}\nmodel: {name: cnn, channels: 5}\n")),
-              HasSubstr("model.channels: expected a list (each an integer >= 1), got \"5\""));
+              HasSubstr("model.channels: expected a list (each an integer in [1, 65536]), got \"5\""));
   EXPECT_THAT(load_error(dir.write("c.yaml", "data: {source: idx}\nmodel: {name: cnn, channels: [8, x]}\n")),
-              HasSubstr("model.channels: item 1: expected an integer >= 1, got \"x\""));
+              HasSubstr("model.channels: item 1: expected an integer in [1, 65536], got \"x\""));
   EXPECT_THAT(load_error(dir.write("d.yaml", "data: {source: idx}\nmodel: {name: cnn}\ntrainer: 5\n")),
               HasSubstr("trainer: expected a section (a mapping of keys), got \"5\""));
 }
@@ -201,12 +201,89 @@ TEST(Config, LaterChecksLocateKeys) {
   EXPECT_EQ(c.sources->locate("eval.every"), path);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Hostile and careless YAML: refused with a position, never a crash, a hang or memory blow-up
+// ---------------------------------------------------------------------------------------------
+
+TEST(ConfigHostile, SelfReferencingAliasIsRefusedNotFollowed) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", "a: &a {b: *a}\n");
+  EXPECT_THAT(load_error(path), HasSubstr(path + ":1:11: aliases (*name) are not allowed in configs"));
+}
+
+TEST(ConfigHostile, BillionLaughsIsRefusedBeforeExpanding) {
+  TempDir dir;
+  std::string yaml = "l0: &l0 {a: lol, b: lol}\n";
+  for (int i = 1; i < 30; ++i) {
+    yaml += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " {a: *l" + std::to_string(i - 1) + ", b: *l" +
+            std::to_string(i - 1) + "}\n";
+  }
+  const std::string path = dir.write("c.yaml", yaml);
+  EXPECT_THAT(load_error(path), HasSubstr(path + ":2:"));
+  EXPECT_THAT(load_error(path), HasSubstr("aliases (*name) are not allowed"));
+  // Merge keys are aliases too, and so are aliases in --set values.
+  const std::string valid = dir.write("v.yaml", kValid);
+  EXPECT_THAT(load_error(valid, {"data.labels=&x [a, *x]"}), HasSubstr("--set data.labels=&x [a, *x]:1:"));
+}
+
+TEST(ConfigHostile, DuplicateKeysAndSectionsNameBothLines) {
+  TempDir dir;
+  const std::string keys = dir.write("k.yaml", "data:\n  source: idx\n  source: text\nmodel: {name: cnn}\n");
+  EXPECT_EQ(load_error(keys), keys + ":3:3: duplicate key \"source\" (first at line 2); YAML keys must be unique in a mapping");
+  const std::string sections = dir.write("s.yaml", std::string(kValid) + "trainer:\n  lr: 0.1\n");
+  EXPECT_THAT(load_error(sections), HasSubstr(sections + ":13:1: duplicate key \"trainer\" (first at line 10)"));
+  const std::string flow = dir.write("f.yaml", "data: {source: idx, source: idx}\nmodel: {name: cnn}\n");
+  EXPECT_THAT(load_error(flow), HasSubstr("duplicate key \"source\""));
+}
+
+TEST(ConfigHostile, LongExtendsChainsDeepNestingAndHugeFilesAreBounded) {
+  TempDir dir;
+  dir.write("c0.yaml", kValid);
+  for (int i = 1; i <= 40; ++i) {
+    dir.write("c" + std::to_string(i) + ".yaml", "extends: c" + std::to_string(i - 1) + ".yaml\n");
+  }
+  EXPECT_THAT(load_error(dir.path() + "/c40.yaml"), HasSubstr("extends: more than 16 files deep"));
+  EXPECT_EQ(load_error(dir.path() + "/c10.yaml"), "");
+  const std::string deep = dir.write("d.yaml", "a: " + std::string(5000, '[') + std::string(5000, ']') + "\n");
+  EXPECT_THAT(load_error(deep), HasSubstr(deep + ":1:"));
+  const std::string huge = dir.write("h.yaml", "# " + std::string(2 << 20, 'x') + "\n");
+  EXPECT_THAT(load_error(huge), HasSubstr("larger than 1 MiB"));
+  const std::string documents = dir.write("m.yaml", std::string(kValid) + "---\nrun: {name: other}\n");
+  EXPECT_THAT(load_error(documents), HasSubstr("holds more than one YAML document"));
+}
+
+TEST(ConfigHostile, LongOrControlCharacterValuesAreCutInMessages) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", std::string(kValid) + "eval:\n  every: \"" + std::string(100000, '9') + "x\"\n");
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, HasSubstr("eval.every: expected an integer >= 0, got \"9999"));
+  EXPECT_THAT(message, HasSubstr("...(100001 bytes)"));
+  EXPECT_LT(message.size(), 400u);
+  const std::string escapes = dir.write("e.yaml", std::string(kValid) + "eval:\n  every: \"\\e[31mred\\nline\"\n");
+  EXPECT_THAT(load_error(escapes), HasSubstr("got \"\\x1B[31mred\\x0Aline\""));
+  const std::string unknown = dir.write("u.yaml", std::string(kValid) + "eval:\n  \"ev\\ery\": 1\n");
+  EXPECT_THAT(load_error(unknown), HasSubstr("eval.ev\\x1Bry: unknown key"));
+}
+
+TEST(ConfigHostile, AbsurdSizesAreRefusedByTheirRules) {
+  TempDir dir;
+  const std::string valid = dir.write("c.yaml", kValid);
+  EXPECT_THAT(load_error(valid, {"trainer.batch_size=9223372036854775807"}),
+              HasSubstr("trainer.batch_size: expected an integer in [1, 16777216]"));
+  EXPECT_THAT(load_error(valid, {"trainer.grad_accum=1000000000000"}),
+              HasSubstr("trainer.grad_accum: expected an integer in [1, 65536]"));
+  EXPECT_THAT(load_error(valid, {"trainer.threads=100000"}), HasSubstr("trainer.threads: expected an integer in [0, 1024]"));
+  EXPECT_THAT(load_error(valid, {"data.prefetch=1000000000"}), HasSubstr("data.prefetch: expected an integer in [0, 1024]"));
+  EXPECT_THAT(load_error(valid, {"distributed.init_timeout_s=1e300"}), HasSubstr("distributed.init_timeout_s: expected a number in"));
+  EXPECT_THAT(load_error(valid, {"model.width=99999999999"}), HasSubstr("model.width: expected an integer in [0, 1048576]"));
+}
+
 TEST(Config, ReferenceListsEveryKeyOnce) {
   const std::string reference = config_reference();
   EXPECT_THAT(reference, HasSubstr("trainer.lr (number, default 0.001, a positive number)"));
   EXPECT_THAT(reference, HasSubstr("trainer.optimizer (string, default \"adamw\", one of: adamw, sgd)"));
   EXPECT_THAT(reference, HasSubstr("model.name (string, required)"));
-  EXPECT_THAT(reference, HasSubstr("trainer.checkpoint.keep_last (int, default 2, an integer >= 2)"));
+  EXPECT_THAT(reference, HasSubstr("trainer.checkpoint.keep_last (int, default 2, an integer in [2, 1048576])"));
 }
 
 TEST(Config, EveryShippedConfigLoads) {
