@@ -114,7 +114,7 @@ void load_lora(torch::nn::Module& model, const std::string& path) {
     param.copy_(it->second);
     saved.erase(it);
   }
-  if (!saved.empty()) throw UserError(path + ": unexpected tensor \"" + saved.begin()->first + "\"");
+  if (!saved.empty()) throw UserError(path + ": unexpected tensor \"" + printable(saved.begin()->first, 80) + "\"");
 }
 
 }  // namespace stratum::adapters

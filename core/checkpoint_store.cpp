@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/run_dir.h"
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 
@@ -39,13 +40,23 @@ bool plain_name(const std::string& name) {
          name != kMetadata;
 }
 
-// step-N -> N, or -1 for any other name.
+// step-N -> N, or -1 for any other name (including numbers too long to be a step).
 int64_t step_of(const std::string& name) {
-  if (name.rfind("step-", 0) != 0 || name.size() == 5) return -1;
+  if (name.rfind("step-", 0) != 0 || name.size() == 5 || name.size() > 5 + 18) return -1;
   for (size_t i = 5; i < name.size(); ++i) {
     if (name[i] < '0' || name[i] > '9') return -1;
   }
   return std::stoll(name.substr(5));
+}
+
+bool is_dir(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
+
+bool is_file(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
 }
 
 }  // namespace
@@ -91,7 +102,7 @@ std::string CheckpointWriter::commit() {
     fsync_path(path, false);
     metadata["sha256"][name] = sha256_file(path);
   }
-  write_file_atomically((fs::path(temp_) / kMetadata).string(), metadata.dump(2) + "\n");
+  write_file_atomically((fs::path(temp_) / kMetadata).string(), metadata.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   fsync_path(temp_, true);
 
   const std::string final_dir = (fs::path(root_) / ("step-" + std::to_string(step_))).string();
@@ -117,13 +128,15 @@ std::string CheckpointWriter::commit() {
 }
 
 CheckpointInfo verify_checkpoint(const std::string& dir) {
-  if (!fs::is_directory(dir)) throw UserError(dir + ": no such checkpoint directory");
+  std::error_code ec;
+  (void)fs::status(dir, ec);
+  if (ec) throw UserError(dir + ": no such checkpoint directory (" + ec.message() + ")");
+  if (!is_dir(dir)) throw UserError(dir + ": no such checkpoint directory");
   const fs::path marker = fs::path(dir) / kMarker;
-  if (!fs::is_regular_file(marker)) {
+  if (!is_file(marker)) {
     throw UserError(marker.string() + ": missing commit marker (the checkpoint was never completed)");
   }
   const fs::path metadata_path = fs::path(dir) / kMetadata;
-  std::error_code ec;
   const uintmax_t size = fs::file_size(metadata_path, ec);
   if (ec) throw UserError(metadata_path.string() + ": missing checkpoint metadata");
   if (size > kMaxMetadataBytes) throw UserError(metadata_path.string() + ": implausibly large metadata");
@@ -143,12 +156,21 @@ CheckpointInfo verify_checkpoint(const std::string& dir) {
                     std::to_string(info.format_version) + " (this build reads version " +
                     std::to_string(kCheckpointFormatVersion) + ")");
   }
-  info.step = metadata.value("step", int64_t{-1});
+  const auto& step = metadata.contains("step") ? metadata["step"] : nlohmann::json();
+  if (!step.is_number_integer() || step.get<int64_t>() < 0 ||
+      (step.is_number_unsigned() && step.get<uint64_t>() > (uint64_t{1} << 62))) {
+    throw UserError(metadata_path.string() + ": step must be a non-negative integer, found " +
+                    printable(step.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 40));
+  }
+  info.step = step.get<int64_t>();
   if (metadata.contains("sha256")) {
+    if (!metadata["sha256"].is_object()) throw UserError(metadata_path.string() + ": malformed file list");
     for (const auto& [name, digest] : metadata["sha256"].items()) {
-      if (!plain_name(name) || !digest.is_string()) throw UserError(metadata_path.string() + ": malformed file list");
+      if (!plain_name(name) || !digest.is_string()) {
+        throw UserError(metadata_path.string() + ": malformed file list (entry \"" + printable(name, 60) + "\")");
+      }
       const fs::path file = fs::path(dir) / name;
-      if (!fs::is_regular_file(file)) throw UserError(file.string() + ": missing from the checkpoint");
+      if (!is_file(file)) throw UserError(file.string() + ": missing from the checkpoint");
       if (sha256_file(file.string()) != digest.get<std::string>()) {
         throw UserError(file.string() + ": checksum mismatch (the file is corrupt or was changed)");
       }
@@ -165,7 +187,7 @@ std::string latest_checkpoint(const std::string& root) {
   std::string path;
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const int64_t step = step_of(entry.path().filename().string());
-    if (step > best && fs::is_regular_file(entry.path() / kMarker)) {
+    if (step > best && is_file(entry.path() / kMarker)) {
       best = step;
       path = entry.path().string();
     }
@@ -181,7 +203,7 @@ void rotate_checkpoints(const std::string& root, int64_t keep_last) {
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const std::string name = entry.path().filename().string();
     const int64_t step = step_of(name);
-    if (step >= 0 && fs::is_regular_file(entry.path() / kMarker)) {
+    if (step >= 0 && is_file(entry.path() / kMarker)) {
       committed.emplace_back(step, entry.path());
     } else if (step >= 0 || name.rfind(".tmp-step-", 0) == 0 ||
                (name.rfind("step-", 0) == 0 && name.find(".old-") != std::string::npos)) {

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "core/text.h"
 #include "models/adapter_module.h"
 
 namespace stratum {
@@ -68,20 +69,25 @@ void load_reference_weights(models::Model& model, const std::string& path) {
     const auto reference = model.reference_name(own);
     const auto found = stored.find(reference.name);
     if (found == stored.end()) {
-      missing.push_back(reference.name);
+      missing.push_back(printable(reference.name, 80));
       continue;
     }
     used.insert(reference.name);
-    const torch::Tensor source = reference.transposed ? found->second.t() : found->second;
-    if (source.sizes() != tensor.sizes()) {
-      mismatched.push_back(reference.name + " file " + shape_text(found->second.sizes()) + " model " +
-                           shape_text(reference.transposed ? tensor.t().sizes() : tensor.sizes()));
+    // A transposed (Conv1D-style) weight must be a matrix before it can be turned.
+    const torch::Tensor& stored_tensor = found->second;
+    const bool fits = reference.transposed ? stored_tensor.dim() == 2 && tensor.dim() == 2 &&
+                                                 stored_tensor.t().sizes() == tensor.sizes()
+                                           : stored_tensor.sizes() == tensor.sizes();
+    if (!fits) {
+      mismatched.push_back(printable(reference.name, 80) + " file " + shape_text(stored_tensor.sizes()) + " model " +
+                           shape_text(reference.transposed && tensor.dim() == 2 ? tensor.t().sizes() : tensor.sizes()));
       continue;
     }
+    const torch::Tensor source = reference.transposed ? stored_tensor.t() : stored_tensor;
     copies.emplace_back(tensor, source);
   }
   for (const auto& [name, tensor] : file.tensors) {
-    if (!used.count(name) && !model.ignored_in_reference(name)) unexpected.push_back(name);
+    if (!used.count(name) && !model.ignored_in_reference(name)) unexpected.push_back(printable(name, 80));
   }
   if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
     std::string message = path + ": the weights do not fit the configured model (layout " +

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/run_dir.h"
+#include "core/text.h"
 
 namespace stratum {
 namespace {
@@ -84,12 +85,12 @@ SafetensorsFile read_safetensors(const std::string& path) {
     if (name == "__metadata__") {
       if (!entry.is_object()) throw UserError(path + ": __metadata__ must be an object of strings");
       for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) throw UserError(path + ": __metadata__." + key + " must be a string");
+        if (!value.is_string()) throw UserError(path + ": __metadata__." + printable(key, 60) + " must be a string");
         file.metadata[key] = value.get<std::string>();
       }
       continue;
     }
-    const std::string where = path + ": tensor \"" + name + "\"";
+    const std::string where = path + ": tensor \"" + printable(name, 80) + "\"";
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets")) {
       throw UserError(where + " needs dtype, shape and data_offsets");
     }
@@ -101,8 +102,14 @@ SafetensorsFile read_safetensors(const std::string& path) {
     if (!known) throw UserError(where + ": unsupported dtype " + entry["dtype"].dump());
     std::vector<int64_t> shape;
     uint64_t elements = 1;
+    if (!entry["shape"].is_array() || entry["shape"].size() > 8) throw UserError(where + ": shape must be a list of at most 8 sizes");
     for (const auto& d : entry["shape"]) {
       if (!d.is_number_unsigned()) throw UserError(where + ": shape must hold non-negative integers");
+      // Any size past the file's bytes is a lie; checked before multiplying, so nothing overflows.
+      if (d.get<uint64_t>() > size || (d.get<uint64_t>() > 0 && elements > size / d.get<uint64_t>())) {
+        throw UserError(where + ": shape " + printable(entry["shape"].dump(), 80) + " holds more elements than the file's " +
+                        std::to_string(size) + " bytes");
+      }
       shape.push_back(d.get<int64_t>());
       elements *= d.get<uint64_t>();
     }
@@ -111,7 +118,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
       throw UserError(where + ": data_offsets must be [begin, end]");
     }
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
-    const uint64_t expected = elements * static_cast<uint64_t>(c10::elementSize(type));
+    const auto element = static_cast<uint64_t>(c10::elementSize(type));
+    if (elements > data_size / element + 1) {
+      throw UserError(where + ": shape holds more elements than the file's " + std::to_string(data_size) + " data bytes");
+    }
+    const uint64_t expected = elements * element;
     if (begin > end || end > data_size || end - begin != expected) {
       throw UserError(where + ": byte range [" + std::to_string(begin) + ", " + std::to_string(end) +
                       ") does not fit its shape (" + std::to_string(expected) + " bytes) or the file (" +

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,7 +12,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/random_state.h"
+#include "core/safetensors.h"
 #include "core/sha256.h"
+#include "core/text.h"
 #include "core/torch_compat.h"
 
 namespace fs = std::filesystem;
@@ -23,8 +26,12 @@ template <class F>
 void load_file(const std::string& path, const std::string& what, F load) {
   try {
     load();
+  } catch (const UserError&) {
+    throw;
   } catch (const c10::Error& e) {
-    throw UserError(path + ": cannot restore the " + what + ": " + e.what_without_backtrace());
+    throw UserError(path + ": cannot restore the " + what + ": " + printable(first_line(e.what_without_backtrace()), 300));
+  } catch (const std::exception& e) {
+    throw UserError(path + ": cannot restore the " + what + ": " + printable(first_line(e.what()), 300));
   }
 }
 
@@ -50,12 +57,45 @@ void set_cuda_rng_states(const std::vector<torch::Tensor>& states, const std::st
   }
 }
 
+// Restores `module` from `archive` as Module::load does (its own parameters and buffers, then
+// each serializable child from a nested archive), but a tensor whose shape or dtype differs
+// from the configured model's is refused instead of silently replacing it.
+void restore_module(torch::nn::Module& module, torch::serialize::InputArchive& archive, const std::string& prefix,
+                    const std::string& path) {
+  const auto restore = [&](const std::string& name, torch::Tensor& target, bool buffer) {
+    const std::string full = prefix + name;
+    torch::Tensor saved;
+    if (!archive.try_read(name, saved, buffer)) {
+      throw UserError(path + ": no tensor " + printable(full) + " (the config builds a model the checkpoint does not hold)");
+    }
+    if (saved.sizes() != target.sizes() || saved.scalar_type() != target.scalar_type()) {
+      throw UserError(path + ": tensor " + printable(full) + " is " + shape_text(saved.sizes()) + " " +
+                      c10::toString(saved.scalar_type()) + " in the checkpoint but " + shape_text(target.sizes()) + " " +
+                      c10::toString(target.scalar_type()) + " in the configured model; resume or evaluate with the "
+                      "config the checkpoint was trained with (its config.resolved.yaml)");
+    }
+    torch::NoGradGuard no_grad;
+    target.copy_(saved);
+  };
+  for (auto& p : module.named_parameters(/*recurse=*/false)) restore(p.key(), p.value(), false);
+  for (auto& b : module.named_buffers(/*recurse=*/false)) restore(b.key(), b.value(), true);
+  for (const auto& child : module.named_children()) {
+    if (!child.value()->is_serializable()) continue;
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive)) {
+      throw UserError(path + ": no module " + printable(prefix + child.key()) +
+                      " (the config builds a model the checkpoint does not hold)");
+    }
+    restore_module(*child.value(), child_archive, prefix + child.key() + ".", path);
+  }
+}
+
 void load_model(const std::string& dir, torch::nn::Module& model) {
   const std::string model_path = dir + "/model.pt";
   load_file(model_path, "model (does the config build the same architecture?)", [&] {
     torch::serialize::InputArchive archive;
     archive.load_from(model_path);
-    model.load(archive);
+    restore_module(model, archive, "", model_path);
   });
 }
 
@@ -109,7 +149,7 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
                        {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
                        {"pad_token", spec.pad_token},            {"class_names", spec.class_names},
                        {"input_mean", spec.input_mean},          {"input_std", spec.input_std}};
-  writer.add_file("state.json", json.dump(2) + "\n");
+  writer.add_file("state.json", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   writer.add_file("config.resolved.yaml", resolved_config);
   const std::string dir = writer.commit();
   rotate_checkpoints(root, keep_last);
@@ -142,11 +182,17 @@ at::Tensor load_rank_generators(const std::string& dir) {
   const std::string path = dir + "/rng_ranks.pt";
   torch::Tensor table;
   load_file(path, "per-rank random generators", [&] { torch::load(table, path); });
+  if (table.dim() != 2 || table.scalar_type() != torch::kUInt8) {
+    throw UserError(path + ": not a table of random generator states (" + shape_text(table.sizes()) + ")");
+  }
   return table;
 }
 
 std::string resolve_checkpoint(const std::string& path) {
-  if (fs::is_regular_file(fs::path(path) / "metadata.json") || fs::is_regular_file(fs::path(path) / "COMMITTED")) {
+  std::error_code ec;
+  (void)fs::status(path, ec);  // a symlink loop or an over-long name, not merely a missing path
+  if (ec && ec != std::errc::no_such_file_or_directory) throw UserError(path + ": cannot use as a checkpoint: " + ec.message());
+  if (fs::is_regular_file(fs::path(path) / "metadata.json", ec) || fs::is_regular_file(fs::path(path) / "COMMITTED", ec)) {
     return path;
   }
   const std::string latest = latest_checkpoint((fs::path(path) / "checkpoints").string());
@@ -158,7 +204,8 @@ std::string resolve_checkpoint(const std::string& path) {
 
 namespace {
 
-// state.json of a checkpoint that has been verified already.
+// state.json of a checkpoint that has been verified already. Every field is type- and
+// range-checked: a hand-edited or hostile file is a UserError naming the field.
 TrainingState parse_state(const std::string& dir) {
   const std::string state_path = dir + "/state.json";
   std::ifstream in(state_path);
@@ -166,22 +213,48 @@ TrainingState parse_state(const std::string& dir) {
   if (json.is_discarded() || !json.is_object() || !json.contains("step") || !json.contains("batches")) {
     throw UserError(state_path + ": corrupt training state");
   }
+  const auto bad = [&](const std::string& field, const std::string& why) {
+    return UserError(state_path + ": corrupt training state: " + field + " " + why);
+  };
+  const auto count = [&](const char* field, int64_t fallback, int64_t min) {
+    if (!json.contains(field)) return fallback;
+    const auto& v = json[field];
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > (uint64_t{1} << 62))) {
+      throw bad(field, "is not an integer");
+    }
+    const int64_t x = v.get<int64_t>();
+    if (x < min) throw bad(field, "is " + std::to_string(x) + " (at least " + std::to_string(min) + ")");
+    return x;
+  };
+  const auto text = [&](const char* field) {
+    if (!json.contains(field)) return std::string();
+    if (!json[field].is_string()) throw bad(field, "is not a string");
+    return json[field].get<std::string>();
+  };
   TrainingState state;
-  state.step = json["step"].get<int64_t>();
-  state.batches = json["batches"].get<int64_t>();
-  state.data_fingerprint = json.value("data_fingerprint", "");
-  state.config_sha256 = json.value("config_sha256", "");
-  state.pipeline_sha256 = json.value("pipeline_sha256", "");
-  state.loss_scale = json.value("loss_scale", 1.0);
-  state.loss_scale_clean_steps = json.value("loss_scale_clean_steps", int64_t{0});
-  state.skipped_steps = json.value("skipped_steps", int64_t{0});
-  state.world_size = json.value("world_size", int64_t{1});
-  state.global_batch = json.value("global_batch", int64_t{0});
-  state.replica_pipeline_sha256 = json.value("replica_pipeline_sha256", std::vector<std::string>{});
-  if (json.contains("data_spec") && json["data_spec"].is_object()) {
-    try {
+  state.step = count("step", 0, 0);
+  state.batches = count("batches", 0, 0);
+  state.data_fingerprint = text("data_fingerprint");
+  state.config_sha256 = text("config_sha256");
+  state.pipeline_sha256 = text("pipeline_sha256");
+  if (json.contains("loss_scale")) {
+    if (!json["loss_scale"].is_number() || !(json["loss_scale"].get<double>() > 0) ||
+        !std::isfinite(json["loss_scale"].get<double>())) {
+      throw bad("loss_scale", "is not a positive number");
+    }
+    state.loss_scale = json["loss_scale"].get<double>();
+  }
+  state.loss_scale_clean_steps = count("loss_scale_clean_steps", 0, 0);
+  state.skipped_steps = count("skipped_steps", 0, 0);
+  state.world_size = count("world_size", 1, 1);
+  state.global_batch = count("global_batch", 0, 0);
+  try {
+    state.replica_pipeline_sha256 = json.value("replica_pipeline_sha256", std::vector<std::string>{});
+    if (json.contains("data_spec") && json["data_spec"].is_object()) {
       const auto& j = json["data_spec"];
-      state.data_spec.kind = static_cast<data::InputKind>(j.at("kind").get<int>());
+      const int kind = j.at("kind").get<int>();
+      if (kind < 0 || kind > static_cast<int>(data::InputKind::tokens)) throw bad("data_spec.kind", "is unknown");
+      state.data_spec.kind = static_cast<data::InputKind>(kind);
       state.data_spec.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
       state.data_spec.num_classes = j.at("num_classes").get<int64_t>();
       state.data_spec.vocab_size = j.at("vocab_size").get<int64_t>();
@@ -190,11 +263,18 @@ TrainingState parse_state(const std::string& dir) {
       state.data_spec.input_mean = j.value("input_mean", std::vector<float>{});
       state.data_spec.input_std = j.value("input_std", std::vector<float>{});
       if (state.data_spec.input_mean.size() != state.data_spec.input_std.size()) {
-        throw UserError(state_path + ": corrupt data_spec (input_mean and input_std differ in length)");
+        throw bad("data_spec", "has input_mean and input_std of different lengths");
       }
-    } catch (const nlohmann::json::exception& e) {
-      throw UserError(state_path + ": corrupt data_spec (" + e.what() + ")");
+      for (int64_t d : state.data_spec.input_shape) {
+        if (d < 1 || d > (int64_t{1} << 24)) throw bad("data_spec.input_shape", "holds " + std::to_string(d));
+      }
+      if (state.data_spec.num_classes < 0 || state.data_spec.num_classes > 65536 || state.data_spec.vocab_size < 0 ||
+          state.data_spec.vocab_size > (int64_t{1} << 24)) {
+        throw bad("data_spec", "has an implausible num_classes or vocab_size");
+      }
     }
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(state_path + ": corrupt training state (" + first_line(e.what()) + ")");
   }
   return state;
 }

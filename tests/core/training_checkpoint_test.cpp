@@ -2,14 +2,18 @@
 
 #include "core/training_checkpoint.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <type_traits>
 
+#include "core/checkpoint_store.h"
+#include "core/sha256.h"
 #include "support/temp_dir.h"
 #include "support/user_error.h"
 
@@ -103,6 +107,86 @@ TEST(TrainingCheckpoint, ATamperedDataStateFailsClosedNamingTheFile) {
   dir.write("checkpoints/step-1/data_state.bin", "other bytes");
   EXPECT_EQ(testing::user_error([&] { load_training_checkpoint(saved, model.get(), optimizer); }),
             saved + "/data_state.bin: checksum mismatch (the file is corrupt or was changed)");
+}
+
+// A saved checkpoint of a 4 -> 3 linear layer.
+std::string save_linear(const TempDir& dir) {
+  torch::nn::Linear model(4, 3);
+  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-2));
+  TrainingState state;
+  state.step = 2;
+  return save_training_checkpoint(dir.path() + "/checkpoints", state, *model, optimizer, "", "", 2);
+}
+
+// Replaces `file` in a checkpoint and re-signs metadata.json, as a hostile author would.
+void forge(const std::string& checkpoint, const std::string& file, const std::string& bytes,
+           const std::string& metadata_step = "2") {
+  std::ofstream(checkpoint + "/" + file, std::ios::binary) << bytes;
+  std::string metadata = testing::read_file(checkpoint + "/metadata.json");
+  const auto at = metadata.find("\"" + file + "\": \"");
+  if (at != std::string::npos) metadata.replace(at + file.size() + 5, 64, sha256_hex(bytes));
+  const auto step = metadata.find("\"step\": ");
+  metadata.replace(step + 8, metadata.find(',', step) - step - 8, metadata_step);
+  std::ofstream(checkpoint + "/metadata.json", std::ios::binary) << metadata;
+}
+
+TEST(TrainingCheckpoint, AModelOfAnotherShapeIsRefusedNamingTheTensorAndBothShapes) {
+  TempDir dir;
+  const std::string saved = save_linear(dir);
+  torch::nn::Linear other(8, 3);
+  torch::optim::AdamW optimizer(other->parameters(), torch::optim::AdamWOptions(1e-2));
+  const std::string error = testing::user_error([&] { load_training_checkpoint(saved, other.get(), optimizer); });
+  EXPECT_EQ(error, saved + "/model.pt: tensor weight is [3,4] Float in the checkpoint but [3,8] Float in the configured "
+                           "model; resume or evaluate with the config the checkpoint was trained with (its "
+                           "config.resolved.yaml)");
+  EXPECT_THAT(testing::user_error([&] { load_model_weights(saved, *other); }), ::testing::HasSubstr("tensor weight is [3,4]"));
+  // The parameters were left as they were.
+  EXPECT_EQ(other->weight.sizes(), (std::vector<int64_t>{3, 8}));
+  torch::nn::Sequential nested(torch::nn::Linear(4, 3));
+  EXPECT_THAT(testing::user_error([&] { load_model_weights(saved, *nested); }), ::testing::HasSubstr("no module 0"));
+}
+
+TEST(TrainingCheckpoint, HostileMetadataAndStateAreUserErrorsNamingTheField) {
+  TempDir dir;
+  const std::string saved = save_linear(dir);
+  torch::nn::Linear model(4, 3);
+  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-2));
+  const std::string state = testing::read_file(saved + "/state.json");
+  forge(saved, "state.json", state, "\"two\"");
+  EXPECT_THAT(testing::user_error([&] { read_training_state(saved); }),
+              ::testing::HasSubstr("metadata.json: step must be a non-negative integer, found \"two\""));
+  forge(saved, "state.json", state, "-4");
+  EXPECT_THAT(testing::user_error([&] { read_training_state(saved); }), ::testing::HasSubstr("found -4"));
+  for (const char* bad : {"\"step\": \"x\"", "\"step\": -3", "\"step\": 1e300", "\"step\": 99999999999999999999"}) {
+    std::string edited = state;
+    const auto at = edited.find("\"step\": ");
+    edited.replace(at, edited.find(',', at) - at, bad);
+    forge(saved, "state.json", edited);
+    const std::string error = testing::user_error([&] { load_training_checkpoint(saved, model.get(), optimizer); });
+    EXPECT_THAT(error, ::testing::HasSubstr("state.json: corrupt training state")) << bad;
+  }
+  forge(saved, "state.json", "{\"step\": 1, \"batches\": 1, \"data_spec\": {\"kind\": 9}}");
+  EXPECT_THAT(testing::user_error([&] { read_training_state(saved); }), ::testing::HasSubstr("corrupt training state"));
+}
+
+TEST(TrainingCheckpoint, OddFoldersAndLinkLoopsUnderCheckpointsAreNotErrors) {
+  TempDir dir;
+  const std::string saved = save_linear(dir);
+  const std::string root = dir.path() + "/checkpoints";
+  for (const char* odd : {"step-99999999999999999999999999", "step-", "step-1x", "step--1", ".hidden"}) {
+    std::filesystem::create_directories(root + "/" + odd);
+    std::ofstream(root + "/" + odd + "/COMMITTED") << "1\n";
+  }
+  std::filesystem::create_symlink(root + "/loop", root + "/loop");
+  std::filesystem::create_symlink(root + "/loop", root + "/step-7");
+  EXPECT_EQ(latest_checkpoint(root), saved);
+  EXPECT_EQ(resolve_checkpoint(dir.path()), saved);
+  EXPECT_THAT(testing::user_error([&] { resolve_checkpoint(root + "/loop"); }), ::testing::HasSubstr("loop: cannot use as a checkpoint:"));
+  EXPECT_THAT(testing::user_error([&] { verify_checkpoint(root + "/loop"); }), ::testing::HasSubstr("no such checkpoint directory"));
+  const std::string long_name = dir.path() + "/" + std::string(300, 'n');
+  EXPECT_THAT(testing::user_error([&] { resolve_checkpoint(long_name); }), ::testing::HasSubstr("cannot use as a checkpoint"));
+  rotate_checkpoints(root, 2);  // leaves what it does not understand alone, and does not throw
+  EXPECT_TRUE(std::filesystem::is_directory(saved));
 }
 
 }  // namespace

@@ -180,5 +180,47 @@ TEST(Safetensors, RoundTripsEveryDtypeAndRejectsTruncatedFiles) {
               HasSubstr("none.safetensors: cannot open the weights file"));
 }
 
+// A safetensors file with one tensor whose header says `shape`, over `data_bytes` bytes.
+std::string safetensors_with_shape(const std::string& name, const std::string& shape, size_t data_bytes) {
+  std::string header = "{\"" + name + "\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0," +
+                       std::to_string(data_bytes) + "]}}";
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + std::string(data_bytes, '\0');
+}
+
+TEST(Safetensors, ShapesThatOverflowOrLieAreOneLineErrors) {
+  TempDir dir;
+  // 2^32 x 2^32 x 16 elements wrap to 0 bytes in 64 bits; the header must not be believed.
+  const std::string wrap = dir.write("wrap.safetensors", safetensors_with_shape("w", "[4294967296,4294967296,16]", 0));
+  EXPECT_THAT(user_error([&] { read_safetensors(wrap); }), HasSubstr("tensor \"w\": shape [4294967296,4294967296,16] holds more elements than the file's"));
+  const std::string huge = dir.write("huge.safetensors", safetensors_with_shape("w", "[18446744073709551615]", 4));
+  EXPECT_THAT(user_error([&] { read_safetensors(huge); }), HasSubstr("holds more elements than the file's"));
+  const std::string ranks = dir.write("ranks.safetensors", safetensors_with_shape("w", "[1,1,1,1,1,1,1,1,1,1]", 4));
+  EXPECT_THAT(user_error([&] { read_safetensors(ranks); }), HasSubstr("at most 8 sizes"));
+  // A tensor name holding a terminal escape is printed escaped.
+  const std::string escape = dir.write("esc.safetensors", safetensors_with_shape("\\u001b[2Jx", "[2]", 4));
+  const std::string message = user_error([&] { read_safetensors(escape); });
+  EXPECT_THAT(message, HasSubstr("tensor \"\\x1B[2Jx\""));
+  EXPECT_EQ(message.find('\x1B'), std::string::npos);
+}
+
+TEST(ReferenceWeights, AThreeDimensionalTensorWhereAMatrixBelongsIsAShapeMismatch) {
+  TempDir dir;
+  const Case c = gpt2_case();
+  SafetensorsFile file = reference_weights(*build(c));
+  for (auto& [name, tensor] : file.tensors) {
+    if (name == "transformer.h.0.attn.c_attn.weight") tensor = torch::zeros({2, 64, 96});  // transposed on load
+    if (name == "transformer.h.0.ln_1.weight") tensor = torch::zeros({8, 8});
+  }
+  write_safetensors(dir.path() + "/w.safetensors", file);
+  Case broken = c;
+  broken.options.init_from = dir.path() + "/w.safetensors";
+  const std::string message = user_error([&] { build(broken); });
+  EXPECT_THAT(message, HasSubstr("shapes differ: "));
+  EXPECT_THAT(message, HasSubstr("transformer.h.0.attn.c_attn.weight file [2,64,96] model [64,192]"));
+  EXPECT_THAT(message, HasSubstr("transformer.h.0.ln_1.weight file [8,8] model [64]"));
+}
+
 }  // namespace
 }  // namespace stratum::testing
