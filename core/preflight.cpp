@@ -3,7 +3,9 @@
 #include <fstream>
 
 #include "core/evaluator.h"
+#include "core/memory_plan.h"
 #include "core/registry.h"
+#include "core/system_info.h"
 #include "core/text.h"
 #include "core/torch_compat.h"
 
@@ -18,6 +20,17 @@ void preflight(const RunConfig& config, const Registry& registry) {
   }
   if (config.trainer.device == "cuda" && !compat::cuda_available()) {
     config.fail("trainer.device", "\"cuda\" was asked for but no CUDA device is available (use cpu or auto)");
+  }
+  if (config.model.num_classes > config.data.max_classes) {
+    config.fail("model.num_classes", std::to_string(config.model.num_classes) + " is more than data.max_classes (" +
+                                         std::to_string(config.data.max_classes) + "); raise data.max_classes too");
+  }
+  if (static_cast<int64_t>(config.data.labels.size()) > config.data.max_classes) {
+    config.fail("data.labels", "lists " + std::to_string(config.data.labels.size()) + " labels, more than data.max_classes (" +
+                                   std::to_string(config.data.max_classes) + ")");
+  }
+  if (config.data.source == "synthetic" && config.data.synthetic.classes > config.data.max_classes) {
+    config.fail("data.synthetic.classes", "is more than data.max_classes (" + std::to_string(config.data.max_classes) + ")");
   }
   if (config.trainer.steps == 0 && config.trainer.epochs == 0) {
     config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
@@ -60,6 +73,16 @@ void preflight(const RunConfig& config, const Registry& registry) {
       config.fail("adapters.prefix.enabled", "prefix-tuning is not split across ranks" + tp + "; use LoRA");
     }
   }
+}
+
+void check_against_data(const RunConfig& config, const Registry& registry, const data::DataSpec& spec) {
+  if (config.model.num_classes > 0 && config.model.num_classes < spec.num_classes) {
+    config.fail("model.num_classes", std::to_string(config.model.num_classes) + " classes, but the data has " +
+                                         std::to_string(spec.num_classes) + "; its labels " +
+                                         std::to_string(config.model.num_classes) + " and up would have no output "
+                                         "(set 0 to take the data's)");
+  }
+  check_memory_plan(config, plan_memory(config, registry, spec), available_memory_bytes());
 }
 
 }  // namespace stratum

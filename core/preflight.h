@@ -3,6 +3,7 @@
 // has), run before any data is read, model built or process group created.
 
 #include "core/config.h"
+#include "data/data_spec.h"
 
 namespace stratum {
 
@@ -10,5 +11,10 @@ class Registry;
 
 /// Throws UserError naming the key, file and line of the first problem found.
 void preflight(const RunConfig& config, const Registry& registry);
+
+/// The checks that need the data's shape, run after the data is read and before the model is
+/// built: the model's classes cover the data's labels, and the model and its batches fit in
+/// this machine's memory.
+void check_against_data(const RunConfig& config, const Registry& registry, const data::DataSpec& spec);
 
 }  // namespace stratum

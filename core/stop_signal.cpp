@@ -15,7 +15,8 @@ void on_signal(int signal) {
     // Second signal: the user means it. _exit is async-signal-safe; 128 + N is the shell's code.
     ::_exit(128 + signal);
   }
-  static const char message[] = "\nstopping after this step (send the signal again to abort now)\n";
+  static const char message[] =
+      "\nstopping: the last complete step will be checkpointed (send the signal again to abort now)\n";
   const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
   (void)ignored;
 }

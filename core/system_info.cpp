@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -47,6 +48,30 @@ long peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss * 1024L;
+}
+
+uint64_t available_memory_bytes() {
+  uint64_t available = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") {
+      available = kib * 1024;
+      break;
+    }
+  }
+  // A container's limit binds before the host's free memory does.
+  std::ifstream max("/sys/fs/cgroup/memory.max"), current("/sys/fs/cgroup/memory.current");
+  std::string limit;
+  uint64_t used = 0;
+  if (max >> limit && limit != "max" && current >> used) {
+    const uint64_t cap = std::strtoull(limit.c_str(), nullptr, 10);
+    const uint64_t left = cap > used ? cap - used : 0;
+    if (available == 0 || left < available) available = left;
+  }
+  return available;
 }
 
 }  // namespace stratum

@@ -1,6 +1,7 @@
 #pragma once
 // Facts about the machine and libraries a run depends on, for `stratum info` and run logs.
 
+#include <cstdint>
 #include <string>
 
 namespace stratum {
@@ -12,5 +13,9 @@ std::string loaded_blas();
 
 /// Peak resident set size of this process in bytes.
 long peak_rss_bytes();
+
+/// Memory a new allocation can have: /proc/meminfo's MemAvailable, lowered to what the
+/// cgroup (v2 memory.max) still allows; 0 when neither can be read.
+uint64_t available_memory_bytes();
 
 }  // namespace stratum

@@ -15,6 +15,7 @@
 #include "core/lr_schedule.h"
 #include "core/metrics_writer.h"
 #include "core/optimizer.h"
+#include "core/preflight.h"
 #include "core/progress.h"
 #include "core/registry.h"
 #include "core/report/run_report.h"
@@ -56,7 +57,7 @@ std::string reservoirs_json(const data::SplitData& data) {
   for (const data::ReservoirSnapshot& s : data.reservoir_history) {
     out["history"].push_back({{"record", s.record}, {"sizes", s.sizes}});
   }
-  return out.dump() + "\n";
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics) {
@@ -212,6 +213,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   STRATUM_USER_CHECK(data.seen.size() > 0, "data: the seen (training) split is empty");
   const int64_t num_classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
 
+  check_against_data(config, registry, data.spec);
   models::ModelPtr model = build_model(registry, config.model, data.spec);
   apply_model_transforms(registry, *model, config);
   const std::string checkpoint = resume_from.empty() ? "" : resolve_checkpoint(resume_from);
@@ -371,12 +373,35 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
   bool first_window = true;
 
   bool stop_agreed = false;  // multi-process: some rank was asked to stop (carried by the normalizer all-reduce)
+  const auto stop_wanted = [&] { return world > 1 ? stop_agreed : stop_requested(); };
+  // Checkpoints the last completed step and ends the run as interrupted.
+  const auto stop_after = [&](int64_t completed) {
+    log::end_status();
+    outcome.checkpoint = checkpoint_now();
+    outcome.interrupted = true;
+    outcome.steps = completed;
+    if (primary) {
+      log::info("stopped by signal after step " + std::to_string(completed) + "; checkpoint " + outcome.checkpoint);
+      log::info("report: " + report::write_run_report(run_dir.path()));
+    }
+    return outcome;
+  };
   for (int64_t step = state.step + 1; step <= total_steps; ++step) {
     const double lr = learning_rate(options, step - 1, total_steps);
     set_learning_rate(*optimizer, lr);
     optimizer->zero_grad();
     if (scaler.enabled()) step_loss.zero_();
+    // A step of many micro-batches can take long: a stop request between them abandons it (no
+    // update applied, data position and random generators back to the step's start), so the
+    // checkpoint is the last complete step's and a resumed run repeats this one whole.
+    const int64_t step_start_batches = state.batches;
+    const torch::Tensor step_start_generators = options.grad_accum > 1 ? generator_state_bytes() : torch::Tensor();
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
+      if (micro > 0 && stop_wanted()) {
+        state.batches = step_start_batches;
+        set_generator_state_bytes(step_start_generators, "the abandoned step's start");
+        return stop_after(step - 1);
+      }
       const data::Batch host_batch = sampler.next();
       // no_sync: only the last micro-batch's backward reduces (the accumulated) gradients.
       if (gradient_sync) gradient_sync->set_sync(micro + 1 == options.grad_accum);
@@ -504,17 +529,7 @@ TrainingOutcome train(const RunConfig& config, const Registry& registry, const R
       for (const auto& e : evaluations) log_evaluation(e, step, metrics);
       consider_best(evaluations);
     }
-    if (world > 1 ? stop_agreed : stop_requested()) {
-      log::end_status();
-      outcome.checkpoint = checkpoint_now();
-      outcome.interrupted = true;
-      outcome.steps = step;
-      if (primary) {
-        log::info("stopped by signal after step " + std::to_string(step) + "; checkpoint " + outcome.checkpoint);
-        log::info("report: " + report::write_run_report(run_dir.path()));
-      }
-      return outcome;
-    }
+    if (stop_wanted()) return stop_after(step);
     if (options.checkpoint.every > 0 && step % options.checkpoint.every == 0 && step != total_steps) {
       outcome.checkpoint = checkpoint_now();
     }

@@ -19,14 +19,39 @@ data::DataSpec image_spec(int64_t channels, int64_t side, int64_t classes) {
   return spec;
 }
 
+int64_t classes_of(const ModelSection& options, const data::DataSpec& spec) {
+  return options.num_classes > 0 ? options.num_classes : spec.num_classes;
+}
+
+// mlp: flattened input -> hidden -> hidden -> classes, with biases.
+int64_t mlp_parameters(const ModelSection& options, const data::DataSpec& spec) {
+  int64_t in = 1;
+  for (int64_t d : spec.input_shape) in *= d;
+  const int64_t h = options.hidden, c = classes_of(options, spec);
+  return in * h + h + h * h + h + h * c + c;
+}
+
+// cnn: two bias-free 3x3 convolutions with batch norm per stage, then hidden -> classes.
+int64_t cnn_parameters(const ModelSection& options, const data::DataSpec& spec) {
+  int64_t in = spec.input_shape.empty() ? 1 : spec.input_shape[0], total = 0;
+  for (int64_t out : options.channels) {
+    total += in * out * 9 + out * out * 9 + 4 * out;
+    in = out;
+  }
+  const int64_t h = options.hidden, c = classes_of(options, spec);
+  return total + in * h + h + h * c + c;
+}
+
 template <class M>
-ModelEntry image_classifier(const char* name, const char* description) {
+ModelEntry image_classifier(const char* name, const char* description,
+                            int64_t (*parameters)(const ModelSection&, const data::DataSpec&)) {
   ModelEntry entry;
   entry.name = name;
   entry.description = description;
   entry.build = [](const ModelSection& options, const data::DataSpec& spec) -> ModelPtr {
     return std::make_shared<M>(options, spec);
   };
+  entry.parameter_count = parameters;
   entry.reference_spec = image_spec(1, 28, 10);
   return entry;
 }
@@ -68,8 +93,8 @@ ModelEntry vit(const char* name, const char* description, const std::string& siz
 }  // namespace
 
 void register_builtin_models(Registry& registry) {
-  registry.models.add(image_classifier<MLP>("mlp", "two hidden layers over flattened inputs"));
-  registry.models.add(image_classifier<CNN>("cnn", "conv-BN-ReLU stages, global pooling, MLP head"));
+  registry.models.add(image_classifier<MLP>("mlp", "two hidden layers over flattened inputs", mlp_parameters));
+  registry.models.add(image_classifier<CNN>("cnn", "conv-BN-ReLU stages, global pooling, MLP head", cnn_parameters));
   registry.models.add(gpt("gpt-tiny", "GPT decoder LM, 2 layers x 64 (tests; vocabulary and context from the data)", "tiny"));
   registry.models.add(gpt("gpt-125m", "GPT decoder LM, GPT-2 small shape (12 x 768, 12 heads, 50257 tokens)", "125m"));
   registry.models.add(gpt("gpt-350m", "GPT decoder LM, GPT-2 medium shape (24 x 1024, 16 heads, 50257 tokens)", "350m"));

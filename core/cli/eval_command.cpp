@@ -41,6 +41,7 @@ int eval_command(const Args& args, Registry& registry) {
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);
   const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
+  check_against_data(config, registry, data.spec);
   models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
   apply_model_transforms(registry, *model, config);
   const int64_t step = load_model_weights(dir, *model);
