@@ -268,7 +268,7 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
                        {"unseen_rejection_rate", open_set.unseen_rejection_rate},
                        {"validation_rejection_rate", open_set.validation_rejection_rate}};
   }
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 ModelFacts model_facts(const torch::nn::Module& model) {

@@ -50,7 +50,7 @@ void MetricsWriter::write(const MetricRecord& record) {
     }
   }
   for (const auto& [key, value] : record.texts) line[key] = value;
-  const std::string text = line.dump() + "\n";
+  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), file_);
   std::fflush(file_);
   if (!tensorboard_ || (record.kind != "train" && record.kind != "eval")) return;

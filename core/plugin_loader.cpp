@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <set>
 
 #include "core/error.h"
@@ -23,6 +24,20 @@ std::string dl_error() {
 std::string load_plugin(const std::string& path, Registry& registry) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) throw UserError("plugin " + path + ": no such file");
+  // Loading runs the library's code as this user: like ssh with key files, refuse code that
+  // anyone on the machine could have replaced.
+  if (info.st_mode & S_IWOTH) {
+    throw UserError("plugin " + path + ": refusing to load a world-writable file (anyone could replace its code); "
+                    "chmod o-w " + path);
+  }
+  const std::string folder = std::filesystem::path(path).parent_path().empty()
+                                 ? std::string(".")
+                                 : std::filesystem::path(path).parent_path().string();
+  struct stat folder_info {};
+  if (stat(folder.c_str(), &folder_info) == 0 && (folder_info.st_mode & S_IWOTH) && !(folder_info.st_mode & S_ISVTX)) {
+    throw UserError("plugin " + path + ": refusing to load from " + folder +
+                    ", a world-writable folder without the sticky bit (anyone could swap the file); chmod o-w " + folder);
+  }
   // A path without a slash would make dlopen search the library path instead of this file.
   const std::string file = path.find('/') == std::string::npos ? "./" + path : path;
   dlerror();

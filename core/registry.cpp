@@ -34,8 +34,8 @@ std::vector<std::string> NamedRegistry<Entry>::names() const {
 template <class Entry>
 std::string NamedRegistry<Entry>::unknown_message(const std::string& name) const {
   const std::vector<std::string> known = names();
-  const std::string guess = nearest(name, known);
-  std::string message = "unknown " + kind_ + " \"" + name + "\"";
+  const std::string guess = nearest(name.substr(0, 64), known);
+  std::string message = "unknown " + kind_ + " \"" + printable(name, 60) + "\"";
   if (!guess.empty()) message += " (did you mean " + guess + "?)";
   return message + "; registered: " + (known.empty() ? std::string("none") : join(known, ", "));
 }

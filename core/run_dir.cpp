@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 
@@ -39,8 +40,8 @@ RunDir RunDir::joined(const std::string& path) {
 
 RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& timestamp) {
   if (!is_safe_name(name)) {
-    throw UserError("run.name: \"" + name +
-                    "\" is not a plain folder name (use letters, digits, '.', '_' and '-' only)");
+    throw UserError("run.name: \"" + printable(name, 60) +
+                    "\" is not a plain folder name (use letters, digits, '.', '_' and '-', at most 200)");
   }
   std::error_code ec;
   fs::create_directories(root, ec);
@@ -89,13 +90,20 @@ void write_file_atomically(const std::string& path, const std::string& text) {
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
+      ::unlink(tmp.c_str());
       throw UserError(tmp + ": cannot write: " + std::strerror(err));
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw UserError(tmp + ": cannot flush: " + std::strerror(errno));
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw UserError(tmp + ": cannot flush: " + std::strerror(err));
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    throw UserError(path + ": cannot rename into place: " + std::strerror(errno));
+    const int err = errno;
+    ::unlink(tmp.c_str());  // no debris next to a path that could not be written
+    throw UserError(path + ": cannot write: " + std::strerror(err));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace stratum::distributed {
 namespace {
@@ -59,12 +61,16 @@ Worker spawn(const LaunchOptions& o, const std::string& executable, int local_ra
   w.rank = o.node_rank * o.nproc_per_node + local_rank;
   int out[2], err[2];
   if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t launcher = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     // The worker: its own process group, so a terminal's Ctrl-C reaches only the launcher,
-    // which forwards it once.
+    // which forwards it once; and it is told to stop when the launcher dies, even by SIGKILL,
+    // instead of training on unsupervised.
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != launcher) _exit(128 + SIGTERM);  // the launcher died before prctl
     dup2(out[1], STDOUT_FILENO);
     dup2(err[1], STDERR_FILENO);
     close(out[0]), close(out[1]), close(err[0]), close(err[1]);
@@ -79,6 +85,7 @@ Worker spawn(const LaunchOptions& o, const std::string& executable, int local_ra
     set("TORCHELASTIC_RESTART_COUNT", std::to_string(restart));
     set("TORCHELASTIC_MAX_RESTARTS", std::to_string(o.max_restarts));
     set(kRunDirFileVariable, run_dir_file);
+    set(kLaunchArgsVariable, shell_quote(o.launcher_args));
     if (!resume_run.empty()) set(kResumeRunVariable, resume_run);
     std::vector<char*> argv;
     const std::string name = "stratum";

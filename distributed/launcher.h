@@ -18,6 +18,7 @@ struct LaunchOptions {
   int max_restarts = 0;
   double stop_timeout_s = 30.0;       ///< after SIGTERM, how long workers get before SIGKILL
   std::vector<std::string> command;   ///< the stratum subcommand each worker runs, e.g. {"train", ...}
+  std::vector<std::string> launcher_args;  ///< the launcher's own flags as given (for "resume with:" lines)
 };
 
 /// Runs the workers of this node to the end, with restarts; returns the launcher's exit code:
@@ -30,5 +31,8 @@ int launch(const LaunchOptions& options, const std::string& executable);
 inline constexpr const char* kResumeRunVariable = "STRATUM_RESUME_RUN";
 /// Where a worker started by `launch` writes its run directory (rank 0), so a restart knows it.
 inline constexpr const char* kRunDirFileVariable = "STRATUM_RUN_DIR_FILE";
+/// The launcher's own flags, shell-quoted, so a worker can print the command that resumes the
+/// whole job rather than one process of it.
+inline constexpr const char* kLaunchArgsVariable = "STRATUM_LAUNCH_ARGS";
 
 }  // namespace stratum::distributed

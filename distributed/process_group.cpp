@@ -102,9 +102,6 @@ GroupOps make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo
 #endif
 }
 
-// The first line of a c10d message (they carry C++ backtraces after it).
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
-
 // A started c10d collective; failures surface on wait() with the same message as blocking
 // calls, and `done` runs after it (copying a staged result back to the host).
 class PendingWork : public PendingCollective {
@@ -244,6 +241,25 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world, cons
   const std::string prefix = agent_store ? std::string("/worker/attempt_") + (restart ? restart : "0") + "/stratum"
                                          : std::string("stratum");
   impl->store = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
+  // Every rank checks in and waits for all the others within init_timeout_s: the backends'
+  // own rendezvous would wait out the (longer) collective timeout for a peer that never comes.
+  try {
+    impl->store->set("joined/" + std::to_string(world.rank), std::vector<uint8_t>{1});
+    std::vector<std::string> keys;
+    for (int r = 0; r < world.world_size; ++r) keys.push_back("joined/" + std::to_string(r));
+    impl->store->wait(keys, to_ms(options.init_timeout_s));
+  } catch (const std::exception& e) {
+    std::vector<std::string> missing;
+    for (int r = 0; r < world.world_size && missing.size() < 8; ++r) {
+      try {
+        if (!impl->store->check({"joined/" + std::to_string(r)})) missing.push_back(std::to_string(r));
+      } catch (const std::exception&) {
+        break;
+      }
+    }
+    throw UserError(where + ": not all " + std::to_string(world.world_size) + " ranks joined within " + timeout +
+                    (missing.empty() ? "" : " (missing: rank " + join(missing, ", ") + ")") + " (" + first_line(e.what()) + ")");
+  }
   try {
     impl->ops = impl->make(impl->store);
   } catch (const UserError&) {

@@ -1,6 +1,8 @@
 #include "core/cli/args.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <limits>
 
 #include "core/error.h"
 #include "core/text.h"
@@ -52,7 +54,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") return false;
     if (arg.rfind("--", 0) != 0) {
-      throw UserError(command + ": unexpected argument \"" + arg + "\" (see --help)");
+      throw UserError(command + ": unexpected argument \"" + printable(arg, 80) + "\" (see --help)");
     }
     const auto eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
@@ -61,8 +63,8 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       std::vector<std::string> names;
       for (const auto& s : specs_) names.push_back(s.name);
       const std::string guess = nearest(name, names);
-      throw UserError(command + ": unknown option " + name + (guess.empty() ? "" : " (did you mean " + guess + "?)") +
-                      " (see --help)");
+      throw UserError(command + ": unknown option " + printable(name, 80) +
+                      (guess.empty() ? "" : " (did you mean " + guess + "?)") + " (see --help)");
     }
     if (spec->flag) {
       if (eq != std::string::npos) throw UserError(command + ": " + name + " takes no value");
@@ -111,16 +113,20 @@ double parse_number_flag(const std::string& flag, const std::string& text, doubl
   const double v = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || !(v >= lo && v <= hi)) {
     throw UserError(flag + ": expected a number in [" + format_number(lo) + ", " + format_number(hi) + "], got \"" +
-                    text + "\"");
+                    printable(text, 40) + "\"");
   }
   return v;
 }
 
-int64_t parse_count_flag(const std::string& flag, const std::string& text, int64_t lo) {
+int64_t parse_count_flag(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
   char* end = nullptr;
+  errno = 0;
   const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || v < lo) {
-    throw UserError(flag + ": expected an integer >= " + std::to_string(lo) + ", got \"" + text + "\"");
+  if (text.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
+    const std::string range = hi == std::numeric_limits<int64_t>::max()
+                                  ? ">= " + std::to_string(lo)
+                                  : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    throw UserError(flag + ": expected an integer " + range + ", got \"" + printable(text, 40) + "\"");
   }
   return v;
 }

@@ -3,6 +3,7 @@
 // parsing, errors and `--help` text all come from that declaration.
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,8 @@ class ArgParser {
 /// `text`, the value of `flag`, as a number in [lo, hi]; otherwise a UserError naming the flag.
 double parse_number_flag(const std::string& flag, const std::string& text, double lo, double hi);
 
-/// `text`, the value of `flag`, as an integer >= lo; otherwise a UserError naming the flag.
-int64_t parse_count_flag(const std::string& flag, const std::string& text, int64_t lo);
+/// `text`, the value of `flag`, as an integer in [lo, hi]; otherwise a UserError naming the flag.
+int64_t parse_count_flag(const std::string& flag, const std::string& text, int64_t lo,
+                         int64_t hi = std::numeric_limits<int64_t>::max());
 
 }  // namespace stratum::cli

@@ -36,17 +36,19 @@ int launch_command(const Args& args, Registry&) {
     return kExitOk;
   }
   options.command.assign(separator == args.end() ? args.end() : separator + 1, args.end());
+  options.launcher_args = own;
   if (options.command.empty()) throw UserError("stratum launch: no worker command after --, e.g. -- train --config F");
   if (options.command.front() == "launch") throw UserError("stratum launch: a worker cannot be another launcher");
+  // Bounds a real job stays far inside; they keep every rank and world size an int.
   options.nproc_per_node = nproc == "auto" ? std::max(1, compat::cuda_device_count())
-                                           : static_cast<int>(parse_count_flag("--nproc-per-node", nproc, 1));
-  options.nnodes = static_cast<int>(parse_count_flag("--nnodes", nnodes, 1));
-  options.node_rank = static_cast<int>(parse_count_flag("--node-rank", node_rank, 0));
+                                           : static_cast<int>(parse_count_flag("--nproc-per-node", nproc, 1, 1024));
+  options.nnodes = static_cast<int>(parse_count_flag("--nnodes", nnodes, 1, 65536));
+  options.node_rank = static_cast<int>(parse_count_flag("--node-rank", node_rank, 0, 65535));
   if (options.node_rank >= options.nnodes) {
     throw UserError("--node-rank: " + node_rank + " is not below --nnodes " + nnodes);
   }
-  options.master_port = static_cast<int>(parse_number_flag("--master-port", port, 1, 65535));
-  options.max_restarts = static_cast<int>(parse_count_flag("--max-restarts", restarts, 0));
+  options.master_port = static_cast<int>(parse_count_flag("--master-port", port, 1, 65535));
+  options.max_restarts = static_cast<int>(parse_count_flag("--max-restarts", restarts, 0, 1000));
   options.stop_timeout_s = parse_number_flag("--stop-timeout", stop_timeout, 0, 86400);
   return distributed::launch(options, "/proc/self/exe");
 }

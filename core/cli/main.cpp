@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,8 +56,9 @@ std::string usage() {
 int run(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
-    std::fputs(usage().c_str(), stderr);
-    return stratum::kExitUsage;
+    std::vector<std::string> names;
+    for (const auto& c : commands()) names.push_back(c.name);
+    throw stratum::UserError("no command given (one of: " + stratum::join(names, ", ") + "); see stratum --help");
   }
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(usage().c_str(), stdout);
@@ -76,8 +78,13 @@ int run(int argc, char** argv) {
     names.push_back(c.name);
   }
   const std::string guess = stratum::nearest(args[0], names);
-  throw stratum::UserError("unknown command \"" + args[0] + "\"" +
+  throw stratum::UserError("unknown command \"" + stratum::printable(args[0], 60) + "\"" +
                            (guess.empty() ? "" : " (did you mean " + guess + "?)") + "; see stratum --help");
+}
+
+// One line, whatever the message holds (a path with a newline, a name with terminal escapes).
+void print_error(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", stratum::printable(message, 4000).c_str());
 }
 
 }  // namespace
@@ -89,14 +96,20 @@ int main(int argc, char** argv) {
     code = run(argc, argv);
   } catch (const stratum::UserError& e) {
     stratum::log::end_status();
-    std::fprintf(stderr, "error: %s\n", e.what());
+    print_error(e.what());
+    code = stratum::kExitUsage;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that the system refuses (too long, a symlink loop, no permission).
+    stratum::log::end_status();
+    const std::string path = e.path1().empty() ? "" : e.path1().string() + ": ";
+    print_error(path + e.code().message());
     code = stratum::kExitUsage;
   } catch (const c10::Error& e) {
     stratum::log::end_status();
-    std::fprintf(stderr, "error: internal (LibTorch): %s\n", e.what_without_backtrace());
+    print_error(std::string("internal (LibTorch): ") + stratum::first_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
     stratum::log::end_status();
-    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    print_error(std::string("internal: ") + e.what());
   }
   stratum::log::flush();
   return code;

@@ -25,9 +25,12 @@ int qa_command(const Args& args, Registry& registry) {
       "  weak-labels combine labeling functions' votes into labels with confidence\n"
       "  select      pick the unlabeled examples a checkpoint is least sure of (active learning)\n"
       "  relabel     a relabeling queue: disagreements, confident model contradictions, weak labels, drift\n";
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(usage, args.empty() ? stderr : stdout);
-    return args.empty() ? kExitUsage : kExitOk;
+  if (args.empty()) {
+    throw UserError("stratum qa: no tool given (agreement, spotcheck, weak-labels, select or relabel); see stratum qa --help");
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(usage, stdout);
+    return kExitOk;
   }
   const Args rest(args.begin() + 1, args.end());
   if (args[0] == "agreement") return qa_agreement(rest);
@@ -36,7 +39,7 @@ int qa_command(const Args& args, Registry& registry) {
   if (args[0] == "select") return qa_select(rest, registry);
   if (args[0] == "relabel") return qa_relabel(rest, registry);
   const std::string guess = nearest(args[0], {"agreement", "spotcheck", "weak-labels", "select", "relabel"});
-  throw UserError("stratum qa: unknown tool \"" + args[0] + "\"" + (guess.empty() ? "" : " (did you mean " + guess + "?)") +
+  throw UserError("stratum qa: unknown tool \"" + printable(args[0], 60) + "\"" + (guess.empty() ? "" : " (did you mean " + guess + "?)") +
                   "; see stratum qa --help");
 }
 

@@ -112,7 +112,7 @@ int qa_select(const Args& args, Registry& registry) {
     return kExitOk;
   }
   const data::Uncertainty measure = data::parse_uncertainty(by, "--by");
-  const int64_t k = parse_count_flag("--k", k_text, 1);
+  const int64_t k = parse_count_flag("--k", k_text, 1, int64_t{1} << 31);
   const QaSection qa = qa_settings(config_path, overrides);
   const CheckpointModel loaded = load_checkpoint_model(checkpoint, registry);
   const data::DataSpec& spec = loaded.state.data_spec;

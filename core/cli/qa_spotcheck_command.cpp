@@ -116,7 +116,7 @@ int qa_spotcheck(const Args& args) {
                            : qa_settings(config_path, overrides);
   data::SpotcheckOptions options{qa.spotcheck_fraction, qa.time_buckets, 1};
   if (!fraction.empty()) options.fraction = parse_number_flag("--fraction", fraction, 1e-6, 1);
-  if (!buckets.empty()) options.time_buckets = parse_count_flag("--time-buckets", buckets, 1);
+  if (!buckets.empty()) options.time_buckets = parse_count_flag("--time-buckets", buckets, 1, 65536);
   options.seed = static_cast<uint64_t>(parse_count_flag("--seed", seed, 0));
   const std::vector<std::string> people = reviewers.empty() ? qa.reviewers : split(reviewers, ',');
   if (people.size() != 2 || people[0].empty() || people[1].empty() || people[0] == people[1]) {

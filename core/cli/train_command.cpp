@@ -16,6 +16,7 @@
 #include "core/run_dir.h"
 #include "core/stop_signal.h"
 #include "core/system_info.h"
+#include "core/text.h"
 #include "core/torch_compat.h"
 #include "core/trainer.h"
 #include "core/training_checkpoint.h"
@@ -57,6 +58,21 @@ std::string resume_after_restart(const std::string& resume, const distributed::W
     log::warn(std::string("restart: ") + previous + " has no complete checkpoint; starting afresh");
     return resume;
   }
+}
+
+// The command that continues this run exactly: the same config, overrides and plugins, and
+// under `stratum launch` the same launcher flags.
+std::string resume_command(const std::string& config_path, const std::vector<std::string>& overrides,
+                           const std::vector<std::string>& plugins, const std::string& checkpoint) {
+  std::vector<std::string> words{"train", "--config", config_path};
+  for (const std::string& o : overrides) words.insert(words.end(), {"--set", o});
+  for (const std::string& p : plugins) words.insert(words.end(), {"--plugin", p});
+  words.insert(words.end(), {"--resume", checkpoint});
+  const char* launch_args = std::getenv(distributed::kLaunchArgsVariable);
+  if (launch_args) return "stratum launch " + std::string(launch_args) + " -- " + shell_quote(words);
+  const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
+  const std::string note = world.is_distributed() ? "   (start it as this job was: " + world.launcher + " with the same arguments)" : "";
+  return "stratum " + shell_quote(words) + note;
 }
 
 }  // namespace
@@ -135,9 +151,8 @@ int train_command(const Args& args, Registry& registry) {
     return kExitOk;
   }
   if (outcome.interrupted) {
-    std::printf("\nstopped after step %lld; checkpoint: %s\nresume with: stratum train --config %s --resume %s\n",
-                static_cast<long long>(outcome.steps), outcome.checkpoint.c_str(), config_path.c_str(),
-                outcome.checkpoint.c_str());
+    std::printf("\nstopped after step %lld; checkpoint: %s\nresume with: %s\n", static_cast<long long>(outcome.steps),
+                outcome.checkpoint.c_str(), resume_command(config_path, overrides, plugins, outcome.checkpoint).c_str());
     log::flush();
     std::printf("run directory: %s\n", run_dir.path().c_str());
     std::fflush(stdout);

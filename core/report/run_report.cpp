@@ -258,7 +258,13 @@ th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
 
 std::string write_run_report(const std::string& run_dir) {
   const fs::path dir(run_dir);
-  if (!fs::is_directory(dir)) throw UserError(run_dir + ": no such run directory");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw UserError(run_dir + ": no such run directory");
+  // Never write into a folder that is not a run: every run writes config.resolved.yaml first.
+  if (!fs::is_regular_file(dir / "config.resolved.yaml", ec)) {
+    throw UserError(run_dir + ": not a Stratum run directory (no config.resolved.yaml); pass a folder that "
+                              "`stratum train` created, e.g. runs/NAME-TIMESTAMP");
+  }
   const Metrics metrics = read_metrics(dir / "metrics.jsonl");
   const json eval = read_json(dir / "eval.json");
   const json reservoirs = read_json(dir / "reservoirs.json");

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/report/svg_chart.h"
 #include "support/temp_dir.h"
 #include "support/user_error.h"
@@ -91,12 +93,21 @@ TEST(RunReport, BuildsASelfContainedPageFromTheRunsFiles) {
 TEST(RunReport, AStoppedRunWithoutEvaluationStillGetsAReport) {
   testing::TempDir run;
   run.write("metrics.jsonl", "{\"kind\":\"train\",\"step\":1,\"loss\":2.3,\"lr\":0.001,\"samples_per_second\":9}\n");
+  run.write("config.resolved.yaml", "run:\n  name: stopped\n");
   const std::string html = testing::read_file(write_run_report(run.path()));
   EXPECT_THAT(html, HasSubstr("No eval.json: the run stopped before its final evaluation."));
   EXPECT_THAT(html, HasSubstr("No reservoirs.json"));
   EXPECT_EQ(count(html, "<svg "), 3);  // loss, learning rate, throughput
   EXPECT_EQ(testing::user_error([&] { write_run_report(run.path() + "/missing"); }),
             run.path() + "/missing: no such run directory");
+}
+
+TEST(RunReport, AFolderThatIsNotARunIsRefusedAndLeftAlone) {
+  testing::TempDir folder;
+  folder.write("notes.txt", "mine\n");
+  EXPECT_THAT(testing::user_error([&] { write_run_report(folder.path()); }),
+              HasSubstr(": not a Stratum run directory (no config.resolved.yaml)"));
+  EXPECT_FALSE(std::filesystem::exists(folder.path() + "/report.html"));
 }
 
 }  // namespace

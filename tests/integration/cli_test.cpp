@@ -108,9 +108,9 @@ TEST(Cli, BadEnvironmentForMultiProcess) {
 
 TEST(Cli, SubcommandsWithoutTheirArgumentsExit2) {
   expect_usage_error(run_stratum("launch"), "stratum launch: no worker command after --");
-  const CommandResult qa = run_stratum("qa");
-  EXPECT_EQ(qa.exit_code, 2);
-  EXPECT_THAT(qa.err, HasSubstr("usage: stratum qa <tool>"));
+  expect_usage_error(run_stratum("qa"), "stratum qa: no tool given (agreement, spotcheck, weak-labels, select or relabel)");
+  expect_usage_error(run_stratum("data"), "stratum data: no action given");
+  expect_usage_error(run_stratum(""), "no command given (one of: train, eval, launch");
 }
 
 TEST(Cli, DataInspectAndManifest) {
@@ -143,13 +143,42 @@ TEST(Cli, TextFromStandardInput) {
                                                  "model:\n  name: mlp\n");
   const CommandResult r = run_command("cat " + file + " | '" + STRATUM_BINARY + "' data inspect --config " + config);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("records read 300, rejected 0"));
+  EXPECT_THAT(r.out, HasSubstr("records read 300 = accepted 300 + rejected 0"));
   EXPECT_THAT(r.out, HasSubstr("sport"));
   // Training a model that cannot read tokens is refused with the key named.
   const CommandResult train =
       run_command("cat " + file + " | '" + STRATUM_BINARY + "' train --config " + config + " --set run.output_dir=" +
                   dir.path() + "/runs");
   expect_usage_error(train, "model.name: mlp needs image or feature inputs");
+}
+
+TEST(Cli, PathsTheSystemRefusesAreErrorsNamingThePath) {
+  TempDir dir;
+  const std::string long_name = dir.path() + "/" + std::string(300, 'c') + ".yaml";
+  expect_usage_error(run_stratum("train --config " + long_name), "File name too long");
+  const std::string loop = dir.path() + "/loop.yaml";
+  ASSERT_EQ(run_command("ln -s " + loop + " " + loop).exit_code, 0);
+  expect_usage_error(run_stratum("train --config " + loop), loop + ": cannot read config file");
+  const std::string config = dir.write("c.yaml", std::string(kMinimal) + "run:\n  output_dir: " + dir.path() + "/runs\n");
+  expect_usage_error(run_stratum("train --config " + config + " --set data.path=" + loop), "loop.yaml");
+  expect_usage_error(run_stratum("train --config " + config + " --resume " + loop), loop + ": cannot use as a checkpoint");
+  expect_usage_error(run_stratum("train --config " + config + " --resume " + long_name), "File name too long");
+  expect_usage_error(run_stratum("report --run " + dir.path()), "not a Stratum run directory");
+}
+
+TEST(Cli, AbsurdSizesAreRefusedBeforeTheMachineIsExhausted) {
+  TempDir dir;
+  const std::string config = dir.write("c.yaml", std::string(kMinimal) + "run:\n  output_dir: " + dir.path() + "/runs\n");
+  expect_usage_error(run_stratum("train --config " + config + " --set trainer.batch_size=9223372036854775000"),
+                     "trainer.batch_size: expected an integer in [1, 16777216]");
+  expect_usage_error(run_stratum("train --config " + config + " --set trainer.threads=100000"), "trainer.threads");
+  // A width of a million: refused with the memory it would take, before anything is allocated.
+  const CommandResult wide = run_stratum("train --config configs/gpt-fortunes.yaml --set model.width=1000000 --set "
+                                         "model.heads=1 --set data.max_records=500 --set run.output_dir=" + dir.path());
+  expect_usage_error(wide, "model.width: gpt-");
+  EXPECT_THAT(wide.err, HasSubstr("(weights, gradients and optimizer state) but this machine has"));
+  expect_usage_error(run_stratum("train --config " + config + " --set model.num_classes=3"),
+                     "model.num_classes: 3 classes, but the data has 10");
 }
 
 TEST(Cli, InfoListsVersionsBlasAndModels) {

@@ -46,7 +46,7 @@ TEST(DataParallel, TwoRanksEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
   const CommandResult two = run_stratum(launch_two(gpt_args(two_dir, 4)));
   ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
   EXPECT_THAT(two.out, HasSubstr("process group: gloo, rank 1 of 2"));
-  EXPECT_THAT(two.out, HasSubstr("8 steps of 16 examples (71 steps per epoch); 2 data-parallel replicas of 4 examples"));
+  EXPECT_THAT(two.out, HasSubstr("8 steps of 16 examples (77 steps per epoch); 2 data-parallel replicas of 4 examples"));
   EXPECT_THAT(two.out, HasSubstr("data parallel replicas: all 2 hold identical copies of"));
   const std::string one_run = run_directory(one), two_run = run_directory(two);
   ASSERT_FALSE(two_run.empty()) << two.out;
@@ -120,14 +120,15 @@ CommandResult train_with_env(const std::string& env, const std::string& args) {
 }
 
 TEST(DataParallel, AShardedStreamReadsEachRecordOnceAndResumesExactly) {
-  // smoke.yaml reads 4000 records; sharded, each replica reads every other one into its own
-  // reservoirs and splits, with rank 0's and replica 1's rejects in files of their own.
+  // smoke.yaml reads 4000 training records; sharded, each replica reads every other one into its
+  // own reservoirs and splits (and all of t10k, the held-out file: 2,000 + 10,000 read), with
+  // rank 0's and replica 1's rejects in files of their own.
   const std::string sharded = " --set distributed.stream=sharded --set data.max_records=2000";
   TempDir dir;
   const CommandResult whole = run_stratum(launch_two(cnn_args(dir, 20, sharded)));
   ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
-  EXPECT_THAT(whole.out, HasSubstr("info data: read 2000 training records (stream shard 0 of 2)"));
-  EXPECT_THAT(whole.out, HasSubstr("info data: read 2000 training records (stream shard 1 of 2)"));
+  EXPECT_THAT(whole.out, HasSubstr("info data: read 12000 records (stream shard 0 of 2) (0 rejected); seen"));
+  EXPECT_THAT(whole.out, HasSubstr("info data: read 12000 records (stream shard 1 of 2) (0 rejected); seen"));
   const std::string run = run_directory(whole);
   const auto state = read_json(run + "/checkpoints/step-20/state.json");
   ASSERT_EQ(state["replica_pipeline_sha256"].size(), 2u);
@@ -176,6 +177,11 @@ TEST(DataParallel, BadEnvironmentsExitTwoNamingTheVariableAddressOrPort) {
   const CommandResult missing = train_with_env("RANK=0 WORLD_SIZE=2 MASTER_PORT=" + nobody, args);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("error: environment: MASTER_ADDR is not set"));
+  // A peer that never comes: rank 0 gives up after init_timeout_s, not the (long) collective timeout.
+  const CommandResult alone = train_with_env("RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port()),
+                                             args + " --set distributed.collective_timeout_s=600");
+  EXPECT_EQ(alone.exit_code, 2) << alone.err;
+  EXPECT_THAT(alone.err, HasSubstr("not all 2 ranks joined within distributed.init_timeout_s=2 (missing: rank 1)"));
   // Slurm's variables are read the same way when torchrun's are absent.
   const CommandResult slurm_rank = train_with_env("SLURM_PROCID=3 SLURM_NTASKS=2", args);
   EXPECT_EQ(slurm_rank.exit_code, 2);

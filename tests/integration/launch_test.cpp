@@ -84,7 +84,8 @@ TEST(Launch, SigtermIsForwardedAndTheWorkerStopsWithACheckpoint) {
                                      "kill -TERM $pid");
   EXPECT_EQ(r.exit_code, 128 + 15) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("[launcher] Terminated: forwarding to the workers"));
-  EXPECT_THAT(r.out, HasSubstr("[rank 0] resume with: stratum train --config configs/smoke.yaml --resume "));
+  EXPECT_THAT(r.out, HasSubstr("[rank 0] resume with: stratum launch --nproc-per-node 1 -- train --config "
+                               "configs/smoke.yaml --set model.dropout=0.2"));
 }
 
 TEST(Launch, BadFlagsExit2NamingTheFlag) {
@@ -97,6 +98,23 @@ TEST(Launch, BadFlagsExit2NamingTheFlag) {
   r = run_stratum("launch --nproc-per-node 2 -- launch -- info");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("a worker cannot be another launcher"));
+  r = run_stratum("launch --nproc-per-node 2147483648 -- info");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--nproc-per-node: expected an integer in [1, 1024], got \"2147483648\""));
+  r = run_stratum("launch --master-port 29500.5 -- info");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(Launch, AKilledLauncherTakesItsWorkersWithIt) {
+  TempDir dir;
+  const std::string worker = "'^stratum train.*" + dir.path() + "'";
+  const CommandResult r = launch_and("--nproc-per-node 1", train_args(dir, 100000),
+                                     "ls " + dir.path() + "/*/checkpoints/step-10/COMMITTED >/dev/null 2>&1",
+                                     "kill -KILL $pid; for i in $(seq 300); do pgrep -f " + worker +
+                                         " >/dev/null || break; sleep 0.1; done; pgrep -f " + worker +
+                                         " >/dev/null && echo WORKER-STILL-RUNNING && pkill -KILL -f " + worker);
+  EXPECT_EQ(r.exit_code, 128 + 9);
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("WORKER-STILL-RUNNING")));
 }
 
 }  // namespace

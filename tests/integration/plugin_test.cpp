@@ -52,5 +52,22 @@ TEST(Plugins, MismatchedOrBrokenPluginsAreRefusedWithTheLoadersReason) {
   EXPECT_THAT(r.err, HasSubstr("junk.so: cannot load: "));  // dlerror()'s text follows
 }
 
+TEST(Plugins, WorldWritablePluginsOrFoldersAreRefused) {
+  TempDir dir;
+  const std::string copy = dir.path() + "/plugin.so";
+  ASSERT_EQ(run_command("cp " + kLib + "libstratum_example_plugin.so " + copy + " && chmod 0666 " + copy).exit_code, 0);
+  CommandResult r = run_stratum("info --plugin " + copy);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("plugin.so: refusing to load a world-writable file"));
+  ASSERT_EQ(run_command("chmod 0644 " + copy + " && chmod 0777 " + dir.path()).exit_code, 0);
+  r = run_stratum("info --plugin " + copy);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("a world-writable folder without the sticky bit"));
+  ASSERT_EQ(run_command("chmod 1777 " + dir.path()).exit_code, 0);  // like /tmp: others cannot swap the file
+  r = run_stratum("info --plugin " + copy);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_command("chmod 0700 " + dir.path()).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace stratum::testing

@@ -196,7 +196,8 @@ TEST(Resume, SigtermFinishesTheStepCheckpointsAndExitsZero) {
   const CommandResult r = run_until(std::string("'") + STRATUM_BINARY + "' " + args(dir, 100000), "true",
                                     "sleep 4; kill -TERM $pid");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("resume with: stratum train --config configs/smoke.yaml --resume "));
+  EXPECT_THAT(r.out, HasSubstr("resume with: stratum train --config configs/smoke.yaml --set model.dropout=0.2 --set "
+                               "trainer.steps=100000 "));
   const std::string run = run_directory(r);
   ASSERT_FALSE(run.empty());
   const auto trained = logged_losses(run);
@@ -205,6 +206,58 @@ TEST(Resume, SigtermFinishesTheStepCheckpointsAndExitsZero) {
   EXPECT_LT(last, 100000);
   EXPECT_TRUE(fs::is_regular_file(run + "/checkpoints/step-" + std::to_string(last) + "/COMMITTED"));
   EXPECT_THAT(read_file(run + "/report.html"), HasSubstr("No eval.json: the run stopped before its final evaluation."));
+}
+
+TEST(Resume, ThePrintedResumeCommandContinuesTheSameRun) {
+  TempDir dir;
+  const std::string overrides = " --set trainer.lr=0.002 --set 'trainer.no_decay=[bias, norm]'";
+  const CommandResult stopped = run_until(std::string("'") + STRATUM_BINARY + "' " + args(dir, 100000) + overrides,
+                                          "ls " + dir.path() + "/*/checkpoints/step-10/COMMITTED >/dev/null 2>&1",
+                                          "kill -INT $pid");
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  const auto at = stopped.out.find("resume with: ");
+  ASSERT_NE(at, std::string::npos) << stopped.out;
+  std::string command = stopped.out.substr(at + 13, stopped.out.find('\n', at) - at - 13);
+  EXPECT_THAT(command, HasSubstr("--set trainer.lr=0.002 --set 'trainer.no_decay=[bias, norm]'"));
+  // Follow it (a short continuation: the config's steps are overridden last).
+  command.replace(0, std::string("stratum").size(), std::string("'") + STRATUM_BINARY + "'");
+  const auto resume = command.find(" --resume ");
+  command.insert(resume, " --set trainer.steps=" + std::to_string(logged_losses(run_directory(stopped)).rbegin()->first + 3));
+  const CommandResult resumed = run_command("cd '" + std::string(STRATUM_SOURCE_DIR) + "' && " + command);
+  ASSERT_EQ(resumed.exit_code, 0) << command << "\n" << resumed.err;
+  EXPECT_THAT(resumed.out + resumed.err, HasSubstr("resumed from "));
+  const std::string config = read_file(run_directory(resumed) + "/config.resolved.yaml");
+  EXPECT_THAT(config, HasSubstr("lr: 0.002"));
+  EXPECT_THAT(config, HasSubstr("no_decay: [\"bias\", \"norm\"]"));
+}
+
+TEST(Resume, AStepOfManyMicroBatchesStopsAtTheNextMicroBatchOnSigterm) {
+  TempDir dir;
+  // One step would take minutes: 65,536 micro-batches.
+  const CommandResult r = run_until(std::string("timeout 120 '") + STRATUM_BINARY + "' " + args(dir, 5) +
+                                        " --set trainer.grad_accum=65536 --set trainer.batch_size=8",
+                                    "ls " + dir.path() + "/*/train.log >/dev/null 2>&1", "sleep 3; kill -TERM $pid");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("stopped after step 0; checkpoint: "));
+  const std::string run = run_directory(r);
+  const auto state = nlohmann::json::parse(read_file(run + "/checkpoints/step-0/state.json"));
+  EXPECT_EQ(state["step"], 0);
+  EXPECT_EQ(state["batches"], 0);  // the abandoned step's micro-batches are not counted as consumed
+}
+
+TEST(Eval, ACheckpointOfAnotherShapeIsRefusedNamingTheTensor) {
+  TempDir dir;
+  const CommandResult run = run_stratum(args(dir, 10));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const CommandResult r = run_stratum("eval --config configs/smoke.yaml --set model.hidden=40 --checkpoint " +
+                                      run_directory(run) + " --out " + dir.path() + "/eval.json");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("/model.pt: tensor "));
+  EXPECT_THAT(r.err, HasSubstr(" in the checkpoint but [40,"));
+  const CommandResult resumed = run_stratum(args(dir, 20) + " --set model.hidden=40 --resume " + run_directory(run));
+  EXPECT_EQ(resumed.exit_code, 2);
+  EXPECT_THAT(resumed.err, HasSubstr(" in the configured model; resume or evaluate with the config the checkpoint was "
+                                     "trained with"));
 }
 
 }  // namespace

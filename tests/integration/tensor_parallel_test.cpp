@@ -46,7 +46,7 @@ TEST(TensorParallel, ATwoByTwoMeshTrainsAsOneProcessAndItsCheckpointsResumeAtAny
   ASSERT_EQ(mesh.exit_code, 0) << mesh.out << mesh.err;
   EXPECT_THAT(mesh.out, HasSubstr("mesh: 4 ranks: 2 data-parallel × 2 tensor-parallel; this rank: replica 1, part 1"));
   EXPECT_THAT(mesh.out, HasSubstr("tensor parallel rank 1 of 2: 2 attention layers and their MLPs split"));
-  EXPECT_THAT(mesh.out, HasSubstr("8 steps of 16 examples (71 steps per epoch); 2 data-parallel replicas of 4 examples"));
+  EXPECT_THAT(mesh.out, HasSubstr("8 steps of 16 examples (77 steps per epoch); 2 data-parallel replicas of 4 examples"));
   EXPECT_THAT(mesh.out, HasSubstr("data parallel replicas: all 2 hold identical copies of"));
   const std::string mesh_run = run_directory(mesh);
   ASSERT_FALSE(mesh_run.empty()) << mesh.out;
