@@ -51,7 +51,6 @@ uint64_t StratifiedReservoir::bucket_of(const Record& record) const {
 int StratifiedReservoir::offer(const Record& record) {
   STRATUM_CHECK(!record.labels.empty(), "a record without labels was offered to the sampler");
   ++stats_.offered;
-  offered_bytes_ += static_cast<int64_t>(record.bytes());
   const bool split = options_.multi_label == "split";
   const size_t targets =
       split ? std::min(record.labels.size(), static_cast<size_t>(options_.max_labels_per_record)) : 1;
@@ -146,11 +145,11 @@ void StratifiedReservoir::plan(int32_t pending_label) {
   const std::vector<int32_t> ids = labels();
   std::vector<int64_t> seen;
   for (int32_t id : ids) seen.push_back(reservoirs_[static_cast<size_t>(id)]->seen() + (id == pending_label ? 1 : 0));
-  // The byte cap, at the mean size of the records offered so far, is an item budget too:
-  // planning with it keeps the byte cap's own evictions rare.
+  // The byte cap, at the mean size of the items held, is an item budget too: planning with it
+  // keeps the byte cap's own evictions rare.
   int64_t budget = options_.max_items;
-  if (offered_bytes_ > 0) {
-    const double mean_bytes = static_cast<double>(offered_bytes_) / static_cast<double>(stats_.offered);
+  if (total_items_ > 0) {
+    const double mean_bytes = static_cast<double>(total_bytes_) / static_cast<double>(total_items_);
     budget = std::min(budget, static_cast<int64_t>(static_cast<double>(options_.max_bytes) / mean_bytes));
   }
   label_cap_ = per_label_cap(options_, budget);
@@ -185,8 +184,7 @@ const LabelReservoir& StratifiedReservoir::reservoir(int32_t label) const {
 
 void StratifiedReservoir::save(std::ostream& out) const {
   binary::write_u64(out, kStateMagic);
-  for (int64_t v : {stats_.offered, stats_.entered, stats_.duplicates, stats_.evicted, stats_.rebalances,
-                    offered_bytes_, label_cap_}) {
+  for (int64_t v : {stats_.offered, stats_.entered, stats_.duplicates, stats_.evicted, stats_.rebalances, label_cap_}) {
     binary::write_u64(out, static_cast<uint64_t>(v));
   }
   binary::write_u64(out, cooccurrence_.size());
@@ -212,7 +210,7 @@ void StratifiedReservoir::load(std::istream& in, const std::string& where) {
   }
   if (magic != kStateMagic) throw UserError(where + ": not a Stratum sampler state");
   for (int64_t* v : {&stats_.offered, &stats_.entered, &stats_.duplicates, &stats_.evicted, &stats_.rebalances,
-                     &offered_bytes_, &label_cap_}) {
+                     &label_cap_}) {
     *v = static_cast<int64_t>(binary::read_count(in, where, uint64_t{1} << 62));
   }
   cooccurrence_.clear();

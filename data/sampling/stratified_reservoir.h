@@ -69,8 +69,7 @@ class StratifiedReservoir {
   std::vector<std::unordered_multiset<uint64_t>> buckets_;  // index = label id (dedup only)
   int64_t total_items_ = 0;
   int64_t total_bytes_ = 0;
-  int64_t offered_bytes_ = 0;  // bytes of every record offered: their mean turns max_bytes into items
-  int64_t label_cap_ = 1;      // the per-label cap of the latest plan
+  int64_t label_cap_ = 1;  // the per-label cap of the latest plan
   SamplerStats stats_;
   std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence_;
   int64_t cooccurrence_overflow_ = 0;
