@@ -49,11 +49,6 @@ int64_t step_of(const std::string& name) {
   return std::stoll(name.substr(5));
 }
 
-bool is_dir(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec);
-}
-
 bool is_file(const fs::path& path) {
   std::error_code ec;
   return fs::is_regular_file(path, ec);
@@ -102,7 +97,7 @@ std::string CheckpointWriter::commit() {
     fsync_path(path, false);
     metadata["sha256"][name] = sha256_file(path);
   }
-  write_file_atomically((fs::path(temp_) / kMetadata).string(), metadata.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomically((fs::path(temp_) / kMetadata).string(), metadata.dump(2) + "\n");
   fsync_path(temp_, true);
 
   const std::string final_dir = (fs::path(root_) / ("step-" + std::to_string(step_))).string();
@@ -129,9 +124,9 @@ std::string CheckpointWriter::commit() {
 
 CheckpointInfo verify_checkpoint(const std::string& dir) {
   std::error_code ec;
-  (void)fs::status(dir, ec);
-  if (ec) throw UserError(dir + ": no such checkpoint directory (" + ec.message() + ")");
-  if (!is_dir(dir)) throw UserError(dir + ": no such checkpoint directory");
+  if (!fs::is_directory(dir, ec)) {
+    throw UserError(dir + ": no such checkpoint directory" + (ec ? " (" + ec.message() + ")" : std::string()));
+  }
   const fs::path marker = fs::path(dir) / kMarker;
   if (!is_file(marker)) {
     throw UserError(marker.string() + ": missing commit marker (the checkpoint was never completed)");

@@ -72,10 +72,6 @@ std::string join_key(const std::string& prefix, const std::string& name) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading files, `extends:` and `--set`
-// ---------------------------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------------------------
 // What a config may hold, checked on the parser's events before any tree is built
 // ---------------------------------------------------------------------------------------------
 
@@ -161,6 +157,10 @@ YAML::Node parse_config_yaml(const std::string& text, const std::string& origin,
     throw UserError(position(origin, e.mark) + ": " + what + ": " + printable(e.msg, 200));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading files, `extends:` and `--set`
+// ---------------------------------------------------------------------------------------------
 
 // A YAML tree together with where each key's value came from.
 struct SourcedTree {

@@ -1,6 +1,7 @@
 #include "core/memory_plan.h"
 
 #include "core/registry.h"
+#include "data/data_spec.h"
 #include "core/text.h"
 
 namespace stratum {

@@ -6,9 +6,12 @@
 #include <cstdint>
 
 #include "core/config.h"
-#include "data/data_spec.h"
 
 namespace stratum {
+
+namespace data {
+struct DataSpec;
+}  // namespace data
 
 class Registry;
 

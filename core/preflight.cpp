@@ -8,6 +8,7 @@
 #include "core/system_info.h"
 #include "core/text.h"
 #include "core/torch_compat.h"
+#include "data/data_spec.h"
 
 namespace stratum {
 

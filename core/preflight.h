@@ -3,9 +3,12 @@
 // has), run before any data is read, model built or process group created.
 
 #include "core/config.h"
-#include "data/data_spec.h"
 
 namespace stratum {
+
+namespace data {
+struct DataSpec;
+}  // namespace data
 
 class Registry;
 

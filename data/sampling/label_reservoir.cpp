@@ -224,6 +224,7 @@ void LabelReservoir::load(std::istream& in, const std::string& where) {
   for (uint64_t i = 0; i < n; ++i) {
     items_.push_back(binary::read_record(in, where));
     if (weighted_) keys_.push_back(binary::read_f64(in, where));
+    if (weighted_ && std::isnan(keys_.back())) throw UserError(where + ": corrupt sampler state (key)");
   }
   if (pinned_slot_ >= static_cast<int64_t>(n)) throw UserError(where + ": corrupt sampler state (threshold slot)");
   if (weighted_) restore_heap();

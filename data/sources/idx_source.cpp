@@ -111,11 +111,10 @@ class IdxPair {
     const int64_t rest = std::max<int64_t>(declared - paired, 0);
     const IdxProblem& image_damage = images_.damage();
     const IdxProblem& label_damage = labels_.damage();
-    const bool image_header = images_.dims().empty(), label_header = labels_.dims().empty();
-    if (image_header || label_header) {
+    if (images_.dims().empty() || labels_.dims().empty()) {
       // A file without a usable header: what it would have paired with is lost, and at least
       // the file itself is counted.
-      const bool images_bad = image_header;
+      const bool images_bad = images_.dims().empty();
       const IdxProblem& d = images_bad ? image_damage : label_damage;
       reject(images_bad ? images_path_ : labels_path_, d.offset, d.reason, std::max<int64_t>(rest, 1));
       return;

@@ -1,5 +1,8 @@
 #include "data/sources/line_reader.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -14,31 +17,38 @@ constexpr size_t kChunk = size_t{1} << 16;
 
 LineReader::LineReader(const std::string& path) : path_(path == "-" ? "<stdin>" : path) {
   if (path == "-") {
-    file_ = stdin;
+    fd_ = STDIN_FILENO;
     return;
   }
-  file_ = std::fopen(path.c_str(), "rb");
-  if (!file_) throw UserError(path + ": cannot open: " + std::strerror(errno));
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw UserError(path + ": cannot open: " + std::strerror(errno));
   owned_ = true;
 }
 
 LineReader::~LineReader() {
-  if (owned_ && file_) std::fclose(file_);
+  if (owned_) ::close(fd_);
 }
 
-// Appends the next chunk of input to buffer_; false at the end.
+// Appends what the input has now (up to a chunk) to buffer_; false at the end. read(2), not
+// fread: on a pipe it returns the lines that have arrived instead of waiting for a full chunk.
 bool LineReader::fill() {
   if (at_end_) return false;
   const size_t old = buffer_.size();
   buffer_.resize(old + kChunk);
-  const size_t got = std::fread(buffer_.data() + old, 1, kChunk, file_);
-  buffer_.resize(old + got);
+  ssize_t got;
+  do {
+    got = ::read(fd_, buffer_.data() + old, kChunk);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    buffer_.resize(old);
+    throw UserError(path_ + ": read error at byte " + std::to_string(offset_) + ": " + std::strerror(errno));
+  }
+  buffer_.resize(old + static_cast<size_t>(got));
   if (got == 0) {
-    if (std::ferror(file_)) throw UserError(path_ + ": read error at byte " + std::to_string(offset_) + ": " + std::strerror(errno));
     at_end_ = true;
     return false;
   }
-  hash_.update(buffer_.data() + old, got);
+  hash_.update(buffer_.data() + old, static_cast<size_t>(got));
   return true;
 }
 

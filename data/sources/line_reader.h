@@ -4,7 +4,6 @@
 // bytes are hashed as they pass, so a manifest can pin a pipe or FIFO without opening it twice.
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "core/sha256.h"
@@ -42,7 +41,7 @@ class LineReader {
   bool fill();
 
   std::string path_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
   bool owned_ = false;
   std::string buffer_;
   size_t start_ = 0;  // first unread byte of buffer_

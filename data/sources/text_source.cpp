@@ -44,11 +44,16 @@ std::optional<std::string> add_label(const std::string& name, LabelVocabulary& l
   return std::nullopt;
 }
 
+// Why a JSON line cannot be parsed before trying: JSON text must be UTF-8.
+std::optional<std::string> utf8_problem(const std::string& line) {
+  const size_t bad = invalid_utf8_at(line);
+  if (bad == std::string::npos) return std::nullopt;
+  return "invalid UTF-8 at byte " + std::to_string(bad) + " of the line";
+}
+
 std::optional<std::string> parse_jsonl(const std::string& line, const TextSection& options, LabelVocabulary& labels,
                                        Record& record) {
-  if (const size_t bad = invalid_utf8_at(line); bad != std::string::npos) {
-    return "invalid UTF-8 at byte " + std::to_string(bad) + " of the line";
-  }
+  if (auto problem = utf8_problem(line)) return problem;
   const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return std::string("malformed JSON");
   if (!object.is_object()) return std::string("not a JSON object");
@@ -276,8 +281,8 @@ SplitData read_weak_label_source(const DataSection& options, const DataContext& 
       reject(too_long());
       continue;
     }
-    if (const size_t bad = invalid_utf8_at(line); bad != std::string::npos) {
-      reject("invalid UTF-8 at byte " + std::to_string(bad) + " of the line");
+    if (auto problem = utf8_problem(line)) {
+      reject(*problem);
       continue;
     }
     const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
