@@ -2,12 +2,10 @@
 // Registers the built-in model transforms (quantization, LoRA, prefix-tuning, gradient
 // checkpointing) in their fixed order.
 
-namespace stratum {
-class Registry;
-}
+#include "adapters/transform_registry.h"
 
 namespace stratum::adapters {
 
-void register_builtin_adapters(Registry& registry);
+void register_builtin_adapters(TransformRegistry& registry);
 
 }  // namespace stratum::adapters

@@ -8,18 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "adapters/adapter_options.h"
+
 #include "adapters/layer_selection.h"
 
 namespace stratum::adapters {
-
-/// Rank, scale, dropout and which layers to wrap.
-struct LoraOptions {
-  int64_t rank = 8;
-  double alpha = 16.0;
-  double dropout = 0.05;
-  /// Module-name patterns (see matches_module_pattern in adapters/layer_selection.h).
-  std::vector<std::string> targets = {"attn.qkv", "attn.proj"};
-};
 
 /// The low-rank update of one linear layer.
 class LoraAdapterImpl : public models::LinearAdapter {

@@ -8,16 +8,11 @@
 #include <cstdint>
 #include <string>
 
+#include "adapters/adapter_options.h"
+
 #include "models/attention.h"
 
 namespace stratum::adapters {
-
-/// Length and parameterization of the prefixes.
-struct PrefixOptions {
-  int64_t length = 16;
-  bool reparameterize = true;
-  int64_t hidden = 512;  ///< width of the MLP
-};
 
 /// Every layer's prefixes, (length, layers · 2 · width): for layer l, columns
 /// [2lW, (2l+1)W) are its keys and the next W its values (PEFT's past_key_values layout).

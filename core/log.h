@@ -4,10 +4,17 @@
 
 #include <string>
 
+#include "core/options.h"
+
 namespace stratum::log {
 
 /// Severity of a log line; lines below the configured level are dropped.
 enum class Level { debug, info, warn, error };
+inline const ChoiceTable<Level>& choices(Level) {
+  static const ChoiceTable<Level> table{
+      {Level::debug, "debug"}, {Level::info, "info"}, {Level::warn, "warn"}, {Level::error, "error"}};
+  return table;
+}
 
 /// Parses "debug" | "info" | "warn" | "error"; throws UserError naming `where` otherwise.
 Level parse_level(const std::string& text, const std::string& where);

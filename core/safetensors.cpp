@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/run_dir.h"
+#include "core/atomic_file.h"
 #include "core/text.h"
 
 namespace stratum {

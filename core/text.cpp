@@ -168,4 +168,11 @@ std::string printable(const std::string& text, size_t max_bytes) {
   return out;
 }
 
+std::string unknown_name_message(const std::string& kind, const std::string& name, const std::vector<std::string>& known) {
+  const std::string guess = nearest(name.substr(0, 64), known);
+  std::string message = "unknown " + kind + " \"" + printable(name, 60) + "\"";
+  if (!guess.empty()) message += " (did you mean " + guess + "?)";
+  return message + "; registered: " + (known.empty() ? std::string("none") : join(known, ", "));
+}
+
 }  // namespace stratum

@@ -15,6 +15,9 @@ size_t edit_distance(const std::string& a, const std::string& b);
 /// The option closest to `word` when it is close enough to be a likely typo, else "".
 std::string nearest(const std::string& word, const std::vector<std::string>& options);
 
+/// "unknown <kind> "x" (did you mean y?); registered: a, b": what a registry says of a name it lacks.
+std::string unknown_name_message(const std::string& kind, const std::string& name, const std::vector<std::string>& known);
+
 /// A number as short text: 0.001 -> "0.001", 25 -> "25".
 std::string format_number(double value);
 

@@ -1,22 +1,21 @@
 #include "data/builtin_sources.h"
 
-#include "core/registry.h"
 #include "data/sources/idx_source.h"
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
 
 namespace stratum::data {
 
-void register_builtin_sources(Registry& registry) {
-  registry.data_sources.add({"idx", "MNIST-style IDX image folder (train-* and t10k-*, raw or .gz)",
+void register_builtin_sources(SourceRegistry& registry) {
+  registry.add({"idx", "MNIST-style IDX image folder (train-* and t10k-*, raw or .gz)",
                              &read_idx_source});
-  registry.data_sources.add({"synthetic", "drifting Gaussian-class feature stream with injectable corrupt records",
+  registry.add({"synthetic", "drifting Gaussian-class feature stream with injectable corrupt records",
                              &read_synthetic_source});
-  registry.data_sources.add({"text", "labeled text lines or JSONL records from a file or standard input (-)",
+  registry.add({"text", "labeled text lines or JSONL records from a file or standard input (-)",
                              &read_text_source});
-  registry.data_sources.add({"fortunes", "the fortunes corpus: file name = label, records separated by % lines",
+  registry.add({"fortunes", "the fortunes corpus: file name = label, records separated by % lines",
                              &read_fortunes_source});
-  registry.data_sources.add({"weak_labels", "JSONL items labeled by combining labeling functions' votes (data.weak_labels)",
+  registry.add({"weak_labels", "JSONL items labeled by combining labeling functions' votes (data.weak_labels)",
                              &read_weak_label_source});
 }
 

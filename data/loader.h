@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "data/batch.h"
+#include "core/batch.h"
 #include "data/tensor_dataset.h"
 
 namespace stratum::data {

@@ -41,7 +41,7 @@ nlohmann::ordered_json file_json(const SourceFile& f) {
 
 }  // namespace
 
-std::string manifest_json(const SplitData& data, const DataSection& options, uint64_t seed) {
+std::string manifest_json(const SplitData& data, const DataOptions& options, uint64_t seed) {
   nlohmann::ordered_json out;
   out["stratum_version"] = stratum_version();
   out["seed"] = seed;
@@ -57,15 +57,15 @@ std::string manifest_json(const SplitData& data, const DataSection& options, uin
   out["class_names"] = data.spec.class_names;
   out["label_counts"] = data.label_counts;
   out["unseen"] = data.unseen_description;
-  const ReservoirSection& r = options.reservoir;
+  const ReservoirOptions& r = options.reservoir;
   out["reservoir"] = {{"min_per_label", r.min_per_label},
                       {"max_per_label", r.max_per_label},
                       {"label_share_cap", r.label_share_cap},
                       {"max_items", r.max_items},
                       {"max_bytes", r.max_bytes},
                       {"decay", r.decay},
-                      {"multi_label", r.multi_label},
-                      {"dedup", r.dedup},
+                      {"multi_label", choice_name(r.multi_label)},
+                      {"dedup", choice_name(r.dedup)},
                       {"offered", data.sampler.offered},
                       {"entered", data.sampler.entered},
                       {"duplicates", data.sampler.duplicates},

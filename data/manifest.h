@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/split_data.h"
 
 namespace stratum::data {
@@ -13,6 +13,6 @@ namespace stratum::data {
 /// The manifest of `data` as JSON: every source file's path, size and sha256 with records
 /// read / accepted / rejected; per-label counts per split; the reservoir parameters and
 /// what the sampler did; the seed and the Stratum version.
-std::string manifest_json(const SplitData& data, const DataSection& options, uint64_t seed);
+std::string manifest_json(const SplitData& data, const DataOptions& options, uint64_t seed);
 
 }  // namespace stratum::data

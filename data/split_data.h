@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/data_spec.h"
+#include "core/data_spec.h"
 #include "data/drift/drift_event.h"
 #include "data/sampling/sampler_stats.h"
 #include "data/tensor_dataset.h"

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "data/batch.h"
+#include "core/batch.h"
 #include "data/record.h"
 
 namespace stratum::data {

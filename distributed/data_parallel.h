@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/collectives.h"
+#include "distributed/collectives.h"
 
 namespace torch::nn {
 class Module;

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "core/collectives.h"
+#include "distributed/collectives.h"
 #include "distributed/process_group.h"
 #include "distributed/tensor_parallel.h"
 

@@ -137,13 +137,11 @@ std::string resolve_backend(const ProcessGroupOptions& options) {
 #else
   const bool nccl = false;
 #endif
-  STRATUM_CHECK(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
-                "unknown backend " + options.backend);
-  if (options.backend == "nccl" && !options.cuda) {
+  if (options.backend == Backend::nccl && !options.cuda) {
     throw UserError("distributed.backend: nccl reduces CUDA tensors, but this job trains on the CPU "
                     "(trainer.device); use gloo or auto");
   }
-  const std::string chosen = options.backend != "auto" ? options.backend : options.cuda && nccl ? "nccl" : "gloo";
+  const std::string chosen = options.backend != Backend::automatic ? choice_name(options.backend) : options.cuda && nccl ? "nccl" : "gloo";
   if (chosen == "gloo" && !gloo) {
     throw UserError("distributed.backend: gloo is not compiled into this build (its LibTorch, the PyTorch wheel, "
                     "ships no Gloo headers); use the Debian-LibTorch build (build/) for CPU jobs, or nccl on GPUs");

@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "core/collectives.h"
+#include "distributed/collectives.h"
+#include "distributed/distributed_options.h"
 #include "distributed/world.h"
 
 namespace stratum::distributed {
 
 /// How to form the process group.
 struct ProcessGroupOptions {
-  std::string backend = "auto";  ///< "auto" (NCCL for CUDA tensors when available, else Gloo), "gloo", "nccl"
+  Backend backend = Backend::automatic;  ///< automatic: NCCL for CUDA tensors when available, else Gloo
   bool cuda = false;             ///< the job's tensors live on CUDA device LOCAL_RANK
   double init_timeout_s = 300;   ///< rendezvous: every rank must join within this
   double collective_timeout_s = 600;  ///< a collective that takes longer fails the job

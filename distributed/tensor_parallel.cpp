@@ -9,7 +9,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
-#include "core/language_modeling.h"
+#include "models/next_token_loss.h"
 #include "core/random_state.h"
 #include "core/safetensors.h"
 #include "models/attention.h"

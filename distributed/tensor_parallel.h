@@ -11,8 +11,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/collectives.h"
-#include "core/tensor_parallelism.h"
+#include "distributed/collectives.h"
+#include "distributed/tensor_parallelism.h"
 #include "models/tensor_parallel_ops.h"
 
 namespace stratum::models {

@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include "core/registry.h"
 #include "models/cnn.h"
 #include "models/gpt.h"
 #include "models/mlp.h"
@@ -19,12 +18,12 @@ data::DataSpec image_spec(int64_t channels, int64_t side, int64_t classes) {
   return spec;
 }
 
-int64_t classes_of(const ModelSection& options, const data::DataSpec& spec) {
+int64_t classes_of(const ModelOptions& options, const data::DataSpec& spec) {
   return options.num_classes > 0 ? options.num_classes : spec.num_classes;
 }
 
 // mlp: flattened input -> hidden -> hidden -> classes, with biases.
-int64_t mlp_parameters(const ModelSection& options, const data::DataSpec& spec) {
+int64_t mlp_parameters(const ModelOptions& options, const data::DataSpec& spec) {
   int64_t in = 1;
   for (int64_t d : spec.input_shape) in *= d;
   const int64_t h = options.hidden, c = classes_of(options, spec);
@@ -32,7 +31,7 @@ int64_t mlp_parameters(const ModelSection& options, const data::DataSpec& spec) 
 }
 
 // cnn: two bias-free 3x3 convolutions with batch norm per stage, then hidden -> classes.
-int64_t cnn_parameters(const ModelSection& options, const data::DataSpec& spec) {
+int64_t cnn_parameters(const ModelOptions& options, const data::DataSpec& spec) {
   int64_t in = spec.input_shape.empty() ? 1 : spec.input_shape[0], total = 0;
   for (int64_t out : options.channels) {
     total += in * out * 9 + out * out * 9 + 4 * out;
@@ -44,11 +43,11 @@ int64_t cnn_parameters(const ModelSection& options, const data::DataSpec& spec) 
 
 template <class M>
 ModelEntry image_classifier(const char* name, const char* description,
-                            int64_t (*parameters)(const ModelSection&, const data::DataSpec&)) {
+                            int64_t (*parameters)(const ModelOptions&, const data::DataSpec&)) {
   ModelEntry entry;
   entry.name = name;
   entry.description = description;
-  entry.build = [](const ModelSection& options, const data::DataSpec& spec) -> ModelPtr {
+  entry.build = [](const ModelOptions& options, const data::DataSpec& spec) -> ModelPtr {
     return std::make_shared<M>(options, spec);
   };
   entry.parameter_count = parameters;
@@ -63,10 +62,10 @@ ModelEntry transformer(const char* name, const char* description, TransformerKin
   ModelEntry entry;
   entry.name = name;
   entry.description = description;
-  entry.build = [=](const ModelSection& options, const data::DataSpec& spec) -> ModelPtr {
+  entry.build = [=](const ModelOptions& options, const data::DataSpec& spec) -> ModelPtr {
     return make(resolve_shape(kind, preset, options, spec), spec);
   };
-  entry.parameter_count = [=](const ModelSection& options, const data::DataSpec& spec) {
+  entry.parameter_count = [=](const ModelOptions& options, const data::DataSpec& spec) {
     return transformer_parameter_count(kind, resolve_shape(kind, preset, options, spec));
   };
   entry.reference_spec = std::move(reference_spec);
@@ -92,19 +91,19 @@ ModelEntry vit(const char* name, const char* description, const std::string& siz
 
 }  // namespace
 
-void register_builtin_models(Registry& registry) {
-  registry.models.add(image_classifier<MLP>("mlp", "two hidden layers over flattened inputs", mlp_parameters));
-  registry.models.add(image_classifier<CNN>("cnn", "conv-BN-ReLU stages, global pooling, MLP head", cnn_parameters));
-  registry.models.add(gpt("gpt-tiny", "GPT decoder LM, 2 layers x 64 (tests; vocabulary and context from the data)", "tiny"));
-  registry.models.add(gpt("gpt-125m", "GPT decoder LM, GPT-2 small shape (12 x 768, 12 heads, 50257 tokens)", "125m"));
-  registry.models.add(gpt("gpt-350m", "GPT decoder LM, GPT-2 medium shape (24 x 1024, 16 heads, 50257 tokens)", "350m"));
-  registry.models.add(transformer("text-classifier", "bidirectional transformer encoder, mean-pooled class head",
+void register_builtin_models(ModelRegistry& registry) {
+  registry.add(image_classifier<MLP>("mlp", "two hidden layers over flattened inputs", mlp_parameters));
+  registry.add(image_classifier<CNN>("cnn", "conv-BN-ReLU stages, global pooling, MLP head", cnn_parameters));
+  registry.add(gpt("gpt-tiny", "GPT decoder LM, 2 layers x 64 (tests; vocabulary and context from the data)", "tiny"));
+  registry.add(gpt("gpt-125m", "GPT decoder LM, GPT-2 small shape (12 x 768, 12 heads, 50257 tokens)", "125m"));
+  registry.add(gpt("gpt-350m", "GPT decoder LM, GPT-2 medium shape (24 x 1024, 16 heads, 50257 tokens)", "350m"));
+  registry.add(transformer("text-classifier", "bidirectional transformer encoder, mean-pooled class head",
                                   TransformerKind::text_classifier, text_classifier_preset(), data::byte_token_spec(256, 45),
                                   [](const TransformerShape& shape, const data::DataSpec& spec) -> ModelPtr {
                                     return std::make_shared<TextClassifier>(shape, spec.pad_token);
                                   }));
-  registry.models.add(vit("vit-tiny", "ViT, 4 x 64, 4x4 patches, mean pooling (Fashion-MNIST on a CPU)", "tiny"));
-  registry.models.add(vit("vit-s16", "ViT-S/16, 224x224 RGB, 1000 classes (timm vit_small_patch16_224)", "s16"));
+  registry.add(vit("vit-tiny", "ViT, 4 x 64, 4x4 patches, mean pooling (Fashion-MNIST on a CPU)", "tiny"));
+  registry.add(vit("vit-s16", "ViT-S/16, 224x224 RGB, 1000 classes (timm vit_small_patch16_224)", "s16"));
 }
 
 }  // namespace stratum::models

@@ -11,7 +11,7 @@
 
 namespace stratum::models {
 
-CNN::CNN(const ModelSection& options, const data::DataSpec& spec) {
+CNN::CNN(const ModelOptions& options, const data::DataSpec& spec) {
   if (spec.kind != data::InputKind::images || spec.input_shape.size() != 3) {
     throw UserError("model.name: cnn needs image inputs (C, H, W), but the data source gives another kind");
   }

@@ -3,8 +3,8 @@
 
 #include <torch/nn/modules/container/sequential.h>
 
-#include "core/config.h"
-#include "data/data_spec.h"
+#include "models/model_options.h"
+#include "core/data_spec.h"
 #include "models/model.h"
 
 namespace stratum::models {
@@ -13,7 +13,7 @@ namespace stratum::models {
 /// global average pool, dropout and a hidden layer before the class logits.
 class CNN : public Model {
  public:
-  CNN(const ModelSection& options, const data::DataSpec& spec);
+  CNN(const ModelOptions& options, const data::DataSpec& spec);
   torch::Tensor forward(const data::Batch& batch) override;
   torch::Tensor embed(const data::Batch& batch) override;
 

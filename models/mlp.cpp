@@ -8,7 +8,7 @@
 
 namespace stratum::models {
 
-MLP::MLP(const ModelSection& options, const data::DataSpec& spec) {
+MLP::MLP(const ModelOptions& options, const data::DataSpec& spec) {
   if (spec.kind == data::InputKind::tokens) {
     throw UserError("model.name: mlp needs image or feature inputs, but the data source gives token sequences");
   }

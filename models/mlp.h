@@ -3,8 +3,8 @@
 
 #include <torch/nn/modules/container/sequential.h>
 
-#include "core/config.h"
-#include "data/data_spec.h"
+#include "models/model_options.h"
+#include "core/data_spec.h"
 #include "models/model.h"
 
 namespace stratum::models {
@@ -12,7 +12,7 @@ namespace stratum::models {
 /// flatten -> [linear -> ReLU -> dropout] x 2 -> linear to classes.
 class MLP : public Model {
  public:
-  MLP(const ModelSection& options, const data::DataSpec& spec);
+  MLP(const ModelOptions& options, const data::DataSpec& spec);
   torch::Tensor forward(const data::Batch& batch) override;
 
  private:

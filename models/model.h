@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "data/batch.h"
+#include "core/batch.h"
 
 namespace stratum::models {
 

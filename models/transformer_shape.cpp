@@ -60,7 +60,7 @@ int64_t block_parameters(const TransformerShape& s) {
 
 }  // namespace
 
-TransformerShape resolve_shape(TransformerKind kind, TransformerShape shape, const ModelSection& options,
+TransformerShape resolve_shape(TransformerKind kind, TransformerShape shape, const ModelOptions& options,
                                const data::DataSpec& spec) {
   override_if_set(shape.layers, options.layers);
   override_if_set(shape.width, options.width);
@@ -70,8 +70,10 @@ TransformerShape resolve_shape(TransformerKind kind, TransformerShape shape, con
   override_if_set(shape.vocab_size, options.vocab_size);
   override_if_set(shape.patch_size, options.patch_size);
   override_if_set(shape.image_size, options.image_size);
-  if (!options.positions.empty()) shape.positions = options.positions == "rotary" ? Positions::rotary : Positions::learned;
-  if (!options.pool.empty()) shape.mean_pool = options.pool == "mean";
+  if (options.positions != PositionEncoding::preset) {
+    shape.positions = options.positions == PositionEncoding::rotary ? Positions::rotary : Positions::learned;
+  }
+  if (options.pool != Pooling::preset) shape.mean_pool = options.pool == Pooling::mean;
   shape.dropout = options.dropout;
   shape.num_classes = options.num_classes > 0 ? options.num_classes : spec.num_classes;
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/config.h"
-#include "data/data_spec.h"
+#include "models/model_options.h"
+#include "core/data_spec.h"
 
 namespace stratum::models {
 
@@ -41,7 +41,7 @@ enum class TransformerKind { gpt, text_classifier, vit };
 /// `preset` with the non-zero fields of `options` applied, then the data's sizes where the
 /// result still leaves them open. Throws UserError (naming the model.* key) when the shape
 /// cannot be built or does not fit the data.
-TransformerShape resolve_shape(TransformerKind kind, TransformerShape preset, const ModelSection& options,
+TransformerShape resolve_shape(TransformerKind kind, TransformerShape preset, const ModelOptions& options,
                                const data::DataSpec& spec);
 
 /// Parameters a model of this kind and shape has, without building it (for `stratum info`);

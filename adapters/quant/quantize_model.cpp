@@ -11,15 +11,15 @@ namespace stratum::adapters::quant {
 
 int64_t block_size(const QuantizationOptions& options) {
   if (options.block_size > 0) return options.block_size;
-  return options.mode == "int4" ? 128 : 64;
+  return options.mode == QuantMode::int4 ? 128 : 64;
 }
 
 std::shared_ptr<models::PackedWeight> quantize_weight(const torch::Tensor& weight, const QuantizationOptions& options) {
-  if (options.mode == "int8") return std::make_shared<Int8Weight>(weight);
-  if (options.mode == "nf4" || options.mode == "int4") {
-    return std::make_shared<BlockwiseWeight>(weight, options.mode, block_size(options), options.double_quant);
+  if (options.mode == QuantMode::int8) return std::make_shared<Int8Weight>(weight);
+  if (options.mode == QuantMode::nf4 || options.mode == QuantMode::int4) {
+    return std::make_shared<BlockwiseWeight>(weight, choice_name(options.mode), block_size(options), options.double_quant);
   }
-  throw UserError("quantization.mode: unknown format \"" + options.mode + "\" (int8, nf4, int4)");
+  throw UserError("quantization.mode: unknown format \"" + std::string(choice_name(options.mode)) + "\" (int8, nf4, int4)");
 }
 
 QuantizationSummary quantize_linear_layers(torch::nn::Module& model, const QuantizationOptions& options,

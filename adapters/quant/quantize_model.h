@@ -8,17 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "adapters/adapter_options.h"
+
 #include "models/adaptable_linear.h"
 
 namespace stratum::adapters::quant {
-
-/// Format, block size and which layers.
-struct QuantizationOptions {
-  std::string mode = "nf4";  ///< int8 | nf4 | int4
-  int64_t block_size = 0;    ///< values per absmax block for nf4 / int4; 0: 64 for nf4, 128 for int4
-  bool double_quant = true;  ///< 4-bit formats: quantize the block absmax values too
-  std::vector<std::string> targets = {"attn.*", "mlp.*"};
-};
 
 /// The block size `options` resolve to.
 int64_t block_size(const QuantizationOptions& options);

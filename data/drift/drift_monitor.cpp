@@ -10,7 +10,7 @@
 
 namespace stratum::data {
 
-DriftMonitor::DriftMonitor(const DriftSection& options) : options_(options) {}
+DriftMonitor::DriftMonitor(const DriftOptions& options) : options_(options) {}
 
 void DriftMonitor::Sample::add(const Record& record) {
   const int32_t label = record.labels.empty() ? -1 : record.labels[0];

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/drift/drift_event.h"
 #include "data/record.h"
 
@@ -17,7 +17,7 @@ namespace stratum::data {
 /// Windowed drift detection over records as they stream past.
 class DriftMonitor {
  public:
-  explicit DriftMonitor(const DriftSection& options);
+  explicit DriftMonitor(const DriftOptions& options);
 
   /// Observes one record; when it closes a window, returns the events that window raised.
   std::vector<DriftEvent> observe(const Record& record);
@@ -40,7 +40,7 @@ class DriftMonitor {
   };
   std::vector<DriftEvent> close_window();
 
-  DriftSection options_;
+  DriftOptions options_;
   int64_t observed_ = 0;
   bool have_reference_ = false;
   Sample reference_, current_, last_closed_;

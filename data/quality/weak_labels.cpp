@@ -81,8 +81,7 @@ VoteTable read_votes(const std::string& path, const std::string& item_column) {
   return votes;
 }
 
-WeakLabelResult combine_votes(const VoteTable& votes, const std::string& method, int iterations) {
-  STRATUM_CHECK(method == "majority" || method == "weighted", "unknown weak-label method " + method);
+WeakLabelResult combine_votes(const VoteTable& votes, VoteMethod method, int iterations) {
   const size_t items = votes.items.size(), functions = votes.functions.size(), labels = votes.labels.size();
   WeakLabelResult result;
   result.weight.assign(functions, 1.0);
@@ -110,7 +109,7 @@ WeakLabelResult combine_votes(const VoteTable& votes, const std::string& method,
     }
   };
   estimate_accuracy();  // with unit weights: agreement with the others' majority
-  if (method == "weighted") {
+  if (method == VoteMethod::weighted) {
     const double k = static_cast<double>(std::max<size_t>(2, labels));
     for (int round = 0; round < iterations; ++round) {
       for (size_t f = 0; f < functions; ++f) {
@@ -135,7 +134,7 @@ WeakLabelResult combine_votes(const VoteTable& votes, const std::string& method,
       ++result.ties;
       continue;
     }
-    if (method == "majority") {
+    if (method == VoteMethod::majority) {
       out.confidence = scores[static_cast<size_t>(out.label)] / static_cast<double>(out.votes);
     } else {
       // Posterior under independent voters: softmax of the summed weights over all labels.

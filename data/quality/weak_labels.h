@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/data_options.h"
+
 namespace stratum::data {
 
 /// Votes by item and labeling function.
@@ -46,6 +48,6 @@ struct WeakLabelResult {
 /// function itself out) for `iterations` rounds; a function's weight is
 /// log(accuracy (K - 1) / (1 - accuracy)) for K labels, the optimal weight for independent
 /// voters, and the confidence is the normalised exp(sum of weights) of the winning label.
-WeakLabelResult combine_votes(const VoteTable& votes, const std::string& method, int iterations = 10);
+WeakLabelResult combine_votes(const VoteTable& votes, VoteMethod method, int iterations = 10);
 
 }  // namespace stratum::data

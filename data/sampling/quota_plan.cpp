@@ -45,18 +45,18 @@ void fill_equally(std::vector<int64_t>& capacity, const std::vector<int64_t>& ro
 
 }  // namespace
 
-int64_t per_label_cap(const ReservoirSection& options, int64_t max_items) {
+int64_t per_label_cap(const ReservoirOptions& options, int64_t max_items) {
   const auto share = static_cast<int64_t>(std::floor(options.label_share_cap * static_cast<double>(max_items)));
   return std::max<int64_t>(1, std::min(options.max_per_label, share));
 }
 
-int64_t per_label_cap(const ReservoirSection& options) { return per_label_cap(options, options.max_items); }
+int64_t per_label_cap(const ReservoirOptions& options) { return per_label_cap(options, options.max_items); }
 
-std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirSection& options) {
+std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirOptions& options) {
   return plan_capacities(seen, options, options.max_items);
 }
 
-std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirSection& options,
+std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirOptions& options,
                                      int64_t max_items) {
   const size_t labels = seen.size();
   std::vector<int64_t> capacity(labels, 0), room(labels, 0);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/config.h"
+#include "data/data_options.h"
 
 namespace stratum::data {
 
@@ -17,15 +17,15 @@ namespace stratum::data {
 /// others, and flows back as soon as that label's records arrive (the sampler re-plans the
 /// moment a label that has kept every record it saw runs out of room). The sum never exceeds
 /// `max_items`; where increments cannot be equal, lower label ids get the extra one.
-std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirSection& options,
+std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirOptions& options,
                                      int64_t max_items);
 
 /// The plan with `options.max_items` as the item budget.
-std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirSection& options);
+std::vector<int64_t> plan_capacities(const std::vector<int64_t>& seen, const ReservoirOptions& options);
 
 /// The effective per-label cap under an item budget: min(max_per_label, label_share_cap *
 /// max_items), at least 1.
-int64_t per_label_cap(const ReservoirSection& options, int64_t max_items);
-int64_t per_label_cap(const ReservoirSection& options);
+int64_t per_label_cap(const ReservoirOptions& options, int64_t max_items);
+int64_t per_label_cap(const ReservoirOptions& options);
 
 }  // namespace stratum::data

@@ -19,8 +19,8 @@ constexpr int32_t kMaxLabelId = 1 << 20;
 
 }  // namespace
 
-StratifiedReservoir::StratifiedReservoir(const ReservoirSection& options, uint64_t seed)
-    : options_(options), seed_(seed), weighted_(options.decay > 0 || options.multi_label == "split") {}
+StratifiedReservoir::StratifiedReservoir(const ReservoirOptions& options, uint64_t seed)
+    : options_(options), seed_(seed), weighted_(options.decay > 0 || options.multi_label == MultiLabel::split) {}
 
 StratifiedReservoir::~StratifiedReservoir() = default;
 
@@ -28,7 +28,7 @@ LabelReservoir& StratifiedReservoir::reservoir_for(int32_t label) {
   STRATUM_CHECK(label >= 0 && label < kMaxLabelId, "label id out of range: " + std::to_string(label));
   if (static_cast<size_t>(label) >= reservoirs_.size()) {
     reservoirs_.resize(static_cast<size_t>(label) + 1);
-    if (options_.dedup != "none") buckets_.resize(reservoirs_.size());
+    if (options_.dedup != Dedup::none) buckets_.resize(reservoirs_.size());
   }
   auto& slot = reservoirs_[static_cast<size_t>(label)];
   if (!slot) {
@@ -40,7 +40,7 @@ LabelReservoir& StratifiedReservoir::reservoir_for(int32_t label) {
 }
 
 uint64_t StratifiedReservoir::bucket_of(const Record& record) const {
-  if (options_.dedup == "payload") return content_hash(record.payload.data(), record.payload.size());
+  if (options_.dedup == Dedup::payload) return content_hash(record.payload.data(), record.payload.size());
   std::vector<int64_t> cells(record.features.size());
   for (size_t i = 0; i < cells.size(); ++i) {
     cells[i] = static_cast<int64_t>(std::floor(record.features[i] / options_.dedup_quantum));
@@ -51,12 +51,12 @@ uint64_t StratifiedReservoir::bucket_of(const Record& record) const {
 int StratifiedReservoir::offer(const Record& record) {
   STRATUM_CHECK(!record.labels.empty(), "a record without labels was offered to the sampler");
   ++stats_.offered;
-  const bool split = options_.multi_label == "split";
+  const bool split = options_.multi_label == MultiLabel::split;
   const size_t targets =
       split ? std::min(record.labels.size(), static_cast<size_t>(options_.max_labels_per_record)) : 1;
   // Weight exp(decay * t), shared equally among the reservoirs a split record enters.
   const double log_weight = options_.decay * record.time - (split ? std::log(static_cast<double>(targets)) : 0.0);
-  const bool dedup = options_.dedup != "none";
+  const bool dedup = options_.dedup != Dedup::none;
   const uint64_t bucket = dedup ? bucket_of(record) : 0;
 
   int entered = 0;
@@ -228,7 +228,7 @@ void StratifiedReservoir::load(std::istream& in, const std::string& where) {
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t id = binary::read_count(in, where, kMaxLabelId - 1);
     if (id >= reservoirs_.size()) reservoirs_.resize(id + 1);
-    if (options_.dedup != "none") buckets_.resize(reservoirs_.size());
+    if (options_.dedup != Dedup::none) buckets_.resize(reservoirs_.size());
     auto r = std::make_unique<LabelReservoir>(seed_, id + 1, weighted_);
     r->load(in, where);
     for (const Record& item : r->items()) {

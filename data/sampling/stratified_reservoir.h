@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/record.h"
 #include "data/sampling/label_reservoir.h"
 #include "data/sampling/sampler_stats.h"
@@ -21,7 +21,7 @@ namespace stratum::data {
 /// Per-label reservoirs behind one `offer` call. Deterministic for a given seed and stream.
 class StratifiedReservoir {
  public:
-  StratifiedReservoir(const ReservoirSection& options, uint64_t seed);
+  StratifiedReservoir(const ReservoirOptions& options, uint64_t seed);
   ~StratifiedReservoir();
 
   /// Offers one record; it is copied only into the reservoirs that keep it. Returns how many
@@ -62,7 +62,7 @@ class StratifiedReservoir {
   uint64_t bucket_of(const Record& record) const;
   void count_cooccurrence(const Record& record);
 
-  ReservoirSection options_;
+  ReservoirOptions options_;
   uint64_t seed_;
   bool weighted_;
   std::vector<std::unique_ptr<LabelReservoir>> reservoirs_;  // index = label id

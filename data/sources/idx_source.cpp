@@ -143,7 +143,7 @@ class IdxPair {
 
 }  // namespace
 
-SplitData read_idx_source(const DataSection& options, const DataContext& context) {
+SplitData read_idx_source(const DataOptions& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the idx source needs the folder holding train-* and t10k-*");
   std::error_code ec;
   if (!fs::is_directory(options.path, ec)) {
@@ -151,7 +151,7 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
   }
   RejectLog rejects(context.rejects_path);
 
-  if (options.unseen.by == "source") {
+  if (options.unseen.by == UnseenBy::source) {
     throw UserError("data.unseen.by: \"source\" needs a multi-file source (fortunes); use file, label or time");
   }
   // IDX labels are bytes: Fashion-MNIST's are its ten named classes (any other value is a
@@ -172,7 +172,7 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
   }
   splitter.finish();
 
-  const bool held_out_file = options.unseen.by == "file";
+  const bool held_out_file = options.unseen.by == UnseenBy::file;
   std::vector<Record> test_records;
   if (held_out_file) {
     while (test.next(record, 1)) {
@@ -195,7 +195,7 @@ SplitData read_idx_source(const DataSection& options, const DataContext& context
   facts.spec.num_classes = fashion ? 10 : max_label + 1;
   facts.spec.class_names.assign(names.begin(), names.begin() + facts.spec.num_classes);
   for (const Record& r : test_records) facts.held_out_file.push_back(&r);
-  facts.unseen_description = held_out_file ? "file-backed t10k set" : "held out from the training stream by " + options.unseen.by;
+  facts.unseen_description = held_out_file ? "file-backed t10k set" : "held out from the training stream by " + std::string(choice_name(options.unseen.by));
   facts.files = train.files(splitter.records_accepted());
   if (held_out_file) {
     for (auto& f : test.files(test_count)) facts.files.push_back(f);

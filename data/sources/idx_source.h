@@ -2,7 +2,7 @@
 // The IDX image source: an MNIST-style folder (train-* and t10k-* image and label files),
 // streamed record by record through the StreamSplitter.
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/split_data.h"
 
 namespace stratum::data {
@@ -11,6 +11,6 @@ namespace stratum::data {
 /// unseen by label or time, the rest into the stratified reservoirs); with `unseen.by: file`
 /// `<path>/t10k-*` is the unseen split. Damaged records go to `context.rejects_path` and the
 /// error budget is checked.
-SplitData read_idx_source(const DataSection& options, const DataContext& context);
+SplitData read_idx_source(const DataOptions& options, const DataContext& context);
 
 }  // namespace stratum::data

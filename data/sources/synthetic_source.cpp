@@ -23,7 +23,7 @@ int64_t events_before(const std::vector<int64_t>& points, int64_t index) {
 
 }  // namespace
 
-SyntheticStream::SyntheticStream(const SyntheticSection& options, uint64_t seed, uint64_t stream)
+SyntheticStream::SyntheticStream(const SyntheticOptions& options, uint64_t seed, uint64_t stream)
     : options_(options), rng_(seed, stream) {}
 
 Record SyntheticStream::next() {
@@ -81,8 +81,8 @@ std::string SyntheticStream::validate(const Record& record, int64_t classes, int
   return "";
 }
 
-SplitData read_synthetic_source(const DataSection& options, const DataContext& context) {
-  const SyntheticSection& synthetic = options.synthetic;
+SplitData read_synthetic_source(const DataOptions& options, const DataContext& context) {
+  const SyntheticOptions& synthetic = options.synthetic;
   RejectLog rejects(context.rejects_path);
   DataSpec spec;
   spec.kind = InputKind::features;
@@ -90,7 +90,7 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
   spec.num_classes = synthetic.classes;
   for (int64_t c = 0; c < synthetic.classes; ++c) spec.class_names.push_back("class" + std::to_string(c));
 
-  if (options.unseen.by == "source") {
+  if (options.unseen.by == UnseenBy::source) {
     throw UserError("data.unseen.by: \"source\" needs a multi-file source (fortunes); use file, label or time");
   }
   StreamSplitter splitter(options, context, {resolve_unseen_labels(options, spec.class_names), {}});
@@ -110,9 +110,9 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
   SourceFacts facts;
   facts.spec = spec;
   std::vector<Record> held_out;
-  if (options.unseen.by == "file") {
+  if (options.unseen.by == UnseenBy::file) {
     // An independent draw of the stream as it was before any shift: the "test file".
-    SyntheticSection clean = synthetic;
+    SyntheticOptions clean = synthetic;
     clean.label_shift_at.clear();
     clean.covariate_shift_at.clear();
     clean.corrupt_fraction = 0;
@@ -122,7 +122,7 @@ SplitData read_synthetic_source(const DataSection& options, const DataContext& c
     for (const Record& r : held_out) facts.held_out_file.push_back(&r);
     facts.unseen_description = "an independent unshifted draw of the stream";
   } else {
-    facts.unseen_description = "held out from the training stream by " + options.unseen.by;
+    facts.unseen_description = "held out from the training stream by " + std::string(choice_name(options.unseen.by));
   }
   facts.records_rejected = rejects.total();
   return assemble_splits(splitter, std::move(facts), options, context);

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/record.h"
 #include "data/rng.h"
 #include "data/split_data.h"
@@ -15,7 +15,7 @@ namespace stratum::data {
 /// Deterministic generator of the stream `data.synthetic` describes.
 class SyntheticStream {
  public:
-  SyntheticStream(const SyntheticSection& options, uint64_t seed, uint64_t stream);
+  SyntheticStream(const SyntheticOptions& options, uint64_t seed, uint64_t stream);
 
   /// Record `index` (0-based, in order). Corrupt records have a non-finite feature or a label
   /// outside the classes; `validate` says why.
@@ -25,7 +25,7 @@ class SyntheticStream {
   static std::string validate(const Record& record, int64_t classes, int64_t features);
 
  private:
-  const SyntheticSection& options_;
+  const SyntheticOptions& options_;
   Rng rng_;
   int64_t index_ = 0;
 };
@@ -33,6 +33,6 @@ class SyntheticStream {
 /// Reads the synthetic stream through the StreamSplitter; corrupt records are rejected and
 /// budgeted; with `unseen.by: file` an independent stream of the same generator (no shifts)
 /// is the unseen split.
-SplitData read_synthetic_source(const DataSection& options, const DataContext& context);
+SplitData read_synthetic_source(const DataOptions& options, const DataContext& context);
 
 }  // namespace stratum::data

@@ -51,7 +51,7 @@ std::optional<std::string> utf8_problem(const std::string& line) {
   return "invalid UTF-8 at byte " + std::to_string(bad) + " of the line";
 }
 
-std::optional<std::string> parse_jsonl(const std::string& line, const TextSection& options, LabelVocabulary& labels,
+std::optional<std::string> parse_jsonl(const std::string& line, const TextOptions& options, LabelVocabulary& labels,
                                        Record& record) {
   if (auto problem = utf8_problem(line)) return problem;
   const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -91,7 +91,7 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextSectio
 }
 
 // Tokens of max_length ids: bytes and a padding id, or the configured tokenizer's vocabulary.
-DataSpec text_spec(const DataSection& options, const BytePairTokenizer* tokenizer) {
+DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenizer) {
   DataSpec spec = byte_token_spec(options.text.max_length);
   if (tokenizer) {
     spec.vocab_size = tokenizer->vocab_size();
@@ -100,7 +100,7 @@ DataSpec text_spec(const DataSection& options, const BytePairTokenizer* tokenize
   return spec;
 }
 
-std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerSection& options) {
+std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerOptions& options) {
   if (options.path.empty()) return nullptr;
   return std::make_shared<const BytePairTokenizer>(BytePairTokenizer::load(options.path));
 }
@@ -124,7 +124,7 @@ void finish_file(SourceFile& file, const LineReader& reader) {
 class TextReading {
  public:
   // `known_labels`: the class names when the source knows them before reading (fortunes).
-  TextReading(const DataSection& options, const DataContext& context, const std::vector<std::string>& known_labels,
+  TextReading(const DataOptions& options, const DataContext& context, const std::vector<std::string>& known_labels,
               UnseenIds unseen)
       : options_(options),
         context_(context),
@@ -171,9 +171,9 @@ class TextReading {
     facts.tokenizer = tokenizer_;
     facts.spec.class_names = labels_.names();
     facts.spec.num_classes = static_cast<int64_t>(labels_.names().size());
-    facts.unseen_description = "held out from the stream by " + options_.unseen.by;
-    if (options_.unseen.by == "label") facts.unseen_description += " (" + join(options_.unseen.labels, ", ") + ")";
-    if (options_.unseen.by == "source") facts.unseen_description += " (" + join(options_.unseen.sources, ", ") + ")";
+    facts.unseen_description = "held out from the stream by " + std::string(choice_name(options_.unseen.by));
+    if (options_.unseen.by == UnseenBy::label) facts.unseen_description += " (" + join(options_.unseen.labels, ", ") + ")";
+    if (options_.unseen.by == UnseenBy::source) facts.unseen_description += " (" + join(options_.unseen.sources, ", ") + ")";
     facts.files = std::move(files);
     facts.records_rejected = rejects_.total();
     facts.blank_lines = blank;
@@ -181,7 +181,7 @@ class TextReading {
   }
 
  private:
-  const DataSection& options_;
+  const DataOptions& options_;
   DataContext context_;
   RejectLog rejects_;
   LabelVocabulary labels_;
@@ -197,22 +197,22 @@ std::string too_long() {
 
 // Text sources have no held-out file; a single text stream has no sources to hold out, and
 // its labels are only known once read.
-void check_unseen(const DataSection& options, bool multi_file) {
-  const std::string& by = options.unseen.by;
+void check_unseen(const DataOptions& options, bool multi_file) {
+  const UnseenBy by = options.unseen.by;
   const bool labels_known = multi_file || !options.labels.empty();
-  if (by == "file" || (by == "source" && !multi_file) || (by == "label" && !labels_known)) {
-    throw UserError("data.unseen.by: \"" + by + "\" is not available for this text source; use time" +
+  if (by == UnseenBy::file || (by == UnseenBy::source && !multi_file) || (by == UnseenBy::label && !labels_known)) {
+    throw UserError("data.unseen.by: \"" + std::string(choice_name(by)) + "\" is not available for this text source; use time" +
                     std::string(labels_known ? ", label" : "") + (multi_file ? ", source" : "") + " or none" +
-                    (by == "label" ? " (or list data.labels)" : ""));
+                    (by == UnseenBy::label ? " (or list data.labels)" : ""));
   }
 }
 
 }  // namespace
 
-std::optional<std::string> parse_text_line(const std::string& line, const TextSection& options,
+std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
                                            LabelVocabulary& labels, Record& record) {
   record = Record{};
-  if (options.format == "jsonl") return parse_jsonl(line, options, labels, record);
+  if (options.format == TextFormat::jsonl) return parse_jsonl(line, options, labels, record);
   const auto cut = line.find(options.separator);
   if (cut == std::string::npos) return "no \"" + options.separator + "\" between label and text";
   if (auto problem = add_label(line.substr(0, cut), labels, record)) return problem;
@@ -220,7 +220,7 @@ std::optional<std::string> parse_text_line(const std::string& line, const TextSe
   return std::nullopt;
 }
 
-SplitData read_text_source(const DataSection& options, const DataContext& context) {
+SplitData read_text_source(const DataOptions& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the text source needs a file (or - for standard input)");
   check_unseen(options, /*multi_file=*/false);
   TextReading reading(options, context, {}, {resolve_unseen_labels(options, options.labels), {}});
@@ -249,8 +249,8 @@ SplitData read_text_source(const DataSection& options, const DataContext& contex
   return reading.finish({file}, options.path);
 }
 
-SplitData read_weak_label_source(const DataSection& options, const DataContext& context) {
-  const WeakLabelSection& weak = options.weak_labels;
+SplitData read_weak_label_source(const DataOptions& options, const DataContext& context) {
+  const WeakLabelOptions& weak = options.weak_labels;
   if (options.path.empty()) throw UserError("data.path: the weak_labels source needs a JSONL file of items");
   if (weak.votes.empty()) throw UserError("data.weak_labels.votes: the weak_labels source needs a CSV of votes");
   check_unseen(options, /*multi_file=*/false);
@@ -331,7 +331,7 @@ SplitData read_weak_label_source(const DataSection& options, const DataContext& 
   return reading.finish({file, votes_file}, options.path);
 }
 
-SplitData read_fortunes_source(const DataSection& options, const DataContext& context) {
+SplitData read_fortunes_source(const DataOptions& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the fortunes source needs a folder such as /usr/share/games/fortunes");
   check_unseen(options, /*multi_file=*/true);
   std::vector<std::string> paths;
@@ -354,7 +354,7 @@ SplitData read_fortunes_source(const DataSection& options, const DataContext& co
   std::vector<std::string> names;
   for (const std::string& path : paths) names.push_back(fs::path(path).filename().string());
   UnseenIds unseen{resolve_unseen_labels(options, options.labels.empty() ? names : options.labels), {}};
-  for (const std::string& wanted : options.unseen.by == "source" ? options.unseen.sources : std::vector<std::string>{}) {
+  for (const std::string& wanted : options.unseen.by == UnseenBy::source ? options.unseen.sources : std::vector<std::string>{}) {
     const auto it = std::find(names.begin(), names.end(), wanted);
     if (it == names.end()) {
       throw UserError("data.unseen.sources: no fortune file \"" + wanted + "\" in " + options.path +

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/label_vocabulary.h"
 #include "data/record.h"
 #include "data/split_data.h"
@@ -15,20 +15,20 @@ namespace stratum::data {
 
 /// Parses one line of a `text` source into `record` (labels through `labels`). Returns the
 /// reason the line must be rejected, or nothing when it is usable.
-std::optional<std::string> parse_text_line(const std::string& line, const TextSection& options,
+std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
                                            LabelVocabulary& labels, Record& record);
 
 /// source: text — `data.path` is a file or "-"; `data.text` says the format.
-SplitData read_text_source(const DataSection& options, const DataContext& context);
+SplitData read_text_source(const DataOptions& options, const DataContext& context);
 
 /// source: fortunes — `data.path` is a folder of fortune files (or one file); each record is
 /// labeled with its file's name.
-SplitData read_fortunes_source(const DataSection& options, const DataContext& context);
+SplitData read_fortunes_source(const DataOptions& options, const DataContext& context);
 
 /// source: weak_labels — `data.path` is a JSONL file of unlabeled items (`data.text.text_field`
 /// and `data.weak_labels.item_field`); each item's label is the combination of the labeling
 /// functions' votes in `data.weak_labels.votes`. Items without votes, without a combined label
 /// (all abstained, or a tie) or below `min_confidence` are rejected with the reason.
-SplitData read_weak_label_source(const DataSection& options, const DataContext& context);
+SplitData read_weak_label_source(const DataOptions& options, const DataContext& context);
 
 }  // namespace stratum::data

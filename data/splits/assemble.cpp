@@ -98,7 +98,7 @@ TensorDataset collate_records(const std::vector<const Record*>& records, const D
   return d;
 }
 
-SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
+SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataOptions& options,
                           const DataContext& context) {
   // A record kept by several reservoirs (multi_label: split) trains once per reservoir, as
   // that reservoir's label.

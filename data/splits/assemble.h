@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/split_data.h"
 #include "data/splits/stream_splitter.h"
 #include "data/tokenizer/byte_bpe.h"
@@ -29,7 +29,7 @@ struct SourceFacts {
 /// features are standardized per feature by the seen split's statistics; text becomes
 /// token ids (the tokenizer's, or bytes 0-255), truncated or padded with the spec's padding
 /// id to the spec's length.
-SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataSection& options,
+SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataOptions& options,
                           const DataContext& context);
 
 /// Collates records exactly as training inputs are (see above), standardized with

@@ -15,9 +15,9 @@ bool in_validation(uint64_t record_hash, uint64_t seed, double fraction) {
   return static_cast<double>(h >> 11) * 0x1.0p-53 < fraction;
 }
 
-std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std::vector<std::string>& class_names) {
+std::vector<int32_t> resolve_unseen_labels(const DataOptions& options, const std::vector<std::string>& class_names) {
   std::vector<int32_t> ids;
-  if (options.unseen.by != "label") return ids;
+  if (options.unseen.by != UnseenBy::label) return ids;
   if (options.unseen.labels.empty()) throw UserError("data.unseen.labels: unseen.by is label but no labels are listed");
   for (const std::string& name : options.unseen.labels) {
     int32_t id = -1;
@@ -34,16 +34,16 @@ std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std
   return ids;
 }
 
-Split assign_split(const Record& record, const DataSection& options, const UnseenIds& unseen, uint64_t seed) {
-  if (options.unseen.by == "label") {
+Split assign_split(const Record& record, const DataOptions& options, const UnseenIds& unseen, uint64_t seed) {
+  if (options.unseen.by == UnseenBy::label) {
     for (int32_t label : record.labels) {
       if (std::find(unseen.labels.begin(), unseen.labels.end(), label) != unseen.labels.end()) return Split::unseen;
     }
-  } else if (options.unseen.by == "source") {
+  } else if (options.unseen.by == UnseenBy::source) {
     if (std::find(unseen.sources.begin(), unseen.sources.end(), record.origin.source) != unseen.sources.end()) {
       return Split::unseen;
     }
-  } else if (options.unseen.by == "time" && record.time > options.unseen.after) {
+  } else if (options.unseen.by == UnseenBy::time && record.time > options.unseen.after) {
     return Split::unseen;
   }
   uint64_t h = content_hash(record.payload.data(), record.payload.size());
@@ -51,7 +51,7 @@ Split assign_split(const Record& record, const DataSection& options, const Unsee
   return in_validation(h, seed, options.validation_fraction) ? Split::validation : Split::seen;
 }
 
-StreamSplitter::StreamSplitter(const DataSection& options, const DataContext& context, UnseenIds unseen)
+StreamSplitter::StreamSplitter(const DataOptions& options, const DataContext& context, UnseenIds unseen)
     : options_(options),
       context_(context),
       unseen_ids_(std::move(unseen)),
@@ -65,7 +65,7 @@ bool StreamSplitter::add(int64_t index, const Record& record) {
   for (const DriftEvent& e : drift_.observe(record)) {
     log::warn("drift: " + e.statistic + " of " + e.subject + " is " + format_number(e.value) + " (threshold " +
               format_number(e.threshold) + ") at record " + std::to_string(e.record));
-    if (options_.drift.on_drift == "rebalance") {
+    if (options_.drift.on_drift == OnDrift::rebalance) {
       reservoir_.rebalance();
       drift_.reset_reference();
     }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/drift/drift_monitor.h"
 #include "data/record.h"
 #include "data/sampling/stratified_reservoir.h"
@@ -26,7 +26,7 @@ bool in_validation(uint64_t record_hash, uint64_t seed, double fraction);
 
 /// Class ids of `data.unseen.labels`, each given by name or by id; an unknown one is a
 /// UserError naming the key and listing the known labels.
-std::vector<int32_t> resolve_unseen_labels(const DataSection& options, const std::vector<std::string>& class_names);
+std::vector<int32_t> resolve_unseen_labels(const DataOptions& options, const std::vector<std::string>& class_names);
 
 /// Which records are held out as unseen, resolved to ids: classes (by: label) or input
 /// files, i.e. Provenance::source (by: source).
@@ -36,12 +36,12 @@ struct UnseenIds {
 };
 
 /// The split of one record from the options alone.
-Split assign_split(const Record& record, const DataSection& options, const UnseenIds& unseen, uint64_t seed);
+Split assign_split(const Record& record, const DataOptions& options, const UnseenIds& unseen, uint64_t seed);
 
 /// Consumes one source's training stream.
 class StreamSplitter {
  public:
-  StreamSplitter(const DataSection& options, const DataContext& context, UnseenIds unseen);
+  StreamSplitter(const DataOptions& options, const DataContext& context, UnseenIds unseen);
 
   /// Offers record number `index` of the stream. Records of other ranks are ignored. Returns
   /// false once `max_records` have been taken (the source may stop reading).
@@ -68,7 +68,7 @@ class StreamSplitter {
   void load(std::istream& in, const std::string& where);
 
  private:
-  const DataSection& options_;
+  const DataOptions& options_;
   DataContext context_;
   UnseenIds unseen_ids_;
   StratifiedReservoir reservoir_;

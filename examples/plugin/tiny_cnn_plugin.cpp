@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "core/error.h"
-#include "core/plugin.h"
+#include "engine/plugin.h"
 #include "models/model.h"
 
 namespace {
@@ -40,14 +40,15 @@ extern "C" void stratum_register(stratum::Registry& registry) {
   stratum::ModelEntry entry;
   entry.name = "plugin-tiny-cnn";
   entry.description = "example plugin: two convolutions, global pooling (examples/plugin)";
-  entry.build = [](const stratum::ModelSection& options, const stratum::data::DataSpec& spec) -> stratum::models::ModelPtr {
+  entry.build = [](const stratum::models::ModelOptions& options, const stratum::data::DataSpec& spec) -> stratum::models::ModelPtr {
     if (spec.kind != stratum::data::InputKind::images || spec.input_shape.size() != 3) {
       throw stratum::UserError("model.name: plugin-tiny-cnn needs image inputs (C, H, W)");
     }
     const int64_t classes = options.num_classes > 0 ? options.num_classes : spec.num_classes;
-    const int64_t width = options.channels.empty() ? 16 : options.channels[0];
+    const int64_t width = options.hidden;  // model.hidden: the first convolution's channels
     return std::make_shared<TinyCnn>(spec.input_shape[0], width, classes);
   };
+  entry.reference_options.hidden = 16;
   entry.reference_spec.input_shape = {1, 28, 28};
   entry.reference_spec.num_classes = 10;
   registry.models.add(std::move(entry));

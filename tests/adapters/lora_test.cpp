@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <map>
 
-#include "core/registry.h"
+#include "models/model_registry.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
 #include "support/tiny_models.h"

@@ -8,8 +8,8 @@
 #include <filesystem>
 
 #include "adapters/lora.h"
-#include "core/reference_weights.h"
-#include "core/registry.h"
+#include "models/reference_weights.h"
+#include "models/model_registry.h"
 #include "core/safetensors.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
@@ -23,9 +23,9 @@ TEST(PeftParity, LoraLogitsAndGradientsMatchPeft) {
   const std::string python = std::string(STRATUM_SOURCE_DIR) + "/.venv/bin/python";
   ASSERT_TRUE(std::filesystem::exists(python)) << python << " is missing: run scripts/setup.sh";
   // The GPT-2 shape of scripts/parity/reference_models.py.
-  Registry registry;
+  models::ModelRegistry registry{"model"};
   models::register_builtin_models(registry);
-  ModelSection options;
+  models::ModelOptions options;
   options.name = "gpt-tiny";
   options.layers = 2, options.width = 64, options.heads = 4, options.mlp_hidden = 256;
   options.context = 32, options.vocab_size = 257, options.dropout = 0.0;

@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include "adapters/lora.h"
-#include "core/registry.h"
+#include "models/model_registry.h"
 #include "models/builtin_models.h"
 #include "models/transformer_block.h"
 #include "support/temp_dir.h"

@@ -10,8 +10,7 @@
 #include "adapters/quant/blockwise_weight.h"
 #include "adapters/quant/int8_weight.h"
 #include "adapters/quant/quantize_model.h"
-#include "core/evaluator.h"
-#include "core/registry.h"
+#include "models/model_facts.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
 #include "support/tiny_models.h"
@@ -130,7 +129,7 @@ torch::Tensor tokens() {
 }
 
 TEST(QuantizedModel, ForwardAndInputGradientsEqualADenseModelWithTheDequantizedWeights) {
-  for (const std::string mode : {"int8", "nf4", "int4"}) {
+  for (const QuantMode mode : {QuantMode::int8, QuantMode::nf4, QuantMode::int4}) {
     models::ModelPtr quantized = tiny_gpt(3), dense = tiny_gpt(3);
     const QuantizationSummary summary = quantize_linear_layers(*quantized, {mode, 0, true, {"attn.*", "mlp.*"}});
     EXPECT_EQ(summary.layers, 8);  // 2 blocks x (qkv, proj, fc1, fc2)
@@ -148,18 +147,18 @@ TEST(QuantizedModel, ForwardAndInputGradientsEqualADenseModelWithTheDequantizedW
     EXPECT_EQ(quantized->named_parameters().find("blocks.0.attn.qkv.weight"), nullptr) << "the float copy is released";
     // Gradients flow through the frozen packed weights to everything before them.
     const torch::Tensor a = quantized->forward({tokens(), {}}), b = dense->forward({tokens(), {}});
-    EXPECT_LT(max_difference(a, b), 1e-4) << mode;
+    EXPECT_LT(max_difference(a, b), 1e-4) << choice_name(mode);
     a.pow(2).mean().backward();
     b.pow(2).mean().backward();
     const torch::Tensor ga = quantized->named_parameters()["token_embedding.weight"].grad();
     const torch::Tensor gb = dense->named_parameters()["token_embedding.weight"].grad();
-    EXPECT_LT(max_difference(ga, gb), 1e-6) << mode;
+    EXPECT_LT(max_difference(ga, gb), 1e-6) << choice_name(mode);
   }
 }
 
 TEST(QuantizedModel, QloraTrainsOnlyTheAdaptersAndSurvivesSaveAndLoad) {
   models::ModelPtr model = tiny_gpt(4);
-  quantize_linear_layers(*model, {"nf4", 0, true, {"attn.*", "mlp.*"}});
+  quantize_linear_layers(*model, {QuantMode::nf4, 0, true, {"attn.*", "mlp.*"}});
   apply_lora(*model, {4, 8.0, 0.0, {"attn.qkv", "mlp.fc1"}});
   for (const auto& p : model->named_parameters()) {
     EXPECT_EQ(p.value().requires_grad(), p.key().find(".lora.") != std::string::npos) << p.key();
@@ -178,7 +177,7 @@ TEST(QuantizedModel, QloraTrainsOnlyTheAdaptersAndSurvivesSaveAndLoad) {
   model->save(out);
   out.save_to(dir.path() + "/model.pt");
   models::ModelPtr restored = tiny_gpt(5);  // other random weights, quantized the same way
-  quantize_linear_layers(*restored, {"nf4", 0, true, {"attn.*", "mlp.*"}});
+  quantize_linear_layers(*restored, {QuantMode::nf4, 0, true, {"attn.*", "mlp.*"}});
   apply_lora(*restored, {4, 8.0, 0.0, {"attn.qkv", "mlp.fc1"}});
   torch::serialize::InputArchive in;
   in.load_from(dir.path() + "/model.pt");
@@ -190,8 +189,8 @@ TEST(QuantizedModel, QloraTrainsOnlyTheAdaptersAndSurvivesSaveAndLoad) {
 TEST(QuantizedModel, ModelFactsCountPackedWeightsAsParameters) {
   models::ModelPtr model = tiny_gpt(6);
   const int64_t before = model_facts(*model).parameters;
-  quantize_linear_layers(*model, {"nf4", 0, true, {"attn.*", "mlp.*"}});
-  const ModelFacts facts = model_facts(*model);
+  quantize_linear_layers(*model, {QuantMode::nf4, 0, true, {"attn.*", "mlp.*"}});
+  const models::ModelFacts facts = model_facts(*model);
   EXPECT_EQ(facts.parameters, before);
   ASSERT_EQ(facts.packed.count("nf4"), 1u);
   EXPECT_EQ(facts.packed.at("nf4").weights, 2 * (64 * 192 + 64 * 64 + 64 * 128 * 2));
@@ -201,8 +200,8 @@ TEST(QuantizedModel, ModelFactsCountPackedWeightsAsParameters) {
 
 TEST(QuantizedModel, UnknownTargetsAndFormatsAreUserErrors) {
   models::ModelPtr model = tiny_gpt(7);
-  EXPECT_THAT(testing::user_error([&] { quantize_linear_layers(*model, {"nf4", 0, true, {"attn.nope"}}); }), HasSubstr("quantization.targets: \"attn.nope\" matches no linear layer"));
-  EXPECT_THAT(testing::user_error([&] { quantize_weight(torch::zeros({2, 2}), {"fp3", 0, true, {}}); }), HasSubstr("unknown format"));
+  EXPECT_THAT(testing::user_error([&] { quantize_linear_layers(*model, {QuantMode::nf4, 0, true, {"attn.nope"}}); }), HasSubstr("quantization.targets: \"attn.nope\" matches no linear layer"));
+  EXPECT_THAT(testing::user_error([&] { quantize_weight(torch::zeros({2, 2}), {QuantMode::none, 0, true, {}}); }), HasSubstr("unknown format"));
 }
 
 }  // namespace

@@ -14,8 +14,8 @@
 #include <fstream>
 
 #include "adapters/quant/quantize_model.h"
-#include "core/language_modeling.h"
-#include "core/registry.h"
+#include "models/next_token_loss.h"
+#include "engine/registry.h"
 #include "models/builtin_models.h"
 #include "models/transformer_block.h"
 
@@ -30,8 +30,8 @@ void BM_QuantizedLinear(benchmark::State& state) {
   models::AdaptableLinear layer(768, 3072);
   double bytes_per_weight = 4.0;
   if (format != "float32") {
-    adapters::quant::QuantizationOptions options;
-    options.mode = format;
+    adapters::QuantizationOptions options;
+    parse_choice(format, options.mode);
     auto packed = adapters::quant::quantize_weight(layer->weight.detach(), options);
     bytes_per_weight = static_cast<double>(packed->bytes()) / static_cast<double>(packed->numel());
     layer->pack_weight(packed);
@@ -58,8 +58,8 @@ void BM_Gpt125mStep(benchmark::State& state) {
   const bool recompute = state.range(0) != 0;
   torch::manual_seed(0);
   Registry registry;
-  models::register_builtin_models(registry);
-  ModelSection options;
+  models::register_builtin_models(registry.models);
+  models::ModelOptions options;
   options.name = "gpt-125m";
   options.dropout = 0.1;
   models::ModelPtr model = build_model(registry, options, data::byte_token_spec(256));

@@ -28,7 +28,7 @@ void BM_GlooAllReduce(benchmark::State& state) {
   const int64_t elements = state.range(0) / 4;
   const int port = testing::free_port();
   ProcessGroupOptions options;
-  options.backend = "gloo";
+  options.backend = distributed::Backend::gloo;
   const int64_t iterations = state.max_iterations;
   std::thread peer([&] {
     auto group = ProcessGroup::connect(rank_of_two(1, port), options);

@@ -9,8 +9,8 @@
 
 #include <cstdlib>
 
-#include "core/config.h"
-#include "core/registry.h"
+#include "engine/config.h"
+#include "engine/registry.h"
 #include "data/builtin_sources.h"
 #include "data/loader.h"
 
@@ -25,7 +25,7 @@ void run_pipeline(benchmark::State& state, const std::string& config, std::vecto
   }
   const RunConfig cfg = load_config(std::string(STRATUM_SOURCE_DIR) + "/configs/" + config, overrides);
   Registry registry;
-  data::register_builtin_sources(registry);
+  data::register_builtin_sources(registry.data_sources);
   int64_t records = 0, batches = 0;
   for (auto _ : state) {
     data::DataContext context;

@@ -27,7 +27,7 @@ std::vector<Record> make_stream(int64_t labels, size_t n) {
 void BM_Offer(benchmark::State& state) {
   const int64_t labels = state.range(0);
   const bool decayed = state.range(1) != 0;
-  ReservoirSection options;
+  data::ReservoirOptions options;
   options.max_items = 200 * labels;
   options.min_per_label = 50;
   options.max_per_label = 200;

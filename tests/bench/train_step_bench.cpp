@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/classification.h"
-#include "core/language_modeling.h"
-#include "core/registry.h"
+#include "engine/classification.h"
+#include "models/next_token_loss.h"
+#include "engine/registry.h"
 #include "core/thread_environment.h"
 #include "core/torch_compat.h"
 #include "models/builtin_models.h"
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   const torch::Device device = cuda ? torch::kCUDA : torch::kCPU;
 
   stratum::Registry registry;
-  stratum::models::register_builtin_models(registry);
+  stratum::models::register_builtin_models(registry.models);
   const stratum::ModelEntry* entry = registry.models.find(name);
   if (!entry) {
     std::fprintf(stderr, "error: %s\n", registry.models.unknown_message(name).c_str());
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   stratum::data::DataSpec spec = entry->reference_spec;
   const bool tokens = spec.kind == stratum::data::InputKind::tokens;
   if (tokens) spec.input_shape = {std::stoll(flag(argc, argv, "--seq", std::to_string(spec.input_shape[0])))};
-  stratum::ModelSection options;
+  stratum::models::ModelOptions options;
   options.name = name;
   options.layers = std::stoll(flag(argc, argv, "--layers", "0"));  // 0: the named size's
   options.dropout = 0.0;

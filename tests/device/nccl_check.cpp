@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <string>
 
-#include "core/language_modeling.h"
+#include "models/next_token_loss.h"
 #include "core/torch_compat.h"
 #include "distributed/process_group.h"
 #include "distributed/tensor_parallel.h"
@@ -42,7 +42,7 @@ void run() {
   distributed::WorldInfo world;
   world.master_port = testing::free_port();
   distributed::ProcessGroupOptions options;
-  options.backend = "nccl";
+  options.backend = distributed::Backend::nccl;
   options.cuda = true;
   options.init_timeout_s = options.collective_timeout_s = 60;
   const auto group = distributed::ProcessGroup::connect(world, options);

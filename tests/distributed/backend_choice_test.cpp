@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 TEST(BackendChoice, CpuJobsGetGlooAndNcclNeedsCudaTensors) {
   ProcessGroupOptions cpu;
   if (compat::gloo_available()) EXPECT_EQ(resolve_backend(cpu), "gloo");
-  cpu.backend = "nccl";
+  cpu.backend = Backend::nccl;
   try {
     resolve_backend(cpu);
     FAIL() << "expected a UserError";
@@ -35,7 +35,7 @@ TEST(BackendChoice, ABuildWithoutGlooSaysSoBeforeMeetingAnyone) {
   world.world_size = 2;
   world.master_port = 1;  // nobody listens there: never tried when Gloo is missing
   ProcessGroupOptions options;
-  options.backend = "gloo";
+  options.backend = Backend::gloo;
   options.init_timeout_s = 1;
   try {
     ProcessGroup::connect(world, options);

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "core/evaluator.h"
+#include "engine/evaluator.h"
 #include "distributed/data_parallel.h"
 #include "distributed/process_group.h"
 #include "support/free_port.h"
@@ -159,7 +159,7 @@ TEST(DataParallel, EvaluatingEachRanksOwnSplitEqualsEvaluatingTheirUnion) {
   };
   const data::TensorDataset zero = part(0), one = part(1);
   const data::TensorDataset both{torch::cat({zero.inputs, one.inputs}), torch::cat({zero.targets, one.targets}), {}};
-  EvalSection options;
+  EvalOptions options;
   options.batch_size = 3;
   Echo whole_model;
   const SplitEvaluation expected = evaluate_split(whole_model, both, "validation", 3, -1, options, torch::kCPU);

@@ -12,7 +12,7 @@
 
 #include "adapters/lora.h"
 #include "core/error.h"
-#include "core/language_modeling.h"
+#include "models/next_token_loss.h"
 #include "distributed/mesh.h"
 #include "distributed/tensor_parallel.h"
 #include "models/cnn.h"
@@ -247,7 +247,7 @@ TEST(TensorParallel, RefusesWhatItCannotSplit) {
     TensorParallel split(group);
     EXPECT_EQ(stratum::testing::user_error([&] { split.split(*odd); }),
               "distributed.tensor_parallel: 2: the model's 3 attention heads (model.heads) do not split evenly over 2 ranks");
-    ModelSection options;
+    models::ModelOptions options;
     options.channels = {4};
     data::DataSpec spec;
     spec.input_shape = {1, 8, 8};

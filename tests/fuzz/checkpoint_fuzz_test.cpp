@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/checkpoint_store.h"
+#include "engine/checkpoint_store.h"
 #include "core/sha256.h"
-#include "core/training_checkpoint.h"
+#include "engine/training_checkpoint.h"
 #include "fuzz/fuzz_tally.h"
 #include "fuzz/mutator.h"
 #include "support/temp_dir.h"

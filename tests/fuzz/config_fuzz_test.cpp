@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "core/config.h"
+#include "engine/config.h"
 #include "fuzz/fuzz_tally.h"
 #include "fuzz/mutator.h"
 #include "support/temp_dir.h"

@@ -50,7 +50,7 @@ TEST(IdxFuzz, MutatedFilesReadStrictlyOrAccountForEveryRecord) {
     dir.write(other, mutate_images ? labels : images);
     strict.run(i, [&] { data::read_idx(path); });
     lenient.run(i, [&] {
-      DataSection options;
+      data::DataOptions options;
       options.path = dir.path();
       options.max_reject_fraction = 1.0;
       data::DataContext context;

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/reference_weights.h"
-#include "core/registry.h"
+#include "models/reference_weights.h"
+#include "engine/registry.h"
 #include "core/safetensors.h"
 #include "fuzz/fuzz_tally.h"
 #include "fuzz/mutator.h"
@@ -24,8 +24,8 @@ const std::vector<std::string> kJsonTokens = {
 TEST(SafetensorsFuzz, MutatedWeightFilesReadOrNameTheProblem) {
   TempDir dir;
   Registry registry;
-  models::register_builtin_models(registry);
-  ModelSection options;
+  models::register_builtin_models(registry.models);
+  models::ModelOptions options;
   options.name = "gpt-tiny";
   options.layers = 1, options.width = 16, options.heads = 2, options.mlp_hidden = 32, options.context = 8;
   options.vocab_size = 257;
@@ -48,7 +48,7 @@ TEST(SafetensorsFuzz, MutatedWeightFilesReadOrNameTheProblem) {
     const std::string path = dir.write("fuzz.safetensors", bytes);
     tally.run(i, [&] {
       read_safetensors(path);
-      ModelSection load = options;
+      models::ModelOptions load = options;
       load.init_from = path;
       build_model(registry, load, spec);
     });

@@ -39,13 +39,13 @@ void fuzz_format(const std::string& format, uint64_t seed, FuzzTally& tally, int
     }
     lines = count_lines(text);
     lines_total += lines;
-    DataSection options;
+    data::DataOptions options;
     options.source = "text";
     options.path = dir.write("data.txt", text);
-    options.text.format = format;
+    options.text.format = format == "jsonl" ? data::TextFormat::jsonl : data::TextFormat::lines;
     options.text.label_fields = {"tags"};
     options.text.time_field = format == "jsonl" ? "ts" : "";
-    options.unseen.by = "none";
+    options.unseen.by = data::UnseenBy::none;
     options.max_reject_fraction = 1.0;
     data::DataContext context;
     context.rejects_path = dir.path() + "/rejects.jsonl";

@@ -18,7 +18,7 @@ const std::string kLib = std::string(STRATUM_BINARY_DIR) + "/lib/";
 TEST(Plugins, ExamplePluginModelTrainsThroughTheFlag) {
   TempDir dir;
   const CommandResult r = run_stratum("train --config configs/smoke.yaml --set model.name=plugin-tiny-cnn --set "
-                                      "model.channels=[16] --set trainer.steps=150 --set run.output_dir=" +
+                                      "model.hidden=16 --set trainer.steps=150 --set run.output_dir=" +
                                       dir.path() + " --plugin " + kLib + "libstratum_example_plugin.so");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("plugin example-tiny-cnn loaded from"));

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "core/config.h"
+#include "engine/config.h"
 #include "integration/stratum_binary.h"
 
 namespace fs = std::filesystem;

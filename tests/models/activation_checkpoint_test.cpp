@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "core/registry.h"
+#include "models/model_registry.h"
 #include "models/builtin_models.h"
 #include "models/transformer_block.h"
 
@@ -21,9 +21,9 @@ struct Pass {
 // One training step of a gpt-tiny with dropout on; `recompute` checkpoints every block.
 Pass step(bool recompute) {
   torch::manual_seed(3);
-  Registry registry;
+  models::ModelRegistry registry{"model"};
   register_builtin_models(registry);
-  ModelSection options;
+  models::ModelOptions options;
   options.name = "gpt-tiny";
   options.layers = 3, options.width = 32, options.heads = 4, options.mlp_hidden = 64, options.context = 16;
   options.dropout = 0.2;

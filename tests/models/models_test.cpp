@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "core/registry.h"
+#include "models/model_registry.h"
 #include "models/builtin_models.h"
 #include "models/cnn.h"
 #include "models/mlp.h"
@@ -21,7 +21,7 @@ data::DataSpec image_spec() {
 }
 
 TEST(Models, MlpShapesAndParameterCount) {
-  ModelSection options;
+  models::ModelOptions options;
   options.hidden = 32;
   MLP mlp(options, image_spec());
   const torch::Tensor logits = mlp.forward({torch::randn({5, 1, 28, 28}), {}});
@@ -30,7 +30,7 @@ TEST(Models, MlpShapesAndParameterCount) {
 }
 
 TEST(Models, CnnShapesAndParameterCount) {
-  ModelSection options;
+  models::ModelOptions options;
   options.channels = {8, 16};
   options.hidden = 32;
   CNN cnn(options, image_spec());
@@ -43,18 +43,18 @@ TEST(Models, CnnShapesAndParameterCount) {
 }
 
 TEST(Models, ClassCountOverride) {
-  ModelSection options;
+  models::ModelOptions options;
   options.num_classes = 4;
   MLP mlp(options, image_spec());
   EXPECT_EQ(mlp.forward({torch::randn({2, 1, 28, 28}), {}}).size(1), 4);
 }
 
 TEST(Models, RegistryHoldsBuiltinsAndExplainsUnknownNames) {
-  Registry registry;
+  models::ModelRegistry registry{"model"};
   register_builtin_models(registry);
-  EXPECT_NE(registry.models.find("cnn"), nullptr);
-  EXPECT_NE(registry.models.find("mlp"), nullptr);
-  EXPECT_EQ(registry.models.unknown_message("cnnn"), "unknown model \"cnnn\" (did you mean cnn?); registered: cnn, gpt-125m, gpt-350m, gpt-tiny, mlp, "
+  EXPECT_NE(registry.find("cnn"), nullptr);
+  EXPECT_NE(registry.find("mlp"), nullptr);
+  EXPECT_EQ(registry.unknown_message("cnnn"), "unknown model \"cnnn\" (did you mean cnn?); registered: cnn, gpt-125m, gpt-350m, gpt-tiny, mlp, "
             "text-classifier, vit-s16, vit-tiny");
   EXPECT_THROW(register_builtin_models(registry), stratum::UserError);  // names are unique
 }

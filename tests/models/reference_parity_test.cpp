@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/reference_weights.h"
-#include "core/registry.h"
+#include "models/reference_weights.h"
+#include "models/model_registry.h"
 #include "core/safetensors.h"
 #include "models/builtin_models.h"
 #include "support/temp_dir.h"
@@ -37,7 +37,7 @@ CommandResult reference(const std::string& arguments) {
 struct Case {
   std::string kind;   // argument of the Python script
   std::string model;  // registered Stratum model
-  ModelSection options;
+  models::ModelOptions options;
   data::DataSpec spec;
 };
 
@@ -54,14 +54,14 @@ Case vit_case() {
   Case c{"vit", "vit-tiny", {}, {}};
   c.options.name = c.model;
   c.options.layers = 2, c.options.width = 64, c.options.heads = 4, c.options.mlp_hidden = 256;
-  c.options.patch_size = 8, c.options.dropout = 0.0, c.options.pool = "token";
+  c.options.patch_size = 8, c.options.dropout = 0.0, c.options.pool = models::Pooling::token;
   c.spec.input_shape = {3, 32, 32};
   c.spec.num_classes = 10;
   return c;
 }
 
 models::ModelPtr build(const Case& c) {
-  Registry registry;
+  models::ModelRegistry registry{"model"};
   models::register_builtin_models(registry);
   models::ModelPtr model = build_model(registry, c.options, c.spec);
   model->eval();
@@ -121,7 +121,7 @@ TEST(ReferenceParity, TimmVitWeightsGiveTheSameLogitsInStratum) { reference_weig
 TEST(ReferenceParity, TimmMeanPooledVitWeightsGiveTheSameLogitsInStratum) {
   Case c = vit_case();
   c.kind = "vit-avg";
-  c.options.pool = "mean";
+  c.options.pool = models::Pooling::mean;
   reference_weights_load_into_stratum(c);
 }
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/registry.h"
+#include "models/model_registry.h"
 #include "core/torch_compat.h"
 #include "models/attention.h"
 #include "models/builtin_models.h"
@@ -19,15 +19,15 @@ namespace {
 using ::testing::HasSubstr;
 
 const ModelEntry& entry(const std::string& name) {
-  static Registry registry = [] {
-    Registry r;
+  static models::ModelRegistry registry = [] {
+    models::ModelRegistry r{"model"};
     register_builtin_models(r);
     return r;
   }();
-  return *registry.models.find(name);
+  return *registry.find(name);
 }
 
-ModelPtr build(const std::string& name, const ModelSection& options, const data::DataSpec& spec) {
+ModelPtr build(const std::string& name, const models::ModelOptions& options, const data::DataSpec& spec) {
   return entry(name).build(options, spec);
 }
 
@@ -40,8 +40,8 @@ data::DataSpec images(int64_t channels, int64_t side, int64_t classes) {
   return spec;
 }
 
-ModelSection no_dropout() {
-  ModelSection options;
+models::ModelOptions no_dropout() {
+  models::ModelOptions options;
   options.dropout = 0.0;
   return options;
 }
@@ -58,14 +58,14 @@ TEST(TransformerModels, ReferenceSizesHaveTheExactPublishedParameterCounts) {
 }
 
 TEST(TransformerModels, CountWithoutBuildingMatchesTheBuiltModelForEveryShape) {
-  ModelSection rotary = no_dropout();
-  rotary.positions = "rotary";
-  ModelSection custom = no_dropout();
+  models::ModelOptions rotary = no_dropout();
+  rotary.positions = models::PositionEncoding::rotary;
+  models::ModelOptions custom = no_dropout();
   custom.layers = 3;
   custom.width = 48;
   custom.heads = 6;
   custom.mlp_hidden = 100;
-  const std::vector<std::tuple<std::string, ModelSection, data::DataSpec>> cases = {
+  const std::vector<std::tuple<std::string, models::ModelOptions, data::DataSpec>> cases = {
       {"gpt-tiny", no_dropout(), tokens(32)},      {"gpt-tiny", rotary, tokens(32)},
       {"gpt-tiny", custom, tokens(40)},            {"text-classifier", custom, tokens(24, 7)},
       {"text-classifier", rotary, tokens(24, 3)},  {"vit-tiny", no_dropout(), images(1, 28, 10)},
@@ -129,19 +129,19 @@ TEST(TransformerModels, ShapeProblemsNameTheConfigKey) {
   using stratum::testing::user_error;
   EXPECT_THAT(user_error([] { build("vit-s16", no_dropout(), images(1, 28, 10)); }),
               HasSubstr("model.image_size: 224, but the data's images are 28x28"));
-  ModelSection odd = no_dropout();
+  models::ModelOptions odd = no_dropout();
   odd.patch_size = 5;
   EXPECT_THAT(user_error([&] { build("vit-tiny", odd, images(1, 28, 10)); }),
               HasSubstr("model.patch_size: 5 does not divide model.image_size 28"));
-  ModelSection heads = no_dropout();
+  models::ModelOptions heads = no_dropout();
   heads.heads = 5;
   EXPECT_THAT(user_error([&] { build("gpt-tiny", heads, tokens(8)); }), HasSubstr("model.heads: 5 does not divide"));
   EXPECT_THAT(user_error([] { build("gpt-tiny", no_dropout(), images(1, 28, 10)); }),
               HasSubstr("gpt needs token sequences"));
-  ModelSection short_context = no_dropout();
+  models::ModelOptions short_context = no_dropout();
   short_context.context = 8;
   EXPECT_THAT(user_error([&] { build("gpt-tiny", short_context, tokens(16)); }), HasSubstr("model.context: 8 positions"));
-  ModelSection small_vocab = no_dropout();
+  models::ModelOptions small_vocab = no_dropout();
   small_vocab.vocab_size = 100;
   EXPECT_THAT(user_error([&] { build("gpt-tiny", small_vocab, tokens(16)); }), HasSubstr("model.vocab_size: 100"));
   EXPECT_THAT(user_error([] { build("text-classifier", no_dropout(), tokens(16, 0)); }),
@@ -150,7 +150,7 @@ TEST(TransformerModels, ShapeProblemsNameTheConfigKey) {
 
 TEST(TransformerModels, InitialisationFollowsTheReferences) {
   torch::manual_seed(2);
-  ModelSection wide = no_dropout();
+  models::ModelOptions wide = no_dropout();
   wide.width = 256;
   wide.heads = 4;
   wide.mlp_hidden = 1024;

@@ -1,7 +1,7 @@
 // A plugin that reports the wrong build facts (compiled twice: -DWRONG_ABI, -DWRONG_TORCH),
 // so tests can check that the loader refuses it before calling into it.
 
-#include "core/plugin.h"
+#include "engine/plugin.h"
 
 extern "C" const StratumPluginInfo* stratum_plugin_abi() {
 #ifdef WRONG_ABI

@@ -27,7 +27,7 @@ inline distributed::WorldInfo thread_rank(int rank, int world_size, int port) {
 /// Gloo with both timeouts `timeout_s`.
 inline distributed::ProcessGroupOptions gloo_options(double timeout_s = 30) {
   distributed::ProcessGroupOptions options;
-  options.backend = "gloo";
+  options.backend = distributed::Backend::gloo;
   options.init_timeout_s = timeout_s;
   options.collective_timeout_s = timeout_s;
   return options;

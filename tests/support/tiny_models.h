@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/registry.h"
+#include "models/model_registry.h"
 #include "models/builtin_models.h"
 
 namespace stratum::testing {
@@ -13,9 +13,9 @@ namespace stratum::testing {
 /// `name` ("gpt-tiny", "text-classifier" or "vit-tiny") `width` wide, seeded with `seed`.
 inline models::ModelPtr tiny_model(const std::string& name, uint64_t seed, int64_t width = 32, int64_t mlp_hidden = 64) {
   torch::manual_seed(seed);
-  Registry registry;
+  models::ModelRegistry registry{"model"};
   models::register_builtin_models(registry);
-  ModelSection options;
+  models::ModelOptions options;
   options.name = name;
   options.layers = 2, options.width = width, options.heads = 4, options.mlp_hidden = mlp_hidden, options.dropout = 0.0;
   if (name == "vit-tiny") {

@@ -37,7 +37,7 @@ Record labeled(int32_t label, float feature) {
 }
 
 TEST(DriftMonitor, RaisesOnLabelShiftAndCovariateShiftOnly) {
-  DriftSection options;
+  data::DriftOptions options;
   options.window = 500;
   DriftMonitor monitor(options);
   Rng rng(1);

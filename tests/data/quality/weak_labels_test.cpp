@@ -49,7 +49,7 @@ TEST(WeakLabels, MajorityVoteCountsVotesAndLeavesTiesUnlabeled) {
                                                "w,dog,,dog\n"),
                                      "id");
   EXPECT_EQ(votes.labels, (std::vector<std::string>{"cat", "dog"}));
-  const WeakLabelResult r = combine_votes(votes, "majority");
+  const WeakLabelResult r = combine_votes(votes, VoteMethod::majority);
   EXPECT_EQ(r.labels[0].label, 0);
   EXPECT_NEAR(r.labels[0].confidence, 2.0 / 3.0, 1e-12);
   EXPECT_EQ(r.labels[1].label, -1);  // tie
@@ -66,8 +66,8 @@ TEST(WeakLabels, WeightedVoteTrustsAccurateFunctionsAndBeatsMajority) {
   // Four functions of known quality (tests/data/qa: accuracy 0.9, 0.75, 0.4, 0.97; coverage
   // 0.7, 0.8, 0.9, 0.2) over 300 documents whose true labels are in weak_items.jsonl.
   const VoteTable votes = read_votes(kData + "weak_votes.csv", "id");
-  const WeakLabelResult majority = combine_votes(votes, "majority");
-  const WeakLabelResult weighted = combine_votes(votes, "weighted");
+  const WeakLabelResult majority = combine_votes(votes, VoteMethod::majority);
+  const WeakLabelResult weighted = combine_votes(votes, VoteMethod::weighted);
   // The noisy function gets the lowest weight, the rare precise one the highest.
   EXPECT_LT(weighted.weight[2], weighted.weight[1]);
   EXPECT_LT(weighted.weight[1], weighted.weight[0]);
@@ -97,13 +97,13 @@ TEST(WeakLabels, BadVoteFilesNameTheFileAndRow) {
 
 TEST(WeakLabelSource, TrainsOnCombinedLabelsAndRejectsUnlabeledItemsWithReasons) {
   testing::TempDir dir;
-  DataSection options;
+  data::DataOptions options;
   options.source = "weak_labels";
   options.path = kData + "weak_items.jsonl";
   options.max_reject_fraction = 0.5;
   options.weak_labels.votes = kData + "weak_votes.csv";
   options.weak_labels.min_confidence = 0.6;
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   options.drift.window = 0;
   DataContext context;
   context.seed = 3;

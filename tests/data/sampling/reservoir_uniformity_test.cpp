@@ -92,7 +92,7 @@ Stream mixed_stream(uint64_t seed, int64_t n, const std::vector<double>& shares)
 // Runs `stream` through a sampler; per label, adds the deciles (of that label's own arrivals)
 // of the records it kept to `histograms`. Payload sizes vary with `payload(i)`.
 template <class Payload>
-void sample_into(const ReservoirSection& options, uint64_t seed, const Stream& stream, Payload payload,
+void sample_into(const data::ReservoirOptions& options, uint64_t seed, const Stream& stream, Payload payload,
                  std::vector<Histogram>& histograms) {
   StratifiedReservoir sampler(options, seed);
   for (size_t i = 0; i < stream.labels.size(); ++i) {
@@ -114,8 +114,8 @@ void sample_into(const ReservoirSection& options, uint64_t seed, const Stream& s
 }
 
 // The audit's configuration: five labels at 60 / 25 / 10 / 4 / 1 %, a global cap that binds.
-ReservoirSection audit_options() {
-  ReservoirSection o;
+data::ReservoirOptions audit_options() {
+  data::ReservoirOptions o;
   o.max_items = 5000;
   o.label_share_cap = 0.4;
   o.max_bytes = int64_t{1} << 40;
@@ -155,7 +155,7 @@ TEST(ReservoirUniformity, BindingGlobalCapWithShrinkingQuotas) {
 }
 
 TEST(ReservoirUniformity, BindingByteCap) {
-  ReservoirSection o = audit_options();
+  data::ReservoirOptions o = audit_options();
   o.max_items = 1000000;     // only the byte cap binds:
   o.label_share_cap = 1.0;
   o.max_per_label = 1000000;
@@ -229,7 +229,7 @@ std::vector<int64_t> offline_top_k(Rng& rng, const std::vector<double>& log_weig
 }
 
 TEST(ReservoirUniformity, DecayWithShrinkingQuotasMatchesTheOfflineWeightedSample) {
-  ReservoirSection o = audit_options();
+  data::ReservoirOptions o = audit_options();
   const int64_t n = 100000;
   o.decay = 3.0 / n;  // the newest record weighs e^3 ~ 20 times the oldest
   std::vector<Histogram> online(kAuditShares.size(), Histogram{}), offline(kAuditShares.size(), Histogram{});
@@ -274,7 +274,7 @@ TEST(ReservoirUniformity, DecayWithShrinkingQuotasMatchesTheOfflineWeightedSampl
 // The documented rule, computed one slot at a time: reserve min(seen, min_per_label) (or the
 // equal share when the minimums do not fit), then hand out single slots to the label with the
 // smallest increment so far (lowest id first) among those below min(seen, per-label cap).
-std::vector<int64_t> expected_sizes(const std::vector<int64_t>& seen, const ReservoirSection& o) {
+std::vector<int64_t> expected_sizes(const std::vector<int64_t>& seen, const data::ReservoirOptions& o) {
   const int64_t cap = std::max<int64_t>(1, std::min<int64_t>(o.max_per_label, static_cast<int64_t>(o.label_share_cap * o.max_items)));
   const auto labels = static_cast<int64_t>(seen.size());
   std::vector<int64_t> size(seen.size()), reserved(seen.size()), limit(seen.size());
@@ -296,8 +296,8 @@ std::vector<int64_t> expected_sizes(const std::vector<int64_t>& seen, const Rese
   return size;
 }
 
-ReservoirSection audit_quota_options() {
-  ReservoirSection o;
+data::ReservoirOptions audit_quota_options() {
+  data::ReservoirOptions o;
   o.min_per_label = 100;
   o.max_per_label = 1000;
   o.label_share_cap = 0.5;
@@ -307,7 +307,7 @@ ReservoirSection audit_quota_options() {
 }
 
 // Final sizes of a sampler fed `labels` in order.
-std::vector<int64_t> final_sizes(const ReservoirSection& o, uint64_t seed, const std::vector<int32_t>& labels, size_t classes) {
+std::vector<int64_t> final_sizes(const data::ReservoirOptions& o, uint64_t seed, const std::vector<int32_t>& labels, size_t classes) {
   StratifiedReservoir sampler(o, seed);
   for (size_t i = 0; i < labels.size(); ++i) {
     Record r;
@@ -343,7 +343,7 @@ std::vector<int32_t> audit_quota_stream(uint64_t seed, const std::vector<int32_t
 }
 
 TEST(QuotaSizes, FinalSizesFollowTheDocumentedRuleWhenLabelsArriveLate) {
-  const ReservoirSection o = audit_quota_options();
+  const data::ReservoirOptions o = audit_quota_options();
   const std::vector<int64_t> counts = {30000, 9000, 2500, 700, 150, 40};
   const std::vector<int64_t> expected = expected_sizes(counts, o);
   EXPECT_EQ(expected, (std::vector<int64_t>{704, 703, 703, 700, 150, 40}));  // every slot used
@@ -356,7 +356,7 @@ TEST(QuotaSizes, FinalSizesFollowTheDocumentedRuleWhenLabelsArriveLate) {
 }
 
 TEST(QuotaSizes, ScarceLabelsLendTheirReservedSlotsAndTakeThemBack) {
-  ReservoirSection o = audit_quota_options();
+  data::ReservoirOptions o = audit_quota_options();
   o.max_items = 1000;
   o.label_share_cap = 1.0;
   // Label 1 has 60 records of its 100 reserved: the other label uses the 40 it cannot.
@@ -372,7 +372,7 @@ TEST(QuotaSizes, ScarceLabelsLendTheirReservedSlotsAndTakeThemBack) {
 TEST(QuotaSizes, PlanMatchesTheIndependentComputation) {
   Rng rng(17);
   for (int trial = 0; trial < 300; ++trial) {
-    ReservoirSection o;
+    data::ReservoirOptions o;
     o.min_per_label = static_cast<int64_t>(rng.below(300));
     o.max_per_label = 1 + static_cast<int64_t>(rng.below(3000));
     o.label_share_cap = 0.05 + 0.95 * rng.uniform();

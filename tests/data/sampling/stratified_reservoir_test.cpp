@@ -22,8 +22,8 @@ Record make_record(uint64_t index, std::vector<int32_t> labels, std::string payl
   return r;
 }
 
-ReservoirSection small_options() {
-  ReservoirSection o;
+data::ReservoirOptions small_options() {
+  data::ReservoirOptions o;
   o.min_per_label = 50;
   o.max_per_label = 400;
   o.label_share_cap = 0.5;
@@ -37,7 +37,7 @@ ReservoirSection small_options() {
 int32_t skewed_label(Rng& rng) { return rng.uniform() < 0.99 ? 0 : static_cast<int32_t>(1 + rng.below(9)); }
 
 TEST(QuotaPlan, UsableMinimumsFirstThenWaterFillingThenHeadroom) {
-  ReservoirSection o = small_options();  // cap per label: min(400, 0.5 * 1000) = 400
+  data::ReservoirOptions o = small_options();  // cap per label: min(400, 0.5 * 1000) = 400
   EXPECT_EQ(per_label_cap(o), 400);
   // A scarce label keeps what it has; the others share the rest up to the cap.
   EXPECT_EQ(plan_capacities({10000, 10000, 20}, o), (std::vector<int64_t>{400, 400, 200}));
@@ -55,7 +55,7 @@ TEST(QuotaPlan, UsableMinimumsFirstThenWaterFillingThenHeadroom) {
 }
 
 TEST(StratifiedReservoir, QuotasHoldWhenOneLabelIs99Percent) {
-  const ReservoirSection o = small_options();
+  const data::ReservoirOptions o = small_options();
   StratifiedReservoir sampler(o, 11);
   Rng stream(5);
   std::map<int32_t, int64_t> offered;
@@ -76,7 +76,7 @@ TEST(StratifiedReservoir, QuotasHoldWhenOneLabelIs99Percent) {
 }
 
 TEST(StratifiedReservoir, ByteCapIsNeverExceeded) {
-  ReservoirSection o = small_options();
+  data::ReservoirOptions o = small_options();
   o.max_bytes = 40000;
   StratifiedReservoir sampler(o, 3);
   Rng rng(1);
@@ -93,7 +93,7 @@ TEST(StratifiedReservoir, ByteCapIsNeverExceeded) {
 }
 
 TEST(StratifiedReservoir, LateLabelGetsItsMinimumBack) {
-  const ReservoirSection o = small_options();
+  const data::ReservoirOptions o = small_options();
   StratifiedReservoir sampler(o, 4);
   uint64_t i = 0;
   for (; i < 20000; ++i) sampler.offer(make_record(i, {static_cast<int32_t>(i % 3)}));
@@ -105,13 +105,13 @@ TEST(StratifiedReservoir, LateLabelGetsItsMinimumBack) {
 }
 
 TEST(StratifiedReservoir, MultiLabelPolicies) {
-  ReservoirSection primary = small_options();
+  data::ReservoirOptions primary = small_options();
   StratifiedReservoir a(primary, 1);
   a.offer(make_record(0, {2, 5, 6}));
   EXPECT_EQ(a.labels(), (std::vector<int32_t>{2}));
 
-  ReservoirSection split = small_options();
-  split.multi_label = "split";
+  data::ReservoirOptions split = small_options();
+  split.multi_label = data::MultiLabel::split;
   split.max_labels_per_record = 2;
   StratifiedReservoir b(split, 1);
   EXPECT_EQ(b.offer(make_record(0, {2, 5, 6})), 2);  // capped at two reservoirs
@@ -123,8 +123,8 @@ TEST(StratifiedReservoir, MultiLabelPolicies) {
 }
 
 TEST(StratifiedReservoir, DeduplicatesByPayloadBucket) {
-  ReservoirSection o = small_options();
-  o.dedup = "payload";
+  data::ReservoirOptions o = small_options();
+  o.dedup = data::Dedup::payload;
   StratifiedReservoir sampler(o, 1);
   for (uint64_t i = 0; i < 30; ++i) sampler.offer(make_record(i, {0}, "same " + std::to_string(i % 3)));
   EXPECT_EQ(sampler.reservoir(0).size(), 3);
@@ -133,7 +133,7 @@ TEST(StratifiedReservoir, DeduplicatesByPayloadBucket) {
 
 TEST(StratifiedReservoir, CheckpointRestoreGivesTheSameSubsequentSamples) {
   for (double decay : {0.0, 0.001}) {
-    ReservoirSection o = small_options();
+    data::ReservoirOptions o = small_options();
     o.decay = decay;
     o.max_bytes = 120000;  // byte-cap evictions are part of the state too
     StratifiedReservoir original(o, 21), restored(o, 21);

@@ -45,7 +45,7 @@ std::set<uint64_t> example_hashes(const TensorDataset& d) {
 TEST(IdxSource, SplitsAreDisjointAndCoverTheTrainingFile) {
   TempDir dir;
   write_folder(dir, 200, 30, 200);
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.validation_fraction = 0.25;
   const SplitData data = read_idx_source(options, context(42));
@@ -67,7 +67,7 @@ TEST(IdxSource, SplitsAreDisjointAndCoverTheTrainingFile) {
 TEST(IdxSource, MaxRecordsAndRankShards) {
   TempDir dir;
   write_folder(dir, 200, 30, 200);
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.max_records = 50;
   const SplitData data = read_idx_source(options, context(1));
@@ -88,7 +88,7 @@ TEST(IdxSource, MaxRecordsAndRankShards) {
 TEST(IdxSource, ReservoirsBalanceAndBoundTheSeenSplit) {
   TempDir dir;
   write_folder(dir, 3000, 30, 3000);
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.validation_fraction = 0;
   options.reservoir.max_items = 600;
@@ -108,7 +108,7 @@ TEST(IdxSource, ReservoirsBalanceAndBoundTheSeenSplit) {
 TEST(IdxSource, UnlabeledImagesAreRejectedCountedAndBudgeted) {
   TempDir dir;
   write_folder(dir, 20, 5, 19);
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.max_reject_fraction = 0.01;
   const std::string error =
@@ -129,7 +129,7 @@ TEST(IdxSource, TruncatedImageFileKeepsCompleteRecords) {
   write_folder(dir, 100, 5, 100);
   const std::string bytes = testing::idx_bytes({100, 4, 4});
   dir.write("train-images-idx3-ubyte", bytes.substr(0, 16 + 90 * 16 + 5));  // 90 whole images and a bit
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.max_reject_fraction = 0.2;
   const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
@@ -150,7 +150,7 @@ TEST(IdxSource, FashionLabelsOutsideTheTenClassesAreRejectedAtReadTime) {
   testing::write_gzip(dir + "/train-images-idx3-ubyte.gz", testing::idx_bytes({200, 4, 4}));
   testing::write_gzip(dir + "/t10k-images-idx3-ubyte.gz", testing::idx_bytes({20, 4, 4}));
   testing::write_gzip(dir + "/t10k-labels-idx1-ubyte.gz", testing::idx_labels(20, 10));
-  DataSection options;
+  data::DataOptions options;
   options.path = dir;
   options.max_reject_fraction = 0.05;
   const SplitData data = read_idx_source(options, context(1, root.path() + "/rejects.jsonl"));
@@ -171,7 +171,7 @@ TEST(IdxSource, AHeaderPromisingAbsentImagesCountsEachMissingRecordOnce) {
   const uint32_t claimed = 3000000;
   for (int i = 0; i < 4; ++i) images[4 + i] = static_cast<char>(claimed >> (24 - 8 * i));
   dir.write("train-images-idx3-ubyte", images);
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.max_reject_fraction = 1.0;
   const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
@@ -200,7 +200,7 @@ TEST(IdxSource, BrokenGzipStreamKeepsWhatDecoded) {
   std::string compressed = testing::read_file(path);
   for (size_t i = compressed.size() / 2; i < compressed.size() - 8; ++i) compressed[i] = static_cast<char>(0x55);
   dir.write("train-images-idx3-ubyte.gz", compressed);
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   options.max_reject_fraction = 0.9;
   const SplitData data = read_idx_source(options, context(1, dir.path() + "/rejects.jsonl"));
@@ -215,14 +215,14 @@ TEST(IdxSource, WrongMagicRejectsTheWholeFileAndStops) {
   TempDir dir;
   write_folder(dir, 20, 5, 20);
   dir.write("train-images-idx3-ubyte", "PK\x03\x04 this is a zip file, not IDX");
-  DataSection options;
+  data::DataOptions options;
   options.path = dir.path();
   const std::string error = testing::user_error([&] { read_idx_source(options, context(1)); });
   EXPECT_THAT(error, HasSubstr("not an IDX file: wrong magic number"));
 }
 
 TEST(IdxSource, MissingFolderOrFiles) {
-  DataSection options;
+  data::DataOptions options;
   options.path = "/nonexistent/stratum";
   EXPECT_THROW(read_idx_source(options, context(1)), UserError);
   TempDir dir;
@@ -234,7 +234,7 @@ TEST(IdxSource, MissingFolderOrFiles) {
 TEST(IdxSource, RealFashionMnistSplitsAreDisjoint) {
   const std::string path = "/usr/share/datasets/fashion-mnist";
   ASSERT_TRUE(std::filesystem::is_directory(path)) << "install dataset-fashion-mnist (scripts/setup.sh does)";
-  DataSection options;
+  data::DataOptions options;
   options.path = path;
   options.validation_fraction = 0.1;
   options.reservoir.max_items = 60000;
@@ -247,7 +247,7 @@ TEST(IdxSource, RealFashionMnistSplitsAreDisjoint) {
   const auto seen = example_hashes(data.seen), validation = example_hashes(data.validation);
   for (uint64_t h : validation) ASSERT_EQ(seen.count(h), 0u) << "a validation image is also in seen";
   // With the default quotas the seen split is bounded and balanced: 2,000 per label at most.
-  options.reservoir = ReservoirSection{};
+  options.reservoir = data::ReservoirOptions{};
   const SplitData sampled = read_idx_source(options, context(1234));
   for (int64_t count : sampled.label_counts.at("seen")) EXPECT_EQ(count, 2000);
 }

@@ -17,8 +17,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-DataSection synthetic_options() {
-  DataSection o;
+data::DataOptions synthetic_options() {
+  data::DataOptions o;
   o.source = "synthetic";
   o.synthetic.records = 6000;
   o.synthetic.classes = 4;
@@ -35,7 +35,7 @@ DataContext context(const std::string& rejects = "") {
 }
 
 TEST(SyntheticSource, LabelShiftRaisesADriftEventAtTheShift) {
-  DataSection o = synthetic_options();
+  data::DataOptions o = synthetic_options();
   o.synthetic.label_shift_at = {3000};
   const SplitData data = read_synthetic_source(o, context());
   ASSERT_FALSE(data.drift_events.empty());
@@ -45,7 +45,7 @@ TEST(SyntheticSource, LabelShiftRaisesADriftEventAtTheShift) {
 }
 
 TEST(SyntheticSource, CovariateShiftRaisesKs) {
-  DataSection o = synthetic_options();
+  data::DataOptions o = synthetic_options();
   o.synthetic.covariate_shift_at = {2000};
   const SplitData data = read_synthetic_source(o, context());
   bool ks = false;
@@ -55,7 +55,7 @@ TEST(SyntheticSource, CovariateShiftRaisesKs) {
 
 TEST(SyntheticSource, CorruptRecordsAreRejectedCountedAndBudgeted) {
   stratum::testing::TempDir dir;
-  DataSection o = synthetic_options();
+  data::DataOptions o = synthetic_options();
   o.synthetic.corrupt_fraction = 0.02;
   o.max_reject_fraction = 0.05;
   const std::string rejects = dir.path() + "/rejects.jsonl";
@@ -76,8 +76,8 @@ TEST(SyntheticSource, CorruptRecordsAreRejectedCountedAndBudgeted) {
 }
 
 TEST(SyntheticSource, UnseenByLabelHoldsOutWholeClasses) {
-  DataSection o = synthetic_options();
-  o.unseen.by = "label";
+  data::DataOptions o = synthetic_options();
+  o.unseen.by = data::UnseenBy::label;
   o.unseen.labels = {"class2", "3"};
   const SplitData data = read_synthetic_source(o, context());
   EXPECT_EQ(data.label_counts.at("seen")[2], 0);
@@ -91,8 +91,8 @@ TEST(SyntheticSource, UnseenByLabelHoldsOutWholeClasses) {
 }
 
 TEST(SyntheticSource, UnseenByTimeTakesTheTail) {
-  DataSection o = synthetic_options();
-  o.unseen.by = "time";
+  data::DataOptions o = synthetic_options();
+  o.unseen.by = data::UnseenBy::time;
   o.unseen.after = 4999;
   o.validation_fraction = 0.1;
   o.reservoir.max_per_label = 10000;  // keep every seen record, so the counts add up
@@ -109,12 +109,12 @@ namespace stratum::data {
 namespace {
 
 TEST(StreamSplitter, SaveAndRestoreMidStreamContinuesExactly) {
-  DataSection o = synthetic_options();
+  data::DataOptions o = synthetic_options();
   o.synthetic.label_shift_at = {2500};
   o.synthetic.covariate_shift_at = {3500};
   o.reservoir.decay = 0.001;
   o.reservoir.max_items = 800;
-  o.unseen.by = "time";
+  o.unseen.by = data::UnseenBy::time;
   o.unseen.after = 5500;
   o.drift.window = 500;
   DataContext c = context();
@@ -153,7 +153,7 @@ TEST(StreamSplitter, SaveAndRestoreMidStreamContinuesExactly) {
 }
 
 TEST(StreamSplitter, ReservoirHistoryIsBoundedEvenlySpacedAndEndsWithTheFinalSizes) {
-  DataSection o = synthetic_options();
+  data::DataOptions o = synthetic_options();
   o.synthetic.records = 40000;
   o.reservoir.max_items = 400;
   const DataContext c = context();

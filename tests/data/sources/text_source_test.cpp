@@ -25,13 +25,13 @@ namespace {
 using ::testing::HasSubstr;
 using testing::TempDir;
 
-std::optional<std::string> parse(const std::string& line, const TextSection& options, LabelVocabulary& labels,
+std::optional<std::string> parse(const std::string& line, const data::TextOptions& options, LabelVocabulary& labels,
                                  Record& record) {
   return parse_text_line(line, options, labels, record);
 }
 
 TEST(TextLines, LabelTabText) {
-  TextSection options;
+  data::TextOptions options;
   LabelVocabulary labels({});
   Record r;
   EXPECT_FALSE(parse("spam\tbuy now", options, labels, r));
@@ -47,8 +47,8 @@ TEST(TextLines, LabelTabText) {
 }
 
 TEST(TextJsonl, FieldsMultiLabelTimeAndFeatures) {
-  TextSection options;
-  options.format = "jsonl";
+  data::TextOptions options;
+  options.format = data::TextFormat::jsonl;
   options.label_fields = {"tags"};
   options.time_field = "ts";
   options.feature_fields = {"score"};
@@ -74,10 +74,10 @@ TEST(TextSource, RejectsBadLinesWithLineNumbersAndBudget) {
   for (int i = 0; i < 200; ++i) text += (i % 2 ? "even\t" : "odd\t") + std::string("record ") + std::to_string(i) + "\n";
   text += "this line has no tab\n";
   const std::string path = dir.write("data.txt", text);
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = path;
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   options.max_reject_fraction = 0.01;
   DataContext context;
   context.rejects_path = dir.path() + "/rejects.jsonl";
@@ -122,12 +122,12 @@ TEST(TextSource, EveryLineIsAccountedForWhateverIsWrongWithIt) {
       ++good;
     }
   }
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = dir.write("mixed.jsonl", lines);
-  options.text.format = "jsonl";
+  options.text.format = data::TextFormat::jsonl;
   options.text.feature_fields = {"score"};
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   options.max_reject_fraction = 0.5;
   DataContext context;
   context.rejects_path = dir.path() + "/rejects.jsonl";
@@ -161,10 +161,10 @@ TEST(TextSource, ALabelThatIsNotUtf8IsRejectedNotFatal) {
   TempDir dir;
   std::string text;
   for (int i = 0; i < 300; ++i) text += std::string(i == 150 ? "bad\xFF\xFE" : i % 2 ? "x" : "y") + "\tline " + std::to_string(i) + "\n";
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = dir.write("t.txt", text);
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   const SplitData data = read_text_source(options, DataContext{});
   EXPECT_EQ(data.records_rejected, 1);
   EXPECT_EQ(data.spec.class_names, (std::vector<std::string>{"y", "x"}));
@@ -175,10 +175,10 @@ TEST(TextSource, TooManyDistinctLabelsAreRejectedPastMaxClasses) {
   TempDir dir;
   std::string text;
   for (int i = 0; i < 3000; ++i) text += "label" + std::to_string(i % 2500) + "\ttext " + std::to_string(i) + "\n";
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = dir.write("t.txt", text);
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   options.max_classes = 2000;
   options.max_reject_fraction = 1.0;
   const SplitData data = read_text_source(options, DataContext{});
@@ -191,9 +191,9 @@ TEST(TextSource, TooManyDistinctLabelsAreRejectedPastMaxClasses) {
 
 TEST(TextSource, EmptyOrBlankOnlyInputNamesTheFile) {
   TempDir dir;
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   options.path = dir.write("empty.txt", "");
   EXPECT_EQ(testing::user_error([&] { read_text_source(options, DataContext{}); }),
             "data.path: " + options.path + ": no records (the input is empty)");
@@ -213,10 +213,10 @@ TEST(TextSource, AFifoIsReadOnceAndHashedWhileReading) {
     std::fwrite(text.data(), 1, text.size(), f);
     std::fclose(f);
   });
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = fifo;
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   const SplitData data = read_text_source(options, DataContext{});  // would hang if the manifest reopened it
   writer.join();
   const auto manifest = nlohmann::json::parse(data.manifest);
@@ -232,14 +232,14 @@ TEST(TextSource, MultiLabelJsonlSplitsWeightAndCountsPairs) {
     lines += R"({"text": "item )" + std::to_string(i) + R"(", "tags": )" +
              (i % 2 ? R"(["a", "b"])" : R"(["c"])") + "}\n";
   }
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = dir.write("multi.jsonl", lines);
-  options.text.format = "jsonl";
+  options.text.format = data::TextFormat::jsonl;
   options.text.label_fields = {"tags"};
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   options.validation_fraction = 0;
-  options.reservoir.multi_label = "split";
+  options.reservoir.multi_label = data::MultiLabel::split;
   const SplitData data = read_text_source(options, DataContext{});
   EXPECT_EQ(data.cooccurrence.at({1, 2}), 50);  // ids in first-seen order: c = 0, a = 1, b = 2
   EXPECT_EQ(data.sampler.entered, 150);  // split: a two-label record enters both reservoirs
@@ -251,10 +251,10 @@ TEST(TextSource, MultiLabelJsonlSplitsWeightAndCountsPairs) {
 TEST(FortunesSource, RealCorpusSplitsAreDisjointAndLabeledByFile) {
   const std::string path = "/usr/share/games/fortunes";
   ASSERT_TRUE(std::filesystem::is_directory(path)) << "install fortunes (scripts/setup.sh does)";
-  DataSection options;
+  data::DataOptions options;
   options.source = "fortunes";
   options.path = path;
-  options.unseen.by = "time";
+  options.unseen.by = data::UnseenBy::time;
   options.unseen.after = 12000;
   options.reservoir.max_items = 100000;
   options.reservoir.max_per_label = 100000;
@@ -288,21 +288,21 @@ TEST(FortunesSource, UnseenBySourceOrLabelHoldsOutWholeFiles) {
   dir.write("cats", "meow\n%\npurr\n%\nhiss\n");
   dir.write("dogs", "woof\n%\nbark\n");
   dir.write("cats.dat", "index file, skipped");
-  DataSection options;
+  data::DataOptions options;
   options.source = "fortunes";
   options.path = dir.path();
   options.validation_fraction = 0;
-  options.unseen.by = "source";
+  options.unseen.by = data::UnseenBy::source;
   options.unseen.sources = {"dogs"};
   SplitData data = read_fortunes_source(options, DataContext{});
   EXPECT_EQ(data.spec.class_names, (std::vector<std::string>{"cats", "dogs"}));
   EXPECT_EQ(data.label_counts.at("seen"), (std::vector<int64_t>{3, 0}));
   EXPECT_EQ(data.label_counts.at("unseen"), (std::vector<int64_t>{0, 2}));
-  options.unseen.by = "label";
+  options.unseen.by = data::UnseenBy::label;
   options.unseen.labels = {"cats"};
   data = read_fortunes_source(options, DataContext{});
   EXPECT_EQ(data.label_counts.at("unseen"), (std::vector<int64_t>{3, 0}));
-  options.unseen.by = "source";
+  options.unseen.by = data::UnseenBy::source;
   options.unseen.sources = {"dog"};
   const std::string error = testing::user_error([&] { read_fortunes_source(options, DataContext{}); });
   EXPECT_THAT(error, HasSubstr("data.unseen.sources: no fortune file \"dog\""));

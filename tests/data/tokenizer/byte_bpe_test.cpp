@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/config.h"
+#include "data/data_options.h"
 #include "data/sources/text_source.h"
 #include "data/tokenizer/byte_bpe.h"
 #include "support/temp_dir.h"
@@ -106,13 +106,13 @@ TEST(BytePairTokenizer, JsonRoundTripAndMalformedFiles) {
 TEST(BytePairTokenizer, TextSourcesEncodeWithTheConfiguredTokenizer) {
   stratum::testing::TempDir dir;
   const BytePairTokenizer tokenizer = BytePairTokenizer::train({"good day, good night, good morning"}, 280);
-  DataSection options;
+  data::DataOptions options;
   options.source = "text";
   options.path = dir.write("corpus.txt", "a\tgood day\nb\tgood night\na\tgood morning\nb\tgood evening\n");
   options.tokenizer.path = dir.write("tok.json", tokenizer.to_json());
   options.text.max_length = 6;
   options.validation_fraction = 0.0;
-  options.unseen.by = "none";
+  options.unseen.by = data::UnseenBy::none;
   const SplitData data = read_text_source(options, {});
   EXPECT_EQ(data.spec.vocab_size, tokenizer.vocab_size());
   EXPECT_EQ(data.spec.pad_token, tokenizer.pad_id());

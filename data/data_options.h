@@ -1,0 +1,269 @@
+#pragma once
+// What a data pipeline is configured with: the source, its splits, reservoirs, drift monitoring,
+// text parsing and tokenization. Declared with the field visitor of core/options.h; the engine
+// reads YAML into these (engine/config.h) and data/ never sees YAML.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/options.h"
+
+namespace stratum::data {
+
+/// How a record with several labels enters the reservoirs.
+enum class MultiLabel { primary, split };
+inline const ChoiceTable<MultiLabel>& choices(MultiLabel) {
+  static const ChoiceTable<MultiLabel> table{{MultiLabel::primary, "primary"}, {MultiLabel::split, "split"}};
+  return table;
+}
+
+/// What near-duplicate buckets key on.
+enum class Dedup { none, payload, features };
+inline const ChoiceTable<Dedup>& choices(Dedup) {
+  static const ChoiceTable<Dedup> table{{Dedup::none, "none"}, {Dedup::payload, "payload"}, {Dedup::features, "features"}};
+  return table;
+}
+
+/// What a drift alert does beyond being recorded.
+enum class OnDrift { warn, rebalance };
+inline const ChoiceTable<OnDrift>& choices(OnDrift) {
+  static const ChoiceTable<OnDrift> table{{OnDrift::warn, "warn"}, {OnDrift::rebalance, "rebalance"}};
+  return table;
+}
+
+/// How the unseen split is held out.
+enum class UnseenBy { file, label, time, source, none };
+inline const ChoiceTable<UnseenBy>& choices(UnseenBy) {
+  static const ChoiceTable<UnseenBy> table{{UnseenBy::file, "file"}, {UnseenBy::label, "label"}, {UnseenBy::time, "time"}, {UnseenBy::source, "source"}, {UnseenBy::none, "none"}};
+  return table;
+}
+
+/// How a text line becomes a record.
+enum class TextFormat { lines, jsonl };
+inline const ChoiceTable<TextFormat>& choices(TextFormat) {
+  static const ChoiceTable<TextFormat> table{{TextFormat::lines, "lines"}, {TextFormat::jsonl, "jsonl"}};
+  return table;
+}
+
+/// How labeling functions' votes combine.
+enum class VoteMethod { majority, weighted };
+inline const ChoiceTable<VoteMethod>& choices(VoteMethod) {
+  static const ChoiceTable<VoteMethod> table{{VoteMethod::majority, "majority"}, {VoteMethod::weighted, "weighted"}};
+  return table;
+}
+
+/// Stratified per-label reservoirs: quotas, caps, recency decay and multi-label handling.
+struct ReservoirOptions {
+  int64_t min_per_label = 200;
+  int64_t max_per_label = 2000;
+  double label_share_cap = 0.1;
+  int64_t max_items = 20000;
+  int64_t max_bytes = int64_t{256} << 20;
+  double decay = 0.0;
+  MultiLabel multi_label = MultiLabel::primary;
+  int64_t max_labels_per_record = 4;
+  int64_t rebalance_every = 4096;
+  Dedup dedup = Dedup::none;
+  double dedup_quantum = 0.05;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("min_per_label", &ReservoirOptions::min_per_label,
+            "items a label keeps even when scarce (if it has that many)", in_range(0, 1e10));
+    v.field("max_per_label", &ReservoirOptions::max_per_label, "hard cap on one label's items", in_range(1, 1e10));
+    v.field("label_share_cap", &ReservoirOptions::label_share_cap,
+            "no label holds more than this share of max_items", in_range(0.0, 1.0));
+    v.field("max_items", &ReservoirOptions::max_items, "global cap on items in all reservoirs", in_range(1, 1e10));
+    v.field("max_bytes", &ReservoirOptions::max_bytes, "global cap on the bytes those items occupy", at_least(1));
+    v.field("decay", &ReservoirOptions::decay,
+            "recency weight exp(decay * t) per time unit (0: uniform sampling)", at_least(0.0));
+    v.field("multi_label", &ReservoirOptions::multi_label,
+            "records with several labels enter the first label's reservoir, or each (weight shared)");
+    v.field("max_labels_per_record", &ReservoirOptions::max_labels_per_record,
+            "with split: at most this many reservoirs per record", in_range(1, 1024));
+    v.field("rebalance_every", &ReservoirOptions::rebalance_every,
+            "records between quota reallocations", at_least(1));
+    v.field("dedup", &ReservoirOptions::dedup, "keep near-duplicates out of a reservoir by bucket");
+    v.field("dedup_quantum", &ReservoirOptions::dedup_quantum,
+            "with dedup: features: bucket width for quantizing features", positive());
+  }
+};
+
+/// Drift monitoring of the training stream: windows compared with a reference window.
+struct DriftOptions {
+  int64_t window = 1000;
+  double tv_threshold = 0.1;
+  double psi_threshold = 0.25;
+  double ks_threshold = 0.2;
+  double wasserstein_threshold = 0.0;
+  OnDrift on_drift = OnDrift::warn;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("window", &DriftOptions::window, "records per window; the first window is the reference (0: off)",
+            in_range(0, 1e10));
+    v.field("tv_threshold", &DriftOptions::tv_threshold, "alert when the label mix's total variation reaches this",
+            in_range(0.0, 1.0));
+    v.field("psi_threshold", &DriftOptions::psi_threshold, "alert when the label mix's PSI reaches this", at_least(0.0));
+    v.field("ks_threshold", &DriftOptions::ks_threshold, "alert when a feature's KS statistic reaches this",
+            in_range(0.0, 1.0));
+    v.field("wasserstein_threshold", &DriftOptions::wasserstein_threshold,
+            "alert when a feature's Wasserstein-1 distance reaches this (0: no alert)", at_least(0.0));
+    v.field("on_drift", &DriftOptions::on_drift,
+            "warn: log and record the event; rebalance: also re-plan quotas and make the current window the reference");
+  }
+};
+
+/// How the unseen split is held out from the training stream.
+struct UnseenOptions {
+  UnseenBy by = UnseenBy::file;
+  std::vector<std::string> labels;
+  std::vector<std::string> sources;
+  double after = 0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("by", &UnseenOptions::by,
+            "file: the source's held-out file (IDX t10k; a fresh stream for synthetic); label: whole classes "
+            "never trained on; time: records after a cut-off; source: whole input files (fortunes); none");
+    v.field("labels", &UnseenOptions::labels, "with by: label: class names (or ids) held out");
+    v.field("sources", &UnseenOptions::sources, "with by: source: input file names held out");
+    v.field("after", &UnseenOptions::after, "with by: time: records with a timestamp after this are unseen");
+  }
+};
+
+/// The synthetic drifting stream (source: synthetic): Gaussian classes in feature space.
+struct SyntheticOptions {
+  int64_t records = 20000;
+  int64_t classes = 5;
+  int64_t features = 8;
+  double imbalance = 0.5;
+  double separation = 3.0;
+  std::vector<int64_t> label_shift_at;
+  std::vector<int64_t> covariate_shift_at;
+  double covariate_shift = 1.0;
+  double corrupt_fraction = 0.0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("records", &SyntheticOptions::records, "records in the training stream", in_range(1, 1e12));
+    v.field("classes", &SyntheticOptions::classes, "number of classes", in_range(2, 65536));
+    v.field("features", &SyntheticOptions::features, "numeric features per record", in_range(1, 65536));
+    v.field("imbalance", &SyntheticOptions::imbalance, "class c has prior proportional to imbalance^c",
+            in_range(0.01, 1.0));
+    v.field("separation", &SyntheticOptions::separation, "distance between class means", at_least(0.0));
+    v.field("label_shift_at", &SyntheticOptions::label_shift_at,
+            "record indices where the class prior rotates by one class", at_least(0));
+    v.field("covariate_shift_at", &SyntheticOptions::covariate_shift_at,
+            "record indices where every feature moves by covariate_shift", at_least(0));
+    v.field("covariate_shift", &SyntheticOptions::covariate_shift, "size of each covariate shift");
+    v.field("corrupt_fraction", &SyntheticOptions::corrupt_fraction,
+            "share of records injected corrupt (non-finite feature or unknown label)", in_range(0.0, 1.0));
+  }
+};
+
+/// How text sources (source: text, fortunes) turn lines into records.
+struct TextOptions {
+  TextFormat format = TextFormat::lines;
+  std::string separator = "\t";
+  std::vector<std::string> label_fields = {"label"};
+  std::string text_field = "text";
+  std::string time_field;
+  std::vector<std::string> feature_fields;
+  int64_t max_length = 256;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("format", &TextOptions::format, "lines: LABEL<separator>TEXT per line; jsonl: one JSON object per line");
+    v.field("separator", &TextOptions::separator, "with lines: what separates the label from the text");
+    v.field("label_fields", &TextOptions::label_fields,
+            "with jsonl: fields holding the label(s); a field may hold a string or a list of strings");
+    v.field("text_field", &TextOptions::text_field, "with jsonl: the field holding the text");
+    v.field("time_field", &TextOptions::time_field, "with jsonl: numeric timestamp field (empty: arrival order)");
+    v.field("feature_fields", &TextOptions::feature_fields, "with jsonl: numeric fields kept as features");
+    v.field("max_length", &TextOptions::max_length, "bytes of text kept per record (byte-level tokens)",
+            in_range(1, 1 << 20));
+  }
+};
+
+/// Byte-level BPE tokenization of text sources.
+struct TokenizerOptions {
+  std::string path;
+  int64_t vocab_size = 4096;
+  int64_t min_frequency = 2;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("path", &TokenizerOptions::path,
+            "tokenizer JSON written by `stratum data tokenizer` (empty: one token per byte)");
+    v.field("vocab_size", &TokenizerOptions::vocab_size,
+            "with `stratum data tokenizer`: ids to learn (256 bytes + merges + padding)", in_range(257, 1 << 20));
+    v.field("min_frequency", &TokenizerOptions::min_frequency,
+            "with `stratum data tokenizer`: stop when no pair occurs this often", at_least(1));
+  }
+};
+
+/// Labels from labeling functions' votes (source: weak_labels).
+struct WeakLabelOptions {
+  std::string votes;
+  std::string item_field = "id";
+  VoteMethod method = VoteMethod::weighted;
+  double min_confidence = 0.0;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("votes", &WeakLabelOptions::votes,
+            "CSV of votes: the item column and one column per labeling function (empty / abstain: no vote)");
+    v.field("item_field", &WeakLabelOptions::item_field,
+            "the item id: a field of each JSONL item in data.path and the votes file's item column");
+    v.field("method", &WeakLabelOptions::method, "how votes combine");
+    v.field("min_confidence", &WeakLabelOptions::min_confidence,
+            "items whose combined label is less certain are skipped (counted in rejects.jsonl)", in_range(0.0, 1.0));
+  }
+};
+
+/// Where training data comes from and how it is split.
+struct DataOptions {
+  std::string source;
+  std::string path;
+  double validation_fraction = 0.1;
+  int64_t max_records = 0;
+  double max_reject_fraction = 0.01;
+  int64_t prefetch = 4;
+  int64_t max_classes = 4096;
+  std::vector<std::string> labels;
+  ReservoirOptions reservoir;
+  DriftOptions drift;
+  UnseenOptions unseen;
+  SyntheticOptions synthetic;
+  TextOptions text;
+  TokenizerOptions tokenizer;
+  WeakLabelOptions weak_labels;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("source", &DataOptions::source, "registered data source (see `stratum info`)", required());
+    v.field("path", &DataOptions::path, "file or folder the source reads (- for standard input)");
+    v.field("validation_fraction", &DataOptions::validation_fraction,
+            "share of the training stream held out for validation", in_range(0.0, 0.5));
+    v.field("max_records", &DataOptions::max_records, "read at most this many training records (0: all)", at_least(0));
+    v.field("max_reject_fraction", &DataOptions::max_reject_fraction,
+            "share of rejected records after which the run stops", in_range(0.0, 1.0));
+    v.field("labels", &DataOptions::labels,
+            "the allowed labels, in class-id order; records with any other label are rejected (empty: any)");
+    v.field("prefetch", &DataOptions::prefetch, "batches gathered ahead on a background thread (0: none)",
+            in_range(0, 1024));
+    v.field("max_classes", &DataOptions::max_classes,
+            "most distinct labels a stream may hold (evaluation keeps a classes x classes confusion matrix); "
+            "records with more are rejected", in_range(2, 65536));
+    v.section("reservoir", &DataOptions::reservoir, "stratified per-label reservoirs");
+    v.section("drift", &DataOptions::drift, "drift monitoring of the training stream");
+    v.section("unseen", &DataOptions::unseen, "how the unseen split is held out");
+    v.section("synthetic", &DataOptions::synthetic, "the synthetic drifting stream (source: synthetic)");
+    v.section("text", &DataOptions::text, "text sources (source: text or fortunes)");
+    v.section("tokenizer", &DataOptions::tokenizer, "how text becomes tokens");
+    v.section("weak_labels", &DataOptions::weak_labels, "labels combined from labeling functions (source: weak_labels)");
+  }
+};
+
+}  // namespace stratum::data

@@ -1,0 +1,159 @@
+// `stratum data inspect|manifest --config F.yaml`: read the configured data exactly as
+// training would, without training.
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "engine/cli/args.h"
+#include "engine/cli/commands.h"
+#include "engine/config.h"
+#include "core/error.h"
+#include "engine/metrics_writer.h"
+#include "engine/preflight.h"
+#include "engine/registry.h"
+#include "engine/run_dir.h"
+#include "core/text.h"
+#include "data/tokenizer/byte_bpe.h"
+
+namespace stratum::cli {
+namespace {
+
+// Reads the configured data as training would; with `seen_text`, the tokenizer is the
+// configured one being trained, so records are read as bytes and their text collected.
+data::SplitData read_data(const std::string& config_path, const std::vector<std::string>& overrides,
+                          const Registry& registry, std::vector<std::string>* seen_text = nullptr,
+                          RunConfig* used = nullptr) {
+  RunConfig config = load_config(config_path, overrides);
+  if (seen_text) config.data.tokenizer.path.clear();
+  preflight(config, registry);
+  data::DataContext context;
+  context.seed = static_cast<uint64_t>(config.run.seed);
+  context.seen_text = seen_text;
+  if (used) *used = config;
+  return registry.data_sources.find(config.data.source)->build(config.data, context);
+}
+
+// Trains the tokenizer on the seen split's text and checks it on that text before writing.
+void train_tokenizer(const std::string& config_path, const std::vector<std::string>& overrides,
+                     const Registry& registry, std::string out) {
+  std::vector<std::string> texts;
+  RunConfig config;
+  read_data(config_path, overrides, registry, &texts, &config);
+  if (texts.empty()) {
+    throw UserError("data.source: " + config.data.source + " gave no text to learn from (the tokenizer needs a text source)");
+  }
+  const data::TokenizerOptions& options = config.data.tokenizer;
+  if (out.empty()) out = options.path.empty() ? "tokenizer.json" : options.path;
+  const double start = monotonic_seconds();
+  const data::BytePairTokenizer tokenizer =
+      data::BytePairTokenizer::train(texts, options.vocab_size, options.min_frequency);
+  int64_t bytes = 0, tokens = 0;
+  for (const std::string& text : texts) {
+    const std::vector<int32_t> ids = tokenizer.encode(text);
+    STRATUM_CHECK(tokenizer.decode(ids) == text, "tokenizer round trip failed");
+    bytes += static_cast<int64_t>(text.size());
+    tokens += static_cast<int64_t>(ids.size());
+  }
+  write_file_atomically(out, tokenizer.to_json());
+  std::printf("tokenizer: %lld ids (%zu merges) from %zu seen records, %lld bytes, in %s\n",
+              static_cast<long long>(tokenizer.vocab_size()), tokenizer.merges().size(), texts.size(),
+              static_cast<long long>(bytes), format_duration(monotonic_seconds() - start).c_str());
+  std::printf("compression: %.2f bytes per token on the training text (byte-level: 1.00)\n",
+              tokens ? static_cast<double>(bytes) / static_cast<double>(tokens) : 0.0);
+  std::printf("tokenizer: %s (use it with data.tokenizer.path: %s)\n", out.c_str(), out.c_str());
+}
+
+int64_t at(const std::vector<int64_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; }
+
+void print_inspection(const data::SplitData& data) {
+  const auto& seen = data.label_counts.at("seen");
+  const auto& validation = data.label_counts.at("validation");
+  const auto& unseen = data.label_counts.at("unseen");
+  int64_t seen_total = 0;
+  for (int64_t c : seen) seen_total += c;
+  std::printf("%-4s %-16s %9s %7s %11s %9s\n", "id", "label", "seen", "share", "validation", "unseen");
+  int64_t largest = 0, smallest = std::numeric_limits<int64_t>::max();
+  for (size_t c = 0; c < data.spec.class_names.size(); ++c) {
+    const int64_t s = at(seen, c);
+    if (s > 0) {
+      largest = std::max(largest, s);
+      smallest = std::min(smallest, s);
+    }
+    std::printf("%-4zu %-16s %9lld %6.1f%% %11lld %9lld\n", c, data.spec.class_names[c].c_str(),
+                static_cast<long long>(s), seen_total ? 100.0 * static_cast<double>(s) / seen_total : 0.0,
+                static_cast<long long>(at(validation, c)), static_cast<long long>(at(unseen, c)));
+  }
+  std::printf("\nbalance ratio (largest / smallest label in the seen sample): %s\n",
+              largest > 0 ? format_number(static_cast<double>(largest) / static_cast<double>(smallest)).c_str() : "n/a");
+  std::printf("records read %lld = accepted %lld + rejected %lld%s; reservoirs: offered %lld, entered %lld, "
+              "evicted %lld, duplicates %lld, rebalances %lld\n",
+              static_cast<long long>(data.records_read), static_cast<long long>(data.records_accepted),
+              static_cast<long long>(data.records_rejected),
+              data.blank_lines > 0 ? ("; " + std::to_string(data.blank_lines) + " blank lines skipped").c_str() : "",
+              static_cast<long long>(data.sampler.offered), static_cast<long long>(data.sampler.entered),
+              static_cast<long long>(data.sampler.evicted), static_cast<long long>(data.sampler.duplicates),
+              static_cast<long long>(data.sampler.rebalances));
+  std::printf("unseen: %s\n", data.unseen_description.c_str());
+  if (data.drift_windows.empty()) {
+    std::printf("\ndrift: no windows compared (data.drift.window is 0 or the stream is shorter than two windows)\n");
+    return;
+  }
+  std::printf("\n%12s %8s %8s %8s %12s   (each window against the first)\n", "window end", "TV", "PSI", "max KS",
+              "max W1");
+  for (const auto& w : data.drift_windows) {
+    std::printf("%12lld %8.4f %8.4f %8.4f %12.4f\n", static_cast<long long>(w.end_record), w.tv, w.psi, w.max_ks,
+                w.max_wasserstein);
+  }
+  std::printf("drift alerts: %zu\n", data.drift_events.size());
+}
+
+}  // namespace
+
+int data_command(const Args& args, Registry& registry) {
+  const std::string usage = "inspect|manifest|tokenizer --config FILE [--set KEY=VALUE]... [--out FILE]";
+  if (args.empty()) throw UserError("stratum data: no action given (inspect, manifest or tokenizer); see stratum data --help");
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::printf("usage: stratum data %s\n\n"
+                "  inspect    per-label counts per split, balance ratio, sampler figures and drift statistics\n"
+                "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
+                "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n",
+                usage.c_str());
+    return kExitOk;
+  }
+  const std::string action = args[0];
+  if (action != "inspect" && action != "manifest" && action != "tokenizer") {
+    throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest or tokenizer)");
+  }
+  std::string config_path, out = action == "manifest" ? "manifest.json" : "";
+  std::vector<std::string> overrides;
+  const char* summary = action == "inspect"    ? "Read the configured data as training would and print what it holds."
+                        : action == "manifest" ? "Write the data manifest without training."
+                                               : "Learn a byte-level BPE vocabulary (data.tokenizer.vocab_size ids) "
+                                                 "from the seen split's text.";
+  ArgParser parser("stratum data " + action, "--config FILE [--set KEY=VALUE]...", summary);
+  parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
+  parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
+  if (action == "manifest") parser.option("--out", "FILE", "where to write the manifest (default manifest.json)", &out);
+  if (action == "tokenizer") {
+    parser.option("--out", "FILE", "where to write the tokenizer (default data.tokenizer.path, else tokenizer.json)", &out);
+  }
+  if (!parser.parse({args.begin() + 1, args.end()})) {
+    std::fputs(parser.help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (action == "tokenizer") {
+    train_tokenizer(config_path, overrides, registry, out);
+    return kExitOk;
+  }
+  const data::SplitData data = read_data(config_path, overrides, registry);
+  if (action == "inspect") {
+    print_inspection(data);
+  } else {
+    write_file_atomically(out, data.manifest);
+    std::printf("manifest: %s\n", out.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace stratum::cli

@@ -1,0 +1,169 @@
+// `stratum train --config F.yaml [--set key=value]...`
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "engine/cli/args.h"
+#include "engine/cli/commands.h"
+#include "engine/cli/evaluation_table.h"
+#include "engine/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "engine/plugin_loader.h"
+#include "engine/preflight.h"
+#include "engine/registry.h"
+#include "engine/run_dir.h"
+#include "engine/stop_signal.h"
+#include "core/system_info.h"
+#include "core/text.h"
+#include "core/torch_compat.h"
+#include "engine/trainer.h"
+#include "engine/training_checkpoint.h"
+#include "core/version.h"
+#include "distributed/launcher.h"
+#include "distributed/mesh.h"
+#include "distributed/process_group.h"
+#include "distributed/world.h"
+
+namespace stratum::cli {
+namespace {
+
+void print_summary(const TrainingOutcome& outcome) {
+  print_evaluation_table(outcome.final_evaluation);
+  const bool language_model = !outcome.final_evaluation.empty() && outcome.final_evaluation[0].language_model;
+  for (const auto& e : outcome.final_evaluation) {
+    if (e.split != "unseen" || e.samples == 0) continue;
+    if (language_model) {
+      std::printf("\ntest perplexity (unseen split: %s): %.3f\n", outcome.unseen_description.c_str(), e.perplexity);
+    } else {
+      std::printf("\ntest accuracy (unseen split: %s): %.4f\n", outcome.unseen_description.c_str(), e.scores.accuracy);
+    }
+  }
+}
+
+// Under `stratum launch`: rank 0 tells the launcher its run directory, and after a restart
+// every worker resumes from the previous attempt's latest complete checkpoint (if it wrote one).
+std::string resume_after_restart(const std::string& resume, const distributed::WorldInfo& world, const RunDir& run_dir) {
+  if (const char* file = std::getenv(distributed::kRunDirFileVariable); file && world.is_primary()) {
+    std::ofstream(file) << run_dir.path() << "\n";
+  }
+  const char* previous = std::getenv(distributed::kResumeRunVariable);
+  if (!resume.empty() || !previous || !*previous) return resume;
+  try {
+    const std::string checkpoint = resolve_checkpoint(previous);
+    log::info(std::string("restart: resuming from ") + checkpoint);
+    return checkpoint;
+  } catch (const UserError&) {
+    log::warn(std::string("restart: ") + previous + " has no complete checkpoint; starting afresh");
+    return resume;
+  }
+}
+
+// The command that continues this run exactly: the same config, overrides and plugins, and
+// under `stratum launch` the same launcher flags.
+std::string resume_command(const std::string& config_path, const std::vector<std::string>& overrides,
+                           const std::vector<std::string>& plugins, const std::string& checkpoint) {
+  std::vector<std::string> words{"train", "--config", config_path};
+  for (const std::string& o : overrides) words.insert(words.end(), {"--set", o});
+  for (const std::string& p : plugins) words.insert(words.end(), {"--plugin", p});
+  words.insert(words.end(), {"--resume", checkpoint});
+  const char* launch_args = std::getenv(distributed::kLaunchArgsVariable);
+  if (launch_args) return "stratum launch " + std::string(launch_args) + " -- " + shell_quote(words);
+  const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
+  const std::string note = world.is_distributed() ? "   (start it as this job was: " + world.launcher + " with the same arguments)" : "";
+  return "stratum " + shell_quote(words) + note;
+}
+
+}  // namespace
+
+int train_command(const Args& args, Registry& registry) {
+  std::string config_path, resume;
+  std::vector<std::string> overrides, plugins;
+  ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]... [--plugin LIB.so]... [--resume PATH]",
+                   "Train a model as the YAML config says; writes a run directory and prints its path last.");
+  parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
+  parser.repeated("--set", "KEY=VALUE", "override one config key, e.g. --set trainer.lr=3e-4", &overrides);
+  parser.repeated("--plugin", "LIB.so", "load a plugin's models and data sources (after the config's plugins:)",
+                  &plugins);
+  parser.option("--resume", "PATH",
+                "continue from a checkpoint directory, or from the latest complete checkpoint of a run directory",
+                &resume);
+  parser.epilog("config keys (in YAML, or with --set):\n" + config_reference());
+  if (!parser.parse(args)) {
+    std::fputs(parser.help().c_str(), stdout);
+    return kExitOk;
+  }
+
+  // Everything the user could have got wrong is checked before any data is read.
+  const RunConfig config = load_config(config_path, overrides);
+  log::set_level(config.logging.level);
+  const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
+  log::set_rank(world.rank, world.world_size);
+  load_plugins(config.plugins, plugins, registry);
+  preflight(config, registry);
+
+  // A multi-process job meets before anything is written: rank 0 creates the run directory
+  // and the others join it (they write only their own log there).
+  const int tensor_parallel = static_cast<int>(config.distributed.tensor_parallel);
+  if (tensor_parallel > 1 && !world.is_distributed()) {
+    config.fail("distributed.tensor_parallel", "splits the model over " + std::to_string(tensor_parallel) +
+                                                   " processes, but this is one; start it with stratum launch "
+                                                   "--nproc-per-node " + std::to_string(tensor_parallel) + " -- train ...");
+  }
+  if (world.world_size % tensor_parallel != 0) {
+    config.fail("distributed.tensor_parallel", std::to_string(tensor_parallel) + " does not divide the job's " +
+                                                   std::to_string(world.world_size) + " ranks (WORLD_SIZE); the job "
+                                                   "needs tensor_parallel × data-parallel ranks");
+  }
+  std::unique_ptr<distributed::ProcessGroup> group;
+  std::unique_ptr<distributed::Mesh> mesh;
+  if (world.is_distributed()) {
+    distributed::ProcessGroupOptions options;
+    options.backend = config.distributed.backend;
+    options.cuda = config.trainer.device == DeviceChoice::cuda ||
+                   (config.trainer.device == DeviceChoice::automatic && compat::cuda_available());
+    options.init_timeout_s = config.distributed.init_timeout_s;
+    options.collective_timeout_s = config.distributed.collective_timeout_s;
+    group = distributed::ProcessGroup::connect(world, options);
+    log::info("process group: " + group->backend() + ", rank " + std::to_string(world.rank) + " of " +
+              std::to_string(world.world_size) + " (local rank " + std::to_string(world.local_rank) + "), rendezvous " +
+              world.master_addr + ":" + std::to_string(world.master_port));
+    mesh = distributed::Mesh::form(*group, tensor_parallel);
+    if (tensor_parallel > 1) log::info("mesh: " + mesh->describe());
+  }
+  const RunDir run_dir =
+      world.is_primary() ? RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now())
+                         : RunDir::joined(group->share_from_primary("run_dir", ""));
+  if (group && world.is_primary()) group->share_from_primary("run_dir", run_dir.path());
+  resume = resume_after_restart(resume, world, run_dir);
+  log::add_file(run_dir.file(world.is_primary() ? "train.log" : "train.rank-" + std::to_string(world.rank) + ".log"));
+  if (world.is_primary()) run_dir.write_file("config.resolved.yaml", dump_config(config));
+  log::info(std::string("stratum ") + stratum_version() + ", LibTorch " + compat::torch_version() + ", BLAS " +
+            loaded_blas());
+  log::info("config: " + config_path + " -> " + run_dir.file("config.resolved.yaml"));
+
+  install_stop_handlers();
+  ParallelGroups groups;
+  if (mesh) groups = mesh->groups();
+  const TrainingOutcome outcome = train(config, registry, run_dir, resume, mesh ? &groups : nullptr);
+  if (!world.is_primary()) {
+    log::flush();
+    return kExitOk;
+  }
+  if (outcome.interrupted) {
+    std::printf("\nstopped after step %lld; checkpoint: %s\nresume with: %s\n", static_cast<long long>(outcome.steps),
+                outcome.checkpoint.c_str(), resume_command(config_path, overrides, plugins, outcome.checkpoint).c_str());
+    log::flush();
+    std::printf("run directory: %s\n", run_dir.path().c_str());
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  print_summary(outcome);
+  log::flush();
+  std::printf("run directory: %s\n", run_dir.path().c_str());
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+}  // namespace stratum::cli

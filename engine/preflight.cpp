@@ -1,0 +1,90 @@
+#include "engine/preflight.h"
+
+#include <fstream>
+
+#include "engine/evaluator.h"
+#include "engine/memory_plan.h"
+#include "engine/registry.h"
+#include "core/system_info.h"
+#include "core/text.h"
+#include "core/torch_compat.h"
+#include "core/data_spec.h"
+
+namespace stratum {
+
+void preflight(const RunConfig& config, const Registry& registry) {
+  if (!registry.data_sources.find(config.data.source)) {
+    config.fail("data.source", registry.data_sources.unknown_message(config.data.source));
+  }
+  if (!registry.models.find(config.model.name)) {
+    config.fail("model.name", registry.models.unknown_message(config.model.name));
+  }
+  if (config.trainer.device == DeviceChoice::cuda && !compat::cuda_available()) {
+    config.fail("trainer.device", "\"cuda\" was asked for but no CUDA device is available (use cpu or auto)");
+  }
+  if (config.model.num_classes > config.data.max_classes) {
+    config.fail("model.num_classes", std::to_string(config.model.num_classes) + " is more than data.max_classes (" +
+                                         std::to_string(config.data.max_classes) + "); raise data.max_classes too");
+  }
+  if (static_cast<int64_t>(config.data.labels.size()) > config.data.max_classes) {
+    config.fail("data.labels", "lists " + std::to_string(config.data.labels.size()) + " labels, more than data.max_classes (" +
+                                   std::to_string(config.data.max_classes) + ")");
+  }
+  if (config.data.source == "synthetic" && config.data.synthetic.classes > config.data.max_classes) {
+    config.fail("data.synthetic.classes", "is more than data.max_classes (" + std::to_string(config.data.max_classes) + ")");
+  }
+  if (config.trainer.steps == 0 && config.trainer.epochs == 0) {
+    config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
+  }
+
+  const std::string& best = config.trainer.checkpoint.best_metric;
+  if (!best.empty() && !is_metric_key(best)) {
+    config.fail("trainer.checkpoint.best_metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen "
+                                                  "and METRIC one of " + join(selectable_metrics(), ", ") + ", got \"" +
+                                                  best + "\"");
+  }
+
+  if (!config.data.tokenizer.path.empty() && !std::ifstream(config.data.tokenizer.path)) {
+    config.fail("data.tokenizer.path", "cannot open " + config.data.tokenizer.path +
+                                           " (write one with `stratum data tokenizer --config ...`)");
+  }
+  if (config.data.source == "weak_labels" && !config.data.weak_labels.votes.empty() &&
+      !std::ifstream(config.data.weak_labels.votes)) {
+    config.fail("data.weak_labels.votes", "cannot open " + config.data.weak_labels.votes);
+  }
+  if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
+    config.fail("model.init_from", "cannot open " + config.model.init_from);
+  }
+
+  // float16 autocast runs on CUDA, and on the CPU only with LibTorch 2.4 or later.
+  const bool cuda = config.trainer.device == DeviceChoice::cuda ||
+                    (config.trainer.device == DeviceChoice::automatic && compat::cuda_available());
+  if (config.trainer.precision == Precision::fp16 && !cuda && !compat::cpu_half_autocast()) {
+    config.fail("trainer.precision", "fp16 on the CPU needs LibTorch 2.4 or later (this build has " +
+                                         compat::torch_version() + "); use bf16, or train on a CUDA device");
+  }
+
+  // Tensor parallelism splits float weights and attention heads; what it cannot split is refused here.
+  if (config.distributed.tensor_parallel > 1) {
+    const std::string tp = " with distributed.tensor_parallel > 1";
+    if (config.quantization.mode != adapters::QuantMode::none) {
+      config.fail("quantization.mode", "quantized base weights are not split across ranks" + tp +
+                                           "; train the float model (with LoRA) or quantize on one device");
+    }
+    if (config.adapters.prefix.enabled) {
+      config.fail("adapters.prefix.enabled", "prefix-tuning is not split across ranks" + tp + "; use LoRA");
+    }
+  }
+}
+
+void check_against_data(const RunConfig& config, const Registry& registry, const data::DataSpec& spec) {
+  if (config.model.num_classes > 0 && config.model.num_classes < spec.num_classes) {
+    config.fail("model.num_classes", std::to_string(config.model.num_classes) + " classes, but the data has " +
+                                         std::to_string(spec.num_classes) + "; its labels " +
+                                         std::to_string(config.model.num_classes) + " and up would have no output "
+                                         "(set 0 to take the data's)");
+  }
+  check_memory_plan(config, plan_memory(config, registry, spec), available_memory_bytes());
+}
+
+}  // namespace stratum

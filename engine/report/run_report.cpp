@@ -1,0 +1,295 @@
+#include "engine/report/run_report.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "engine/report/svg_chart.h"
+#include "engine/run_dir.h"
+#include "core/text.h"
+#include "core/version.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace stratum::report {
+namespace {
+
+constexpr size_t kMaxDriftRows = 60;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A JSON file, or null when it is missing or unreadable (the report shows what there is).
+json read_json(const fs::path& path) {
+  if (!fs::is_regular_file(path)) return nullptr;
+  json j = json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+double number_or_nan(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+}
+
+std::string cell(const json& j, const char* key) {
+  const double v = number_or_nan(j, key);
+  return std::isnan(v) ? "–" : format_number(v);
+}
+
+// What metrics.jsonl recorded, sorted into the series the report draws.
+struct Metrics {
+  Series loss{"training loss", {}}, lr{"learning rate", {}}, throughput{"throughput", {}}, loss_scale{"loss scale", {}};
+  std::map<std::string, Series> eval_loss, eval_score;  // split -> series
+  std::string score_name = "accuracy";
+  std::vector<json> drift;
+  int64_t unreadable = 0;
+};
+
+Metrics read_metrics(const fs::path& path) {
+  Metrics m;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const json r = json::parse(line, nullptr, false);
+    if (r.is_discarded() || !r.is_object() || !r.contains("kind")) {
+      ++m.unreadable;
+      continue;
+    }
+    const std::string kind = r.value("kind", "");
+    const double step = number_or_nan(r, "step");
+    if (kind == "train") {
+      m.loss.points.emplace_back(step, number_or_nan(r, "loss"));
+      m.lr.points.emplace_back(step, number_or_nan(r, "lr"));
+      m.throughput.points.emplace_back(step, number_or_nan(r, "samples_per_second"));
+      if (r.contains("loss_scale")) m.loss_scale.points.emplace_back(step, number_or_nan(r, "loss_scale"));
+    } else if (kind == "eval") {
+      const std::string split = r.value("split", "?");
+      m.eval_loss[split].name = split;
+      m.eval_loss[split].points.emplace_back(step, number_or_nan(r, "loss"));
+      if (r.contains("perplexity")) m.score_name = "perplexity";
+      m.eval_score[split].name = split;
+      m.eval_score[split].points.emplace_back(step, number_or_nan(r, m.score_name.c_str()));
+    } else if (kind == "event" && r.value("event", "") == "drift") {
+      m.drift.push_back(r);
+    }
+  }
+  return m;
+}
+
+std::vector<Series> values(const std::map<std::string, Series>& by_split) {
+  std::vector<Series> out;
+  for (const char* split : {"seen", "validation", "unseen"}) {
+    if (by_split.count(split)) out.push_back(by_split.at(split));
+  }
+  return out;
+}
+
+std::string training_section(const Metrics& m) {
+  std::string html = "<h2>Training</h2><div class=\"grid\">";
+  html += render_line_chart({"Training loss", "step", "loss", {m.loss}, {}, false});
+  html += render_line_chart({"Learning rate", "step", "learning rate", {m.lr}, {}, false});
+  html += render_line_chart({"Throughput", "step", "samples or tokens / s", {m.throughput}, {}, false});
+  if (!m.loss_scale.points.empty()) {
+    html += render_line_chart({"fp16 loss scale", "step", "factor", {m.loss_scale}, {}, true});
+  }
+  // With a single evaluation (at the end) the table below says it all; curves need two.
+  bool evaluated_twice = false;
+  for (const auto& [split, series] : m.eval_loss) evaluated_twice |= series.points.size() > 1;
+  if (evaluated_twice) {
+    html += render_line_chart({"Evaluation loss", "step", "loss", values(m.eval_loss), {}, false});
+    html += render_line_chart({"Evaluation " + m.score_name, "step", m.score_name, values(m.eval_score), {},
+                               m.score_name == "perplexity"});
+  }
+  html += "</div>";
+  if (m.unreadable > 0) {
+    html += "<p class=\"note\">" + std::to_string(m.unreadable) + " unreadable line(s) in metrics.jsonl were skipped.</p>";
+  }
+  return html;
+}
+
+std::string evaluation_section(const json& eval) {
+  if (!eval.is_object() || !eval.contains("splits")) {
+    return "<h2>Evaluation</h2><p class=\"note\">No eval.json: the run stopped before its final evaluation.</p>";
+  }
+  const json& splits = eval["splits"];
+  const std::vector<std::string> names = eval.value("class_names", std::vector<std::string>{});
+  bool language_model = false;
+  for (const auto& [split, s] : splits.items()) language_model |= s.contains("perplexity");
+  std::string html = "<h2>Evaluation at step " + cell(eval, "step") + "</h2><table><tr><th>split</th><th>examples</th>";
+  html += language_model ? "<th>loss</th><th>perplexity</th><th>token accuracy</th><th>tokens/s</th>"
+                         : "<th>loss</th><th>accuracy</th><th>macro F1</th><th>macro precision</th>"
+                           "<th>macro recall</th><th>ECE</th><th>samples/s</th>";
+  html += "<th>latency p50 / p95 (ms)</th></tr>";
+  for (const char* split : {"seen", "validation", "unseen"}) {
+    if (!splits.contains(split)) continue;
+    const json& s = splits[split];
+    const json cost = s.value("cost", json::object());
+    html += std::string("<tr><td>") + split + "</td><td>" + cell(s, "samples") + "</td><td>" + cell(s, "loss") + "</td>";
+    if (language_model) {
+      html += "<td>" + cell(s, "perplexity") + "</td><td>" + cell(s, "token_accuracy") + "</td><td>" +
+              cell(cost, "tokens_per_second") + "</td>";
+    } else {
+      html += "<td>" + cell(s, "accuracy") + "</td><td>" + cell(s, "macro_f1") + "</td><td>" +
+              cell(s, "macro_precision") + "</td><td>" + cell(s, "macro_recall") + "</td><td>" +
+              cell(s, "expected_calibration_error") + "</td><td>" + cell(cost, "samples_per_second") + "</td>";
+    }
+    html += "<td>" + cell(cost, "batch_latency_p50_ms") + " / " + cell(cost, "batch_latency_p95_ms") + "</td></tr>";
+  }
+  html += "</table>";
+  if (eval.contains("model")) {
+    const json& m = eval["model"];
+    html += "<p>Parameters: " + cell(m, "parameters") + " (" + cell(m, "trainable_parameters") +
+            " trainable). Peak memory: " + format_bytes(number_or_nan(m, "peak_rss_bytes")) +
+            " resident" +
+            (m.contains("peak_cuda_allocated_bytes")
+                 ? ", " + format_bytes(number_or_nan(m, "peak_cuda_allocated_bytes")) +
+                       " CUDA allocated"
+                 : std::string()) +
+            ".</p>";
+  }
+  if (eval.contains("open_set")) {
+    const json& o = eval["open_set"];
+    html += "<p>Known vs unknown inputs (max-softmax score): AUROC " + cell(o, "auroc_max_softmax") +
+            "; at threshold " + cell(o, "reject_threshold") + " the model rejects " +
+            cell(o, "unseen_rejection_rate") + " of unseen and " + cell(o, "validation_rejection_rate") +
+            " of validation examples.</p>";
+  }
+  if (language_model) return html;
+
+  html += "<h3>Confusion matrices</h3><div class=\"grid\">";
+  for (const char* split : {"validation", "unseen", "seen"}) {
+    if (!splits.contains(split) || !splits[split].contains("confusion_matrix")) continue;
+    const auto matrix = splits[split]["confusion_matrix"].get<std::vector<std::vector<int64_t>>>();
+    html += render_heatmap(matrix, names, std::string(split) + " split");
+  }
+  html += "</div>";
+  for (const char* split : {"validation", "unseen"}) {
+    if (!splits.contains(split) || !splits[split].contains("per_class")) continue;
+    const json& pc = splits[split]["per_class"];
+    const auto precision = pc.value("precision", std::vector<double>{});
+    const auto recall = pc.value("recall", std::vector<double>{});
+    const auto f1 = pc.value("f1", std::vector<double>{});
+    html += std::string("<h3>Per class, ") + split +
+            " split</h3><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th></tr>";
+    for (size_t c = 0; c < precision.size() && c < recall.size() && c < f1.size(); ++c) {
+      html += "<tr><td>" + escape_html(c < names.size() ? names[c] : std::to_string(c)) + "</td><td>" +
+              format_number(precision[c]) + "</td><td>" + format_number(recall[c]) + "</td><td>" +
+              format_number(f1[c]) + "</td></tr>";
+    }
+    html += "</table>";
+  }
+  return html;
+}
+
+std::string data_section(const json& reservoirs, const Metrics& m) {
+  std::string html = "<h2>Data</h2>";
+  std::vector<Marker> markers;
+  for (const json& e : m.drift) {
+    markers.push_back({number_or_nan(e, "record"), e.value("statistic", "") + " of " + e.value("subject", "") + " = " +
+                                                        format_number(number_or_nan(e, "value"))});
+  }
+  if (reservoirs.is_object() && reservoirs.contains("history")) {
+    const auto names = reservoirs.value("class_names", std::vector<std::string>{});
+    std::vector<Series> series;
+    for (const json& snapshot : reservoirs["history"]) {
+      const double record = number_or_nan(snapshot, "record");
+      const auto sizes = snapshot.value("sizes", std::vector<int64_t>{});
+      if (series.size() < sizes.size()) series.resize(sizes.size());
+      for (size_t label = 0; label < sizes.size(); ++label) {
+        series[label].points.emplace_back(record, static_cast<double>(sizes[label]));
+      }
+    }
+    for (size_t label = 0; label < series.size(); ++label) {
+      series[label].name = label < names.size() ? names[label] : std::to_string(label);
+    }
+    html += render_line_chart({"Reservoir size per label (red lines: drift alerts)", "training-stream records read",
+                               "examples kept", series, markers, false});
+    if (reservoirs.contains("sampler")) {
+      const json& s = reservoirs["sampler"];
+      html += "<p>Sampler: " + cell(s, "offered") + " records offered, " + cell(s, "entered") + " insertions, " +
+              cell(s, "evicted") + " evicted, " + cell(s, "duplicates") + " near-duplicates refused, " +
+              cell(s, "rebalances") + " quota plans.</p>";
+    }
+  } else {
+    html += "<p class=\"note\">No reservoirs.json in this run directory.</p>";
+  }
+  if (m.drift.empty()) {
+    html += "<p>No drift alerts.</p>";
+    return html;
+  }
+  html += "<h3>Drift alerts (" + std::to_string(m.drift.size()) +
+          ")</h3><table><tr><th>record</th><th>statistic</th><th>of</th><th>value</th><th>threshold</th></tr>";
+  for (size_t i = 0; i < m.drift.size() && i < kMaxDriftRows; ++i) {
+    const json& e = m.drift[i];
+    html += "<tr><td>" + cell(e, "record") + "</td><td>" + escape_html(e.value("statistic", "")) + "</td><td>" +
+            escape_html(e.value("subject", "")) + "</td><td>" + cell(e, "value") + "</td><td>" + cell(e, "threshold") +
+            "</td></tr>";
+  }
+  html += "</table>";
+  if (m.drift.size() > kMaxDriftRows) {
+    html += "<p class=\"note\">The first " + std::to_string(kMaxDriftRows) + " are listed; metrics.jsonl has them all.</p>";
+  }
+  return html;
+}
+
+constexpr const char* kStyle = R"(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1340px;color:#222;padding:0 16px}
+h1{font-size:22px;margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
+.grid{display:flex;flex-wrap:wrap;gap:12px}.chart{width:640px;max-width:100%;background:#fff}
+.heatmap{width:100%;background:#fff}.grid>.heatmap{flex:1 1 420px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
+th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
+.title{font-weight:600;font-size:13px}.tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}
+.legend{font-size:10px}.grid line.grid,line.grid{stroke:#eee}.axis{stroke:#999}.frame{fill:none;stroke:#bbb}
+.marker{stroke:#d62728;stroke-dasharray:4 3;stroke-width:1.2}.empty{fill:#999}
+.count{font-size:11px;fill:#222}.count.light{fill:#fff}.note{color:#777}pre{background:#f7f7f7;padding:8px;overflow:auto}
+)";
+
+}  // namespace
+
+std::string write_run_report(const std::string& run_dir) {
+  const fs::path dir(run_dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw UserError(run_dir + ": no such run directory");
+  // Never write into a folder that is not a run: every run writes config.resolved.yaml first.
+  if (!fs::is_regular_file(dir / "config.resolved.yaml", ec)) {
+    throw UserError(run_dir + ": not a Stratum run directory (no config.resolved.yaml); pass a folder that "
+                              "`stratum train` created, e.g. runs/NAME-TIMESTAMP");
+  }
+  const Metrics metrics = read_metrics(dir / "metrics.jsonl");
+  const json eval = read_json(dir / "eval.json");
+  const json reservoirs = read_json(dir / "reservoirs.json");
+  const std::string name = fs::absolute(dir).lexically_normal().filename().string();
+
+  std::string html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape_html(name) +
+                     " · Stratum report</title><style>" + kStyle + "</style></head><body>";
+  html += "<h1>" + escape_html(name) + "</h1><p class=\"note\">Stratum " + stratum_version() + " · " +
+          escape_html(fs::absolute(dir).lexically_normal().string()) + "</p>";
+  if (!metrics.loss.points.empty()) {
+    html += "<p>" + format_number(metrics.loss.points.back().first) + " steps; training loss " +
+            format_number(metrics.loss.points.front().second) + " → " +
+            format_number(metrics.loss.points.back().second) + ".</p>";
+  }
+  html += training_section(metrics);
+  html += evaluation_section(eval);
+  html += data_section(reservoirs, metrics);
+  if (fs::is_regular_file(dir / "config.resolved.yaml")) {
+    html += "<h2>Configuration</h2><details><summary>config.resolved.yaml</summary><pre>" +
+            escape_html(read_text(dir / "config.resolved.yaml")) + "</pre></details>";
+  }
+  html += "</body></html>\n";
+  const std::string path = (dir / "report.html").string();
+  write_file_atomically(path, html);
+  return path;
+}
+
+}  // namespace stratum::report

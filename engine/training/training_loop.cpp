@@ -1,0 +1,242 @@
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/random_state.h"
+#include "core/system_info.h"
+#include "core/text.h"
+#include "core/torch_compat.h"
+#include "distributed/tensor_parallelism.h"
+#include "engine/classification.h"
+#include "engine/lr_schedule.h"
+#include "engine/optimizer.h"
+#include "engine/registry.h"
+#include "engine/report/run_report.h"
+#include "engine/run_dir.h"
+#include "engine/stop_signal.h"
+#include "engine/training/training_helpers.h"
+#include "engine/training/training_run.h"
+#include "models/next_token_loss.h"
+
+namespace stratum::training {
+
+bool TrainingRun::stop_wanted() { return ranks_.world > 1 ? stop_agreed_ : stop_requested(); }
+
+// One optimizer step over grad_accum micro-batches. A step of many micro-batches can take
+// long: a stop request between them abandons it (no update applied, data position and random
+// generators back to the step's start), so the checkpoint is the last complete step's and a
+// resumed run repeats this one whole.
+bool TrainingRun::train_step(int64_t step, double lr) {
+  set_learning_rate(*optimizer_, lr);
+  optimizer_->zero_grad();
+  if (scaler_->enabled()) step_loss_.zero_();
+  const int64_t step_start_batches = state_.batches;
+  const torch::Tensor step_start_generators = options_.grad_accum > 1 ? generator_state_bytes() : torch::Tensor();
+  for (int64_t micro = 0; micro < options_.grad_accum; ++micro) {
+    if (micro > 0 && stop_wanted()) {
+      state_.batches = step_start_batches;
+      set_generator_state_bytes(step_start_generators, "the abandoned step's start");
+      return false;
+    }
+    const data::Batch host_batch = sampler_->next();
+    // no_sync: only the last micro-batch's backward reduces (the accumulated) gradients.
+    if (gradient_sync_) gradient_sync_->set_sync(micro + 1 == options_.grad_accum);
+    ++state_.batches;
+    micro_batch(host_batch, micro);
+  }
+  const double grad_norm = apply_gradients(step);
+  state_.step = step;
+  if (step == 1 || step % config_.logging.every == 0 || step == total_steps_) log_window(step, lr, grad_norm);
+  return true;
+}
+
+// Forward and backward of one micro-batch. Each replica's loss is a mean over its shard (over
+// tokens for a language model, weighted by class when balanced), and gradients are averaged
+// over ranks; scaling a shard's loss by its share of the global batch's normalizer makes that
+// average the gradient of the global batch's mean loss. The normalizers are summed while the
+// forward pass runs. The all-reduce spans every rank (each part of a split model adds its
+// replica's normalizer) and carries each rank's stop flag: a SIGINT / SIGTERM reaches the ranks
+// at different moments, and they must stop after the same step or one would be left waiting in
+// a collective. Returns the shard's share of the normalizer.
+double TrainingRun::micro_batch(const data::Batch& host_batch, int64_t) {
+  const RankLayout& r = ranks_;
+  double shard_share = 0;
+  torch::Tensor global_terms;  // (normalizer, ranks asked to stop), summed over ranks
+  std::unique_ptr<PendingCollective> summing;
+  if (r.world > 1) {
+    shard_share = loss_normalizer(host_batch, language_model_, pad_token_, host_class_weights_);
+    global_terms = torch::tensor({shard_share, stop_requested() ? 1.0 : 0.0}, torch::kFloat64);
+    summing = r.everyone->all_reduce_sum_async(global_terms);
+  }
+  // Waits for the sums; returns the global normalizer (each replica's counted once).
+  const auto settle = [&] {
+    summing->wait();
+    stop_agreed_ = stop_agreed_ || global_terms[1].item<double>() > 0;
+    return global_terms[0].item<double>() / r.parts;
+  };
+  // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
+  if (host_batch.size() == 0) {
+    if (summing) settle();
+    return shard_share;
+  }
+  // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
+  window_samples_ += language_model_ && pad_token_ >= 0 ? host_batch.inputs.ne(pad_token_).sum().item<int64_t>()
+                     : language_model_                  ? host_batch.inputs.numel()
+                                                        : host_batch.size();
+  const data::Batch batch = host_batch.to(device_);
+  torch::Tensor logits;
+  if (options_.precision != Precision::fp32) {
+    // Forward in bfloat16 / float16 where autocast allows; the loss and the fp32 master
+    // weights stay fp32.
+    const compat::AutocastScope autocast(device_.is_cuda(), /*half=*/options_.precision == Precision::fp16);
+    logits = model_->forward(batch);
+  } else {
+    logits = model_->forward(batch);
+  }
+  torch::Tensor loss =
+      !language_model_ ? classification_loss(logits.to(torch::kFloat32), batch.targets, options_.label_smoothing, class_weights_)
+      : r.tensor       ? r.tensor->next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token_)
+                       : next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token_);
+  // Ranks' gradients are averaged, so a shard's loss counts by its share of the global
+  // batch: the average is then the gradient of the global batch's mean loss.
+  if (r.world > 1) loss = loss * (shard_share * r.replica_count / std::max(1e-12, settle()));
+  scaler_->scale(loss / static_cast<double>(options_.grad_accum)).backward();
+  step_loss_ += loss.detach().to(torch::kFloat64) / static_cast<double>(options_.grad_accum);
+  return shard_share;
+}
+
+// Averages, unscales and clips the gradients and applies the update. With fp16, gradients are
+// unscaled before clipping, and a step whose gradients overflowed is skipped (the scaler backs
+// off) rather than applied. Returns the gradient norm before clipping (0 when not clipped).
+double TrainingRun::apply_gradients(int64_t step) {
+  if (gradient_sync_) gradient_sync_->finish();
+  double grad_norm = 0;
+  bool finite = scaler_->unscale(model_->parameters());
+  if (ranks_.tensor && scaler_->enabled()) {
+    // The parts of a split model see different gradients; they skip a step together or not at all.
+    torch::Tensor overflowed =
+        torch::tensor({finite ? 0.0 : 1.0}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+    ranks_.tensor->group().all_reduce_max(overflowed);
+    finite = overflowed.item<double>() == 0;
+  }
+  if (finite) {
+    if (options_.clip_grad_norm > 0) {
+      grad_norm = ranks_.tensor ? ranks_.tensor->clip_gradient_norm(*model_, options_.clip_grad_norm)
+                                : torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.clip_grad_norm);
+    }
+    optimizer_->step();
+    if (scaler_->enabled()) window_loss_ += step_loss_;
+    ++window_steps_;
+  }
+  scaler_->update(finite);
+  if (scaler_->enabled() && scaler_->factor() < kMinLossScale) {
+    throw UserError("trainer: fp16 gradients overflow even at loss scale " + format_number(scaler_->factor()) +
+                    " (step " + std::to_string(step) + "); use trainer.precision: bf16 or lower trainer.lr");
+  }
+  return grad_norm;
+}
+
+// The window's mean loss and throughput: a progress line and a "train" record.
+void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
+  const double now = monotonic_seconds();
+  double loss_sum = window_loss_.item<double>();
+  double samples = static_cast<double>(window_samples_);
+  if (ranks_.replicas) {
+    // The global batch's loss (ranks' weighted losses average to it) and all ranks' samples.
+    torch::Tensor totals = torch::tensor({loss_sum / ranks_.replica_count, samples}, torch::kFloat64);
+    ranks_.replicas->all_reduce_sum(totals);
+    loss_sum = totals[0].item<double>();
+    samples = totals[1].item<double>();
+  }
+  // A window of only skipped fp16 steps has no loss to report (null in metrics.jsonl).
+  const double loss = window_steps_ > 0 ? loss_sum / static_cast<double>(window_steps_) : std::nan("");
+  const double throughput = samples / std::max(1e-9, now - window_start_);
+  if (!std::isfinite(loss) && window_steps_ > 0) {
+    throw UserError("trainer: the training loss became " + std::to_string(loss) + " at step " + std::to_string(step) +
+                    "; lower trainer.lr or enable trainer.clip_grad_norm");
+  }
+  if (window_steps_ > 0) {
+    if (first_window_) outcome_.first_loss = loss;
+    first_window_ = false;
+    outcome_.last_loss = loss;
+  }
+  MetricRecord record{"train", step, {}, {}};
+  record.add("epoch", static_cast<double>(sampler_->epoch()))
+      .add("loss", loss)
+      .add("lr", lr)
+      .add("grad_norm", grad_norm)
+      .add("samples_per_second", throughput);
+  if (scaler_->enabled()) {
+    record.add("loss_scale", scaler_->factor()).add("skipped_steps", static_cast<double>(scaler_->skipped_steps()));
+  }
+  metrics_->write(record);
+  if (ranks_.primary) log::status(progress_->line(step, loss, lr, throughput, now));
+  window_loss_.zero_();
+  window_steps_ = window_samples_ = 0;
+  window_start_ = now;
+}
+
+void TrainingRun::evaluate_during_training(int64_t step) {
+  if (config_.eval.every <= 0 || step % config_.eval.every != 0 || step == total_steps_) return;
+  if (gradient_sync_) gradient_sync_->share_buffers();
+  const std::vector<SplitEvaluation> evaluations =
+      evaluate_all(*model_, data_, config_, device_, nullptr, ranks_.replicas, ranks_.sharded_stream);
+  for (const auto& e : evaluations) log_evaluation(e, step, *metrics_);
+  consider_best(evaluations);
+}
+
+// Checkpoints the last completed step and ends the run as interrupted.
+TrainingOutcome TrainingRun::stop_after(int64_t completed) {
+  log::end_status();
+  outcome_.checkpoint = checkpoint_now();
+  outcome_.interrupted = true;
+  outcome_.steps = completed;
+  if (ranks_.primary) {
+    log::info("stopped by signal after step " + std::to_string(completed) + "; checkpoint " + outcome_.checkpoint);
+    log::info("report: " + report::write_run_report(run_dir_.path()));
+  }
+  return outcome_;
+}
+
+// The last checkpoint, the agreement checks of a multi-process job, the final evaluation of
+// every split, eval.json, the transforms' artifacts and the report.
+TrainingOutcome TrainingRun::finish() {
+  const RankLayout& r = ranks_;
+  const bool gathers_whole = r.tensor && r.replica == 0;
+  log::end_status();
+  outcome_.checkpoint = checkpoint_now();
+  outcome_.steps = total_steps_;
+  outcome_.unseen_description = data_.unseen_description;
+  outcome_.seconds = monotonic_seconds() - start_;
+  log::info("trained " + std::to_string(total_steps_) + " steps in " + format_duration(outcome_.seconds));
+
+  OpenSetScores open_set;
+  if (r.replicas) check_copies_agree(*r.replicas, model_->parameters(), "data parallel replicas");
+  if (r.tensor) check_copies_agree(r.tensor->group(), r.tensor->unsplit_parameters(*model_), "tensor parallel parts");
+  if (gradient_sync_) gradient_sync_->share_buffers();
+  outcome_.final_evaluation = evaluate_all(*model_, data_, config_, device_, &open_set, r.replicas, r.sharded_stream);
+  for (const auto& e : outcome_.final_evaluation) log_evaluation(e, total_steps_, *metrics_);
+  consider_best(outcome_.final_evaluation);
+  // The adapters' files (save_transform_artifacts) hold whole tensors too.
+  if (gathers_whole) r.tensor->gather_whole(nullptr);
+  if (!r.primary) {
+    if (gathers_whole) r.tensor->restore_split();
+    return outcome_;
+  }
+  facts_.peak_rss_bytes = peak_rss_bytes();
+  if (device_.is_cuda()) {
+    facts_.peak_cuda_allocated_bytes = compat::cuda_peak_allocated_bytes(device_.index() < 0 ? 0 : device_.index());
+  }
+  run_dir_.write_file("eval.json", evaluation_json(outcome_.final_evaluation,
+                                                   language_model_ ? std::vector<std::string>{} : data_.spec.class_names,
+                                                   facts_, total_steps_, open_set));
+  save_transform_artifacts(registry_, *model_, config_, run_dir_.path());
+  if (gathers_whole) r.tensor->restore_split();
+  log::info("report: " + report::write_run_report(run_dir_.path()));
+  return outcome_;
+}
+
+}  // namespace stratum::training

@@ -1,0 +1,115 @@
+#pragma once
+// One training run, as a sequence of named stages (training_run.cpp builds and restores,
+// training_loop.cpp steps, logs, evaluates and finishes). train() in engine/trainer.cpp is
+// `TrainingRun(...).run(resume_from)`.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/loader.h"
+#include "data/split_data.h"
+#include "distributed/collectives.h"
+#include "engine/config.h"
+#include "engine/loss_scaler.h"
+#include "engine/metrics_writer.h"
+#include "engine/progress.h"
+#include "engine/trainer.h"
+#include "engine/training_checkpoint.h"
+#include "models/model.h"
+#include "models/model_facts.h"
+
+namespace stratum {
+
+class Registry;
+class RunDir;
+class TensorParallelism;
+
+namespace training {
+
+/// Where this process sits in a multi-process job (all ones and zeros in a one-process run).
+struct RankLayout {
+  Collectives* everyone = nullptr;     ///< every rank of the job
+  Collectives* replicas = nullptr;     ///< this rank's data-parallel replicas
+  TensorParallelism* tensor = nullptr; ///< the parts of this rank's split model
+  int rank = 0, world = 1;             ///< in the whole job
+  int replica = 0, replica_count = 1;  ///< among the data-parallel replicas
+  int parts = 1;                       ///< tensor-parallel parts of one model
+  bool primary = true;                 ///< rank 0: writes the run directory
+  bool first_part = true;              ///< part 0 of its split model (or no split)
+  bool sharded_stream = false;         ///< distributed.stream: sharded with several replicas
+
+  static RankLayout of(const ParallelGroups* groups, const RunConfig& config);
+};
+
+/// One training run: built stage by stage, then stepped to the end (or to a stop request).
+class TrainingRun {
+ public:
+  TrainingRun(const RunConfig& config, const Registry& registry, const RunDir& run_dir, const ParallelGroups* groups);
+  TrainingOutcome run(const std::string& resume_from);
+
+ private:
+  // Stages, in the order run() calls them (training_run.cpp).
+  void seed_and_pick_device();
+  void read_data();
+  void build_model(const std::string& checkpoint);
+  void plan_steps();
+  void restore(const std::string& checkpoint);
+  void connect_replicas();
+  // The loop (training_loop.cpp).
+  bool train_step(int64_t step, double lr);  ///< false: a stop request abandoned the step
+  double micro_batch(const data::Batch& host_batch, int64_t micro);
+  double apply_gradients(int64_t step);
+  void log_window(int64_t step, double lr, double grad_norm);
+  void evaluate_during_training(int64_t step);
+  TrainingOutcome stop_after(int64_t completed);
+  TrainingOutcome finish();
+  // Checkpoints (training_run.cpp).
+  std::string save_checkpoint(const std::string& root, int64_t keep_last);
+  std::string checkpoint_now();
+  void consider_best(const std::vector<SplitEvaluation>& evaluations);
+
+  const RunConfig& config_;
+  const TrainerOptions& options_;
+  const Registry& registry_;
+  const RunDir& run_dir_;
+  const uint64_t seed_;
+  const RankLayout ranks_;
+  torch::Device device_{torch::kCPU};
+
+  data::SplitData data_;
+  std::vector<std::string> replica_states_;  ///< sharded stream: every replica's pipeline state
+  std::unique_ptr<MetricsWriter> metrics_;
+
+  models::ModelPtr model_;
+  models::ModelFacts facts_;
+  bool language_model_ = false;
+  int64_t pad_token_ = -1;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  torch::Tensor class_weights_, host_class_weights_;
+  std::unique_ptr<LossScaler> scaler_;
+  std::unique_ptr<GradientSynchronizer> gradient_sync_;
+
+  int64_t global_micro_batch_ = 0, total_steps_ = 0;
+  TrainingState state_;
+  std::string resolved_config_;
+  double best_value_ = 0;
+
+  std::unique_ptr<data::Loader> sampler_;
+  std::unique_ptr<Progress> progress_;
+  double start_ = 0;
+  TrainingOutcome outcome_;
+  // The loss is summed on the device and read back only when a line is logged.
+  torch::Tensor window_loss_, step_loss_;
+  int64_t window_steps_ = 0, window_samples_ = 0;  ///< window_steps_: steps whose loss counts (not skipped)
+  double window_start_ = 0;
+  bool first_window_ = true;
+  bool stop_agreed_ = false;  ///< multi-process: some rank was asked to stop
+  bool stop_wanted();
+};
+
+}  // namespace training
+}  // namespace stratum

@@ -1,0 +1,78 @@
+#pragma once
+// What a training checkpoint holds and how it is saved and restored: model parameters and
+// buffers, optimizer state, the CPU and CUDA random generators, the step and data position,
+// the data pipeline's state (reservoirs, held-out records, their random streams), the loss
+// scaler, the resolved config and a fingerprint of the data the run trained on (see
+// checkpoint_store.h for the crash-safe directory format).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/torch_declarations.h"
+#include "core/data_spec.h"
+
+namespace stratum {
+
+/// The counters a resumed run continues from.
+struct TrainingState {
+  int64_t step = 0;             ///< optimizer steps completed
+  int64_t batches = 0;          ///< micro-batches the loader has handed out
+  std::string data_fingerprint; ///< sha256 of the data manifest and split sizes
+  std::string config_sha256;    ///< sha256 of the resolved config
+  data::DataSpec data_spec;     ///< the data shape the model was built for (export rebuilds it from this)
+  std::string pipeline_sha256;  ///< sha256 of data_state.bin, the data pipeline's serialized state
+  double loss_scale = 1;        ///< fp16 dynamic loss scaling: the factor,
+  int64_t loss_scale_clean_steps = 0;  ///< steps since it last changed,
+  int64_t skipped_steps = 0;           ///< and steps skipped for overflowing gradients
+  int64_t world_size = 1;              ///< data-parallel ranks that trained it
+  int64_t global_batch = 0;            ///< examples per optimizer step over all ranks (0: not recorded)
+  /// distributed.stream: sharded: every replica's data_state hash, in replica order (empty when
+  /// the stream was replicated).
+  std::vector<std::string> replica_pipeline_sha256;
+};
+
+/// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
+/// `pipeline_state` (the data splitter's bytes; may be empty) becomes data_state.bin.
+/// `rank_generators` (a multi-process run's random generator states, one row per rank, from
+/// generator_state_bytes; may be null) becomes rng_ranks.pt. `replica_pipeline_states` (a
+/// sharded stream's: every replica's, `pipeline_state` first; may be null) become
+/// data_state.bin and data_state.replica-R.bin, their hashes state.json's replica_pipeline_sha256.
+std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
+                                     const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
+                                     const std::string& pipeline_state, int64_t keep_last,
+                                     const at::Tensor* rank_generators = nullptr,
+                                     const std::vector<std::string>* replica_pipeline_states = nullptr);
+
+/// This process's random generators (CPU, and the current CUDA device's) as one uint8 row.
+at::Tensor generator_state_bytes();
+
+/// Restores the generators from a row of generator_state_bytes; a UserError naming `source`
+/// when it does not fit this process.
+void set_generator_state_bytes(const at::Tensor& bytes, const std::string& source);
+
+/// Verifies `dir` and returns its rng_ranks.pt (undefined when the run had one process).
+at::Tensor load_rank_generators(const std::string& dir);
+
+/// The bytes of a verified checkpoint's data_state.bin, or with `replica` > 0 a sharded
+/// stream's data_state.replica-R.bin ("" when it has none).
+std::string read_pipeline_state(const std::string& dir, int replica = 0);
+
+/// Verifies `dir` (or, for a run directory, its latest complete checkpoint) and restores the
+/// model (unless null: a caller that loaded it already, before splitting it), optimizer and
+/// random generator. Fails closed with a UserError naming the file.
+TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module* model,
+                                       torch::optim::Optimizer& optimizer);
+
+/// Verifies `dir` and reads its state.json (counters, fingerprints, data shape).
+TrainingState read_training_state(const std::string& dir);
+
+/// Verifies `dir` and loads only the model's parameters and buffers (for evaluation); returns
+/// the checkpoint's step.
+int64_t load_model_weights(const std::string& dir, torch::nn::Module& model);
+
+/// `path` itself when it is a checkpoint, else the latest complete checkpoint in
+/// `path/checkpoints`; a UserError when there is none.
+std::string resolve_checkpoint(const std::string& path);
+
+}  // namespace stratum
