@@ -45,7 +45,7 @@ bool TrainingRun::train_step(int64_t step, double lr) {
     // no_sync: only the last micro-batch's backward reduces (the accumulated) gradients.
     if (gradient_sync_) gradient_sync_->set_sync(micro + 1 == options_.grad_accum);
     ++state_.batches;
-    micro_batch(host_batch, micro);
+    micro_batch(host_batch);
   }
   const double grad_norm = apply_gradients(step);
   state_.step = step;
@@ -60,8 +60,8 @@ bool TrainingRun::train_step(int64_t step, double lr) {
 // forward pass runs. The all-reduce spans every rank (each part of a split model adds its
 // replica's normalizer) and carries each rank's stop flag: a SIGINT / SIGTERM reaches the ranks
 // at different moments, and they must stop after the same step or one would be left waiting in
-// a collective. Returns the shard's share of the normalizer.
-double TrainingRun::micro_batch(const data::Batch& host_batch, int64_t) {
+// a collective.
+void TrainingRun::micro_batch(const data::Batch& host_batch) {
   const RankLayout& r = ranks_;
   double shard_share = 0;
   torch::Tensor global_terms;  // (normalizer, ranks asked to stop), summed over ranks
@@ -80,7 +80,7 @@ double TrainingRun::micro_batch(const data::Batch& host_batch, int64_t) {
   // A rank's shard of a short last batch of an epoch may be empty; its gradient is zero.
   if (host_batch.size() == 0) {
     if (summing) settle();
-    return shard_share;
+    return;
   }
   // Throughput counts what the model learns from: examples, or real (non-padding) tokens.
   window_samples_ += language_model_ && pad_token_ >= 0 ? host_batch.inputs.ne(pad_token_).sum().item<int64_t>()
@@ -105,7 +105,6 @@ double TrainingRun::micro_batch(const data::Batch& host_batch, int64_t) {
   if (r.world > 1) loss = loss * (shard_share * r.replica_count / std::max(1e-12, settle()));
   scaler_->scale(loss / static_cast<double>(options_.grad_accum)).backward();
   step_loss_ += loss.detach().to(torch::kFloat64) / static_cast<double>(options_.grad_accum);
-  return shard_share;
 }
 
 // Averages, unscales and clips the gradients and applies the update. With fp16, gradients are

@@ -61,7 +61,7 @@ class TrainingRun {
   void connect_replicas();
   // The loop (training_loop.cpp).
   bool train_step(int64_t step, double lr);  ///< false: a stop request abandoned the step
-  double micro_batch(const data::Batch& host_batch, int64_t micro);
+  void micro_batch(const data::Batch& host_batch);
   double apply_gradients(int64_t step);
   void log_window(int64_t step, double lr, double grad_norm);
   void evaluate_during_training(int64_t step);
