@@ -12,9 +12,8 @@
 #include "models/next_token_loss.h"
 #include "core/random_state.h"
 #include "core/safetensors.h"
-#include "models/attention.h"
-#include "models/gpt.h"
-#include "models/transformer_block.h"
+#include "models/adaptable_linear.h"
+#include "models/model.h"
 
 namespace stratum::distributed {
 namespace {
@@ -195,6 +194,11 @@ std::string TensorParallel::split(models::Model& model) {
   STRATUM_CHECK(splits_.empty(), "one TensorParallel splits one model");
   const int degree = group_.world_size();
   const std::string setting = "distributed.tensor_parallel: " + std::to_string(degree);
+  const models::TensorParallelPlan plan = model.tensor_parallel_plan();
+  if (plan.groups.empty()) {
+    throw UserError(setting + ": the model has no transformer blocks to split (tensor parallelism splits gpt-*, "
+                    "text-classifier and vit-* models, and plugin models that declare a tensor_parallel_plan)");
+  }
   const auto by = [&](int64_t dim, int64_t blocks, int64_t whole) {
     STRATUM_CHECK(whole % (blocks * degree) == 0, "split sizes are checked before cutting");
     return ShardLayout{dim, blocks, std::vector<int64_t>(static_cast<size_t>(degree), whole / blocks / degree)};
@@ -202,12 +206,14 @@ std::string TensorParallel::split(models::Model& model) {
   // A linear layer split by output columns (qkv: three blocks) or input rows; its LoRA
   // matrices follow (column: B's rows; row: A's columns); the other parts stay whole.
   int64_t stream = 0;
-  const auto split_linear = [&](const std::string& name, models::AdaptableLinearImpl& layer, bool column, int64_t blocks) {
+  const auto split_linear = [&](const models::LinearShardPlan& shard) {
+    models::AdaptableLinearImpl& layer = *shard.layer;
+    const bool column = shard.kind == models::LinearSplit::Kind::column;
     STRATUM_CHECK(!layer.packed_weight(), "preflight refuses quantized weights with tensor parallelism");
     const int64_t dim = column ? 0 : 1;
-    const ShardLayout layout = by(dim, blocks, layer.weight.size(dim));
-    cut(name + ".weight", layer.weight, layout);
-    if (column && layer.bias.defined()) cut(name + ".bias", layer.bias, by(0, blocks, layer.bias.size(0)));
+    const ShardLayout layout = by(dim, shard.blocks, layer.weight.size(dim));
+    cut(shard.name + ".weight", layer.weight, layout);
+    if (column && layer.bias.defined()) cut(shard.name + ".bias", layer.bias, by(0, shard.blocks, layer.bias.size(0)));
     if (layer.adapter()) {
       // An adapter's (out, r) matrix follows a column split, its (r, in) matrix a row split
       // (LoRA's B and A); the other stays whole on every rank.
@@ -216,66 +222,50 @@ std::string TensorParallel::split(models::Model& model) {
         torch::Tensor& p = item.value();
         if (item.key() == "weight" || item.key() == "bias") continue;
         if (p.dim() == 2 && p.size(dim) == whole && p.size(1 - dim) != whole) {
-          cut(name + "." + item.key(), p, by(dim, blocks, whole));
+          cut(shard.name + "." + item.key(), p, by(dim, shard.blocks, whole));
         }
       }
     }
     models::LinearSplit split;
-    split.kind = column ? models::LinearSplit::Kind::column : models::LinearSplit::Kind::row;
+    split.kind = shard.kind;
     split.ops = ops_;
     split.stream = ++stream;
     layer.set_split(std::move(split));
   };
 
-  int64_t blocks_split = 0;
-  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
-    const std::string& name = item.key();
-    if (auto* attention = dynamic_cast<models::MultiHeadAttention*>(item.value().get())) {
-      if (attention->has_prefix()) {
-        throw UserError(setting + ": prefix-tuning (adapters.prefix) is not split across ranks; use LoRA with tensor "
-                        "parallelism");
-      }
-      if (attention->heads() % degree != 0) {
-        throw UserError(setting + ": the model's " + std::to_string(attention->heads()) +
-                        " attention heads (model.heads) do not split evenly over " + std::to_string(degree) + " ranks");
-      }
-      split_linear(name + ".qkv", *attention->qkv, /*column=*/true, /*blocks=*/3);
-      split_linear(name + ".proj", *attention->proj, /*column=*/false, 1);
-      attention->split_heads(attention->heads() / degree, ops_, ++stream);
-      ++blocks_split;
-    } else if (auto* mlp = dynamic_cast<models::FeedForward*>(item.value().get())) {
-      if (mlp->fc1->weight.size(0) % degree != 0) {
-        throw UserError(setting + ": the MLP's " + std::to_string(mlp->fc1->weight.size(0)) +
-                        " hidden units (model.mlp_hidden) do not split evenly over " + std::to_string(degree) + " ranks");
-      }
-      split_linear(name + ".fc1", *mlp->fc1, /*column=*/true, 1);
-      split_linear(name + ".fc2", *mlp->fc2, /*column=*/false, 1);
+  for (const models::ShardGroupPlan& group : plan.groups) {
+    if (!group.refusal.empty()) throw UserError(setting + ": " + group.refusal);
+    if (group.units % degree != 0) {
+      throw UserError(setting + ": " + group.units_owner + " " + std::to_string(group.units) + " " + group.units_name +
+                      " do not split evenly over " + std::to_string(degree) + " ranks");
     }
-  }
-  if (blocks_split == 0) {
-    throw UserError(setting + ": the model has no transformer blocks to split (tensor parallelism splits gpt-*, "
-                    "text-classifier and vit-* models)");
+    for (const models::LinearShardPlan& shard : group.linears) split_linear(shard);
+    if (group.after_split) group.after_split(group.units / degree, ops_, ++stream);
   }
   std::string vocabulary;
-  if (auto* gpt = dynamic_cast<models::GPT*>(&model)) {
-    const int64_t vocab = gpt->token_embedding->weight.size(0);
+  for (const models::VocabularyShardPlan& shard : plan.vocabulary) {
+    STRATUM_CHECK(!vocabulary_split_, "a plan splits one vocabulary");
+    torch::Tensor weight = shard.weight;  // the same parameter: cut() replaces its data in place
+    const int64_t vocab = weight.size(0);
     ShardLayout layout{0, 1, even_split(vocab, degree)};
-    cut("token_embedding.weight", gpt->token_embedding->weight, layout);
-    gpt->split_vocabulary(ops_, layout.sizes);
-    vocabulary_model_ = gpt;
-    vocabulary = ", vocabulary " + std::to_string(gpt->vocab_start()) + "-" +
-                 std::to_string(gpt->vocab_start() + gpt->vocab_size() - 1) + " of " + std::to_string(vocab);
+    cut(shard.name, weight, layout);
+    vocabulary_split_ = true;
+    vocab_start_ = layout.start(group_.rank());
+    if (shard.after_split) shard.after_split(ops_, layout.sizes);
+    vocabulary = ", vocabulary " + std::to_string(vocab_start_) + "-" +
+                 std::to_string(vocab_start_ + layout.sizes[static_cast<size_t>(group_.rank())] - 1) + " of " +
+                 std::to_string(vocab);
   }
   int64_t local = 0;
   for (const auto& s : splits_) local += s.parameter.numel();
   return "tensor parallel rank " + std::to_string(group_.rank()) + " of " + std::to_string(degree) + ": " +
-         std::to_string(blocks_split) + " attention layers and their MLPs split" + vocabulary + "; " +
-         std::to_string(splits_.size()) + " split tensors, " + std::to_string(local) + " of their values here";
+         plan.description + " split" + vocabulary + "; " + std::to_string(splits_.size()) + " split tensors, " +
+         std::to_string(local) + " of their values here";
 }
 
 at::Tensor TensorParallel::next_token_loss(const at::Tensor& logits, const at::Tensor& tokens, int64_t pad_token) {
-  if (!vocabulary_model_) return stratum::next_token_loss(logits, tokens, pad_token);
-  return vocab_parallel_next_token_loss(logits, tokens, pad_token, vocabulary_model_->vocab_start(), *ops_);
+  if (!vocabulary_split_) return stratum::next_token_loss(logits, tokens, pad_token);
+  return vocab_parallel_next_token_loss(logits, tokens, pad_token, vocab_start_, *ops_);
 }
 
 double TensorParallel::clip_gradient_norm(torch::nn::Module& model, double max_norm) {

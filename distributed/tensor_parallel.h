@@ -15,10 +15,6 @@
 #include "distributed/tensor_parallelism.h"
 #include "models/tensor_parallel_ops.h"
 
-namespace stratum::models {
-class GPT;
-}
-
 namespace stratum::distributed {
 
 /// Where a split parameter's local tensor lies in the whole one. Along `dim` the whole tensor
@@ -74,7 +70,8 @@ class TensorParallel : public TensorParallelism {
   std::shared_ptr<models::TensorParallelOps> ops_;
   std::vector<SplitParameter> splits_;
   std::unordered_set<const void*> split_impls_;  ///< the split parameters' TensorImpls, for lookups
-  models::GPT* vocabulary_model_ = nullptr;  ///< the model whose vocabulary is split, if any
+  bool vocabulary_split_ = false;            ///< whether the plan split a vocabulary (the loss is then vocabulary-parallel)
+  int64_t vocab_start_ = 0;                  ///< the first token id of this rank's vocabulary slice
   std::vector<at::Tensor> held_;             ///< local tensors while gather_whole is in effect
   torch::optim::Optimizer* held_optimizer_ = nullptr;
 };

@@ -12,7 +12,7 @@
 #include "engine/registry.h"
 
 /// Bumped whenever Registry, the entry types or the Model interface change incompatibly.
-#define STRATUM_PLUGIN_ABI_VERSION 3
+#define STRATUM_PLUGIN_ABI_VERSION 4
 
 /// How a plugin was built, so the loader can refuse one built for another Stratum or LibTorch.
 struct StratumPluginInfo {

@@ -8,7 +8,8 @@
 
 namespace stratum {
 
-CheckpointModel load_checkpoint_model(const std::string& checkpoint, Registry& registry) {
+CheckpointModel load_checkpoint_model(const std::string& checkpoint, Registry& registry,
+                                      const std::vector<std::string>& plugin_flags) {
   CheckpointModel out;
   out.dir = resolve_checkpoint(checkpoint);
   out.state = read_training_state(out.dir);
@@ -18,7 +19,7 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, Registry& r
   // The checkpoint's own config says which model to rebuild; its weights are what is loaded.
   out.config = load_config(out.dir + "/config.resolved.yaml");
   out.config.model.init_from.clear();
-  load_plugins(out.config.plugins, {}, registry);
+  load_plugins(out.config.plugins, plugin_flags, registry);
   const ModelEntry* entry = registry.models.find(out.config.model.name);
   if (!entry) {
     throw UserError(out.dir + "/config.resolved.yaml: model.name: " + registry.models.unknown_message(out.config.model.name));

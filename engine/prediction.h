@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/config.h"
 #include "engine/training_checkpoint.h"
@@ -24,9 +25,10 @@ struct CheckpointModel {
 };
 
 /// Resolves `checkpoint` (a checkpoint, or a run directory's latest), loads the config's
-/// plugins into `registry`, builds the model for the saved data shape and loads its weights.
-/// Problems are UserErrors naming the file.
-CheckpointModel load_checkpoint_model(const std::string& checkpoint, Registry& registry);
+/// plugins and then `plugin_flags` (each path once) into `registry`, builds the model for the
+/// saved data shape and loads its weights. Problems are UserErrors naming the file.
+CheckpointModel load_checkpoint_model(const std::string& checkpoint, Registry& registry,
+                                      const std::vector<std::string>& plugin_flags = {});
 
 /// Softmax probabilities (N, classes) and, when `with_embeddings`, the model's embeddings
 /// (N, D) over `data`, in evaluation mode without gradients, `batch_size` at a time.

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "core/torch_compat.h"
 
 namespace stratum::models {
@@ -17,11 +18,14 @@ torch::Tensor attention_math(const torch::Tensor& q, const torch::Tensor& k, con
   return torch::matmul(weights, v);
 }
 
-torch::Tensor apply_rotary(const torch::Tensor& x) {
+torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions) {
   const int64_t length = x.size(-2), dim = x.size(-1), half = dim / 2;
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(x.device());
   const torch::Tensor inverse_frequency = torch::pow(10000.0, -torch::arange(0, half, options) / half);
-  const torch::Tensor angles = torch::outer(torch::arange(length, options), inverse_frequency);  // (T, D/2)
+  const torch::Tensor angles =
+      positions.defined()
+          ? (positions.to(options).unsqueeze(-1) * inverse_frequency).unsqueeze(1)  // (B, 1, T, D/2)
+          : torch::outer(torch::arange(length, options), inverse_frequency);         // (T, D/2)
   const torch::Tensor both = torch::cat({angles, angles}, -1);
   const torch::Tensor cos = both.cos().to(x.scalar_type()), sin = both.sin().to(x.scalar_type());
   const torch::Tensor rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
@@ -51,22 +55,35 @@ void MultiHeadAttention::set_prefix(std::shared_ptr<AttentionPrefix> prefix) {
   if (prefix_) register_module("prefix", prefix_);
 }
 
-torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::Tensor& keep) {
-  const int64_t batch = x.size(0), length = x.size(1), dim = head_dim_;
+std::vector<torch::Tensor> MultiHeadAttention::project_heads(const torch::Tensor& x, const torch::Tensor& positions) {
   // (B, T, 3W) -> three (B, H, T, D)
-  const std::vector<torch::Tensor> parts = qkv->forward(x).view({batch, length, 3, heads_, dim}).permute({2, 0, 3, 1, 4}).unbind(0);
-  torch::Tensor q = parts[0], k = parts[1], v = parts[2];
+  std::vector<torch::Tensor> qkv_heads =
+      qkv->forward(x).view({x.size(0), x.size(1), 3, heads_, head_dim_}).permute({2, 0, 3, 1, 4}).unbind(0);
   if (rotary_) {
-    q = apply_rotary(q);
-    k = apply_rotary(k);
+    qkv_heads[0] = apply_rotary(qkv_heads[0], positions);
+    qkv_heads[1] = apply_rotary(qkv_heads[1], positions);
   }
-  int64_t prefix_length = 0;
-  if (prefix_) {
-    auto [prefix_keys, prefix_values] = prefix_->keys_values(batch);
-    prefix_length = prefix_keys.size(2);
-    k = torch::cat({prefix_keys.to(k.scalar_type()), k}, 2);
-    v = torch::cat({prefix_values.to(v.scalar_type()), v}, 2);
-  }
+  return qkv_heads;
+}
+
+int64_t MultiHeadAttention::prepend_prefix(torch::Tensor& k, torch::Tensor& v) {
+  if (!prefix_) return 0;
+  auto [prefix_keys, prefix_values] = prefix_->keys_values(k.size(0));  // (B, H, P, D) each
+  k = torch::cat({prefix_keys.to(k.scalar_type()), k}, 2);
+  v = torch::cat({prefix_values.to(v.scalar_type()), v}, 2);  // k, v: (B, H, P + S, D)
+  return prefix_keys.size(2);
+}
+
+torch::Tensor MultiHeadAttention::merge_heads(const torch::Tensor& out) {
+  // (B, H, T, D) -> (B, T, H·D) -> (B, T, W)
+  return proj->forward(out.transpose(1, 2).reshape({out.size(0), out.size(2), heads_ * head_dim_}));
+}
+
+torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::Tensor& keep) {
+  const int64_t batch = x.size(0), length = x.size(1);
+  const std::vector<torch::Tensor> parts = project_heads(x, {});
+  torch::Tensor q = parts[0], k = parts[1], v = parts[2];
+  const int64_t prefix_length = prepend_prefix(k, v);
 
   // One boolean (B|1, 1, T, P+T) mask, unless plain causal attention lets the kernel mask itself.
   torch::Tensor mask;
@@ -93,9 +110,39 @@ torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::T
                       : attention_math(q, k, v, mask, dropout, is_training());
   };
   // Split heads hold different activations on each rank: their dropout masks must differ.
-  const torch::Tensor out =
+  const torch::Tensor out =  // (B, H, T, D)
       split_ops_ && dropout > 0 ? split_ops_->with_rank_random(x.device(), split_stream_, attend) : attend();
-  return proj->forward(out.transpose(1, 2).reshape({batch, length, heads_ * dim}));
+  return merge_heads(out);
+}
+
+torch::Tensor MultiHeadAttention::forward_cached(const torch::Tensor& x, const torch::Tensor& positions,
+                                                const torch::Tensor& key_keep, KeyValueCache::Layer& cache) {
+  STRATUM_CHECK(causal_, "only causal attention decodes");
+  STRATUM_CHECK(!split_ops_, "a tensor-parallel split model does not decode");
+  const int64_t batch = x.size(0), length = x.size(1);
+  const std::vector<torch::Tensor> parts = project_heads(x, positions);
+  torch::Tensor q = parts[0], k = parts[1], v = parts[2];  // (B, H, T, D)
+  if (cache.keys.defined()) {
+    k = torch::cat({cache.keys, k}, 2);  // (B, H, S+T, D)
+    v = torch::cat({cache.values, v}, 2);
+  }
+  cache.keys = k;
+  cache.values = v;
+  const int64_t total = k.size(2), past = total - length;
+  STRATUM_CHECK(key_keep.size(0) == batch && key_keep.size(1) == total, "key_keep covers the cached and new positions");
+
+  // (B, 1, T, S+T): key j is visible to new token i when j ≤ past + i and j is a real token;
+  // a token always sees itself, so no row of a padding position is empty.
+  const auto options = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+  const torch::Tensor query = torch::arange(past, total, options).view({1, 1, length, 1});
+  const torch::Tensor key = torch::arange(total, options).view({1, 1, 1, total});
+  torch::Tensor mask = key.le(query).logical_and(key_keep.to(torch::kBool).view({batch, 1, 1, total})).logical_or(key.eq(query));
+  if (const int64_t prefix_length = prepend_prefix(k, v); prefix_length > 0) {  // prefix positions: always visible
+    mask = torch::cat({torch::ones({batch, 1, length, prefix_length}, mask.options()), mask.expand({batch, 1, length, total})}, 3);
+  }
+  const torch::Tensor out = use_fused_ ? compat::fused_attention(q, k, v, mask, 0.0, false)
+                                       : attention_math(q, k, v, mask, 0.0, false);  // (B, H, T, D)
+  return merge_heads(out);
 }
 
 }  // namespace stratum::models

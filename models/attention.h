@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/adaptable_linear.h"
+#include "models/decoder.h"
 #include "models/transformer_shape.h"
 
 namespace stratum::models {
@@ -29,8 +30,9 @@ class AttentionPrefix : public AdapterModule {
 torch::Tensor attention_math(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& mask, double dropout_p, bool training);
 
-/// Rotates (B, H, T, D) queries or keys by their positions (RoPE, rotate-half layout).
-torch::Tensor apply_rotary(const torch::Tensor& x);
+/// Rotates (B, H, T, D) queries or keys by their positions (RoPE, rotate-half layout): 0 to
+/// T - 1, or `positions` (B, T) where given (left-padded rows in decoding).
+torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions = {});
 
 /// Self-attention with a fused qkv projection ("qkv") and an output projection ("proj").
 class MultiHeadAttention : public torch::nn::Module {
@@ -40,6 +42,11 @@ class MultiHeadAttention : public torch::nn::Module {
   /// (B, T, W) -> (B, T, W). `keep` is undefined or (B, T) boolean, true for real tokens:
   /// padding positions are never attended to.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+
+  /// Causal attention of new positions x (B, T, W) to `cache` and to each other (see
+  /// Decoder::forward_cached for `positions` and `key_keep`); appends their keys and values.
+  torch::Tensor forward_cached(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& key_keep,
+                               KeyValueCache::Layer& cache);
 
   /// Attaches (or, with nullptr, removes) prefix keys/values; registered as submodule "prefix".
   void set_prefix(std::shared_ptr<AttentionPrefix> prefix);
@@ -63,6 +70,13 @@ class MultiHeadAttention : public torch::nn::Module {
   AdaptableLinear qkv{nullptr}, proj{nullptr};
 
  private:
+  /// q, k and v, each (B, H, T, D), rotated by `positions` (see apply_rotary) where rotary.
+  std::vector<torch::Tensor> project_heads(const torch::Tensor& x, const torch::Tensor& positions);
+  /// Puts the prefix's keys and values (if any) before `k` and `v`; returns how many.
+  int64_t prepend_prefix(torch::Tensor& k, torch::Tensor& v);
+  /// The heads' outputs (B, H, T, D) joined and projected to (B, T, W).
+  torch::Tensor merge_heads(const torch::Tensor& out);
+
   int64_t heads_;
   int64_t head_dim_;
   bool causal_;

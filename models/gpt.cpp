@@ -67,6 +67,18 @@ bool GPT::ignored_in_reference(const std::string& name) const {
   return name == "lm_head.weight" || ends_with(".attn.bias") || ends_with(".attn.masked_bias");
 }
 
+TensorParallelPlan GPT::tensor_parallel_plan() {
+  TensorParallelPlan plan = plan_blocks(blocks, "blocks");
+  VocabularyShardPlan vocabulary;
+  vocabulary.name = "token_embedding.weight";
+  vocabulary.weight = token_embedding->weight;
+  vocabulary.after_split = [this](std::shared_ptr<TensorParallelOps> ops, std::vector<int64_t> sizes) {
+    split_vocabulary(std::move(ops), std::move(sizes));
+  };
+  plan.vocabulary.push_back(std::move(vocabulary));
+  return plan;
+}
+
 void GPT::split_vocabulary(std::shared_ptr<TensorParallelOps> ops, std::vector<int64_t> sizes) {
   STRATUM_CHECK(ops && static_cast<int>(sizes.size()) == ops->size(), "one vocabulary slice per rank");
   vocab_ops_ = std::move(ops);
@@ -94,16 +106,30 @@ torch::Tensor GPT::forward(const data::Batch& batch) {
     const torch::Tensor rows = token_embedding->forward(local.clamp(0, vocab_size() - 1));
     x = vocab_ops_->reduce_from_group(rows * inside.unsqueeze(-1).to(rows.scalar_type()));
   } else {
-    x = token_embedding->forward(tokens);
+    x = token_embedding->forward(tokens);  // (B, T, W)
   }
   if (position_embedding) {
-    x = x + position_embedding->forward(torch::arange(tokens.size(1), tokens.options()));
+    x = x + position_embedding->forward(torch::arange(tokens.size(1), tokens.options()));  // + (T, W)
   }
   x = torch::dropout(x, shape_.dropout, is_training());
-  x = norm->forward(run_blocks(blocks, x));
-  if (!vocab_ops_) return torch::matmul(x, token_embedding->weight.t());  // tied output projection
+  x = norm->forward(run_blocks(blocks, x));  // (B, T, W)
+  // Tied output projection: (B, T, W) x (W, V) -> (B, T, V), or V_r columns on a split vocabulary.
+  if (!vocab_ops_) return torch::matmul(x, token_embedding->weight.t());
   const torch::Tensor local = torch::matmul(vocab_ops_->copy_to_group(x), token_embedding->weight.t());
   return is_training() ? local : vocab_ops_->gather_last_dim(local, vocab_sizes_);
+}
+
+torch::Tensor GPT::forward_cached(const torch::Tensor& tokens, const torch::Tensor& positions,
+                                  const torch::Tensor& key_keep, KeyValueCache& cache) {
+  STRATUM_CHECK(!vocab_ops_, "a tensor-parallel split model does not decode");
+  torch::Tensor x = token_embedding->forward(tokens);                   // (B, T, W)
+  if (position_embedding) x = x + position_embedding->forward(positions);  // + (B, T, W)
+  if (cache.layers.empty()) cache.layers.resize(blocks->size());
+  STRATUM_CHECK(cache.layers.size() == blocks->size(), "one cache layer per block");
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    x = (*blocks)[i]->as<TransformerBlock>()->forward_cached(x, positions, key_keep, cache.layers[i]);
+  }
+  return torch::matmul(norm->forward(x), token_embedding->weight.t());  // (B, T, V), tied output projection
 }
 
 }  // namespace stratum::models

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "models/decoder.h"
 #include "models/model.h"
 #include "models/tensor_parallel_ops.h"
 #include "models/transformer_shape.h"
@@ -21,7 +22,7 @@ namespace stratum::models {
 TransformerShape gpt_preset(const std::string& size);
 
 /// Decoder-only LM; logits (B, T, vocab) predict token t+1 from tokens ≤ t.
-class GPT : public Model {
+class GPT : public Model, public Decoder {
  public:
   explicit GPT(const TransformerShape& shape);
 
@@ -30,8 +31,15 @@ class GPT : public Model {
   std::string reference_layout() const override { return "gpt2"; }
   ReferenceName reference_name(const std::string& own_name) const override;
   bool ignored_in_reference(const std::string& name) const override;
+  /// The blocks' heads and MLPs, and the vocabulary (token embedding and tied output projection).
+  TensorParallelPlan tensor_parallel_plan() override;
 
   const TransformerShape& shape() const { return shape_; }
+
+  Decoder* decoder() override { return this; }
+  int64_t context() const override { return shape_.context; }
+  torch::Tensor forward_cached(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& key_keep,
+                               KeyValueCache& cache) override;
 
   /// Splits the vocabulary over a tensor-parallel group: rank r's token_embedding holds rows
   /// [Σ sizes[<r], + sizes[r]) (already sliced by the caller). Token lookups are then summed

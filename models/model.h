@@ -8,8 +8,11 @@
 #include <string>
 
 #include "core/batch.h"
+#include "models/tensor_parallel_plan.h"
 
 namespace stratum::models {
+
+class Decoder;
 
 /// A torch::nn::Module that maps a Batch to logits; tasks in core/ turn logits into losses.
 class Model : public torch::nn::Module {
@@ -42,6 +45,13 @@ class Model : public torch::nn::Module {
     (void)name;
     return false;
   }
+
+  /// The model as a step-by-step decoder for `stratum generate` (see decoder.h), or null when it
+  /// cannot generate.
+  virtual Decoder* decoder() { return nullptr; }
+
+  /// What `distributed.tensor_parallel` may split (see tensor_parallel_plan.h); nothing by default.
+  virtual TensorParallelPlan tensor_parallel_plan() { return {}; }
 };
 
 using ModelPtr = std::shared_ptr<Model>;

@@ -30,6 +30,8 @@ TextClassifier::TextClassifier(const TransformerShape& shape, int64_t pad_token)
 
 torch::Tensor TextClassifier::forward(const data::Batch& batch) { return head->forward(embed(batch)); }
 
+TensorParallelPlan TextClassifier::tensor_parallel_plan() { return plan_blocks(blocks, "blocks"); }
+
 torch::Tensor TextClassifier::embed(const data::Batch& batch) {
   const torch::Tensor& tokens = batch.inputs;  // (B, T) int64
   const torch::Tensor keep = pad_token_ >= 0 ? tokens.ne(pad_token_) : torch::ones_like(tokens, torch::kBool);

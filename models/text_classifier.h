@@ -23,6 +23,8 @@ class TextClassifier : public Model {
 
   torch::Tensor forward(const data::Batch& batch) override;
   torch::Tensor embed(const data::Batch& batch) override;
+  /// The blocks' heads and MLPs (the head and embeddings stay whole).
+  TensorParallelPlan tensor_parallel_plan() override;
 
   torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
   torch::nn::ModuleList blocks{nullptr};

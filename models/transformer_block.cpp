@@ -12,6 +12,7 @@ FeedForward::FeedForward(const TransformerShape& shape) : gelu_tanh_(shape.gelu_
 }
 
 torch::Tensor FeedForward::forward(const torch::Tensor& x) {
+  // (B, T, W) -> (B, T, mlp_hidden) -> (B, T, W)
   return fc2->forward(torch::gelu(fc1->forward(x), gelu_tanh_ ? "tanh" : "none"));
 }
 
@@ -27,8 +28,46 @@ TransformerBlock::TransformerBlock(const TransformerShape& shape, bool causal) :
 }
 
 torch::Tensor TransformerBlock::forward(const torch::Tensor& x, const torch::Tensor& keep) {
+  // x, h and the result: (B, T, W); keep: (B, T) or undefined
   torch::Tensor h = x + torch::dropout(attn->forward(norm1->forward(x), keep), dropout_, is_training());
   return h + torch::dropout(mlp->forward(norm2->forward(h)), dropout_, is_training());
+}
+
+void TransformerBlock::plan_tensor_parallelism(const std::string& name, TensorParallelPlan& plan) {
+  using Kind = LinearSplit::Kind;
+  ShardGroupPlan heads;
+  heads.units_owner = "the model's";
+  heads.units_name = "attention heads (model.heads)";
+  heads.units = attn->heads();
+  heads.linears = {{name + ".attn.qkv", attn->qkv.get(), Kind::column, 3}, {name + ".attn.proj", attn->proj.get(), Kind::row, 1}};
+  if (attn->has_prefix()) heads.refusal = "prefix-tuning (adapters.prefix) is not split across ranks; use LoRA with tensor parallelism";
+  MultiHeadAttention* attention = attn.get();
+  heads.after_split = [attention](int64_t local, std::shared_ptr<TensorParallelOps> ops, int64_t stream) {
+    attention->split_heads(local, std::move(ops), stream);
+  };
+  plan.groups.push_back(std::move(heads));
+
+  ShardGroupPlan hidden;
+  hidden.units_owner = "the MLP's";
+  hidden.units_name = "hidden units (model.mlp_hidden)";
+  hidden.units = mlp->fc1->weight.size(0);
+  hidden.linears = {{name + ".mlp.fc1", mlp->fc1.get(), Kind::column, 1}, {name + ".mlp.fc2", mlp->fc2.get(), Kind::row, 1}};
+  plan.groups.push_back(std::move(hidden));
+}
+
+TensorParallelPlan plan_blocks(const torch::nn::ModuleList& blocks, const std::string& name) {
+  TensorParallelPlan plan;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    (*blocks)[i]->as<TransformerBlock>()->plan_tensor_parallelism(name + "." + std::to_string(i), plan);
+  }
+  plan.description = std::to_string(blocks->size()) + " attention layers and their MLPs";
+  return plan;
+}
+
+torch::Tensor TransformerBlock::forward_cached(const torch::Tensor& x, const torch::Tensor& positions,
+                                              const torch::Tensor& key_keep, KeyValueCache::Layer& cache) {
+  const torch::Tensor h = x + attn->forward_cached(norm1->forward(x), positions, key_keep, cache);  // (B, T, W)
+  return h + mlp->forward(norm2->forward(h));
 }
 
 std::vector<torch::Tensor> TransformerBlock::forward_parameters() const {

@@ -10,6 +10,7 @@
 
 #include "models/adaptable_linear.h"
 #include "models/attention.h"
+#include "models/tensor_parallel_plan.h"
 #include "models/transformer_shape.h"
 
 namespace stratum::models {
@@ -31,8 +32,15 @@ class TransformerBlock : public torch::nn::Module {
  public:
   TransformerBlock(const TransformerShape& shape, bool causal);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+  /// The block over new positions with its attention's key/value cache (see Decoder).
+  torch::Tensor forward_cached(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& key_keep,
+                               KeyValueCache::Layer& cache);
   /// Every parameter forward reads: the block's own and those an attention prefix shares.
   std::vector<torch::Tensor> forward_parameters() const;
+
+  /// Adds the block's two split groups to `plan`: attention by heads (qkv by columns in three
+  /// blocks, proj by rows) and the MLP by hidden units (fc1 by columns, fc2 by rows).
+  void plan_tensor_parallelism(const std::string& name, TensorParallelPlan& plan);
 
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   std::shared_ptr<MultiHeadAttention> attn;
@@ -48,6 +56,9 @@ class TransformerBlock : public torch::nn::Module {
 
 /// shape.layers blocks, to be registered as "blocks" (so parameters read blocks.N.attn.qkv...).
 torch::nn::ModuleList make_blocks(const TransformerShape& shape, bool causal);
+
+/// The tensor-parallel plan of the blocks registered as `name` ("blocks").
+TensorParallelPlan plan_blocks(const torch::nn::ModuleList& blocks, const std::string& name);
 
 /// Runs `blocks` in order.
 torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep = {});

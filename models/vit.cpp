@@ -64,12 +64,15 @@ ViT::ViT(const TransformerShape& shape) : shape_(shape) {
 
 torch::Tensor ViT::forward(const data::Batch& batch) { return head->forward(embed(batch)); }
 
+TensorParallelPlan ViT::tensor_parallel_plan() { return plan_blocks(blocks, "blocks"); }
+
 torch::Tensor ViT::embed(const data::Batch& batch) {
-  torch::Tensor x = patch_embed->forward(batch.inputs);
-  x = torch::cat({cls_token.expand({x.size(0), 1, shape_.width}), x}, 1);
-  if (pos_embed.defined()) x = x + pos_embed;
+  torch::Tensor x = patch_embed->forward(batch.inputs);                     // (B, N, W), N patches
+  x = torch::cat({cls_token.expand({x.size(0), 1, shape_.width}), x}, 1);  // (B, 1+N, W)
+  if (pos_embed.defined()) x = x + pos_embed;                               // + (1, 1+N, W)
   x = torch::dropout(x, shape_.dropout, is_training());
-  x = run_blocks(blocks, x);
+  x = run_blocks(blocks, x);  // (B, 1+N, W)
+  // (B, W): the patch tokens' mean, or the class token's state
   if (shape_.mean_pool) return fc_norm->forward(x.narrow(1, 1, x.size(1) - 1).mean(1));
   return norm->forward(x).select(1, 0);
 }

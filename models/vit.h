@@ -36,6 +36,8 @@ class ViT : public Model {
 
   torch::Tensor forward(const data::Batch& batch) override;
   torch::Tensor embed(const data::Batch& batch) override;
+  /// The blocks' heads and MLPs (the head and embeddings stay whole).
+  TensorParallelPlan tensor_parallel_plan() override;
   std::string reference_layout() const override { return "timm-vit"; }
 
   std::shared_ptr<PatchEmbed> patch_embed;

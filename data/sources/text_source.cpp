@@ -90,21 +90,6 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextOption
   return std::nullopt;
 }
 
-// Tokens of max_length ids: bytes and a padding id, or the configured tokenizer's vocabulary.
-DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenizer) {
-  DataSpec spec = byte_token_spec(options.text.max_length);
-  if (tokenizer) {
-    spec.vocab_size = tokenizer->vocab_size();
-    spec.pad_token = tokenizer->pad_id();
-  }
-  return spec;
-}
-
-std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerOptions& options) {
-  if (options.path.empty()) return nullptr;
-  return std::make_shared<const BytePairTokenizer>(BytePairTokenizer::load(options.path));
-}
-
 // The facts a line source records about one file: what it read, hashed as it went.
 SourceFile line_file(const std::string& role, const std::string& path) {
   SourceFile file;
@@ -208,6 +193,21 @@ void check_unseen(const DataOptions& options, bool multi_file) {
 }
 
 }  // namespace
+
+DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenizer) {
+  DataSpec spec = byte_token_spec(options.text.max_length);
+  if (tokenizer) {
+    spec.vocab_size = tokenizer->vocab_size();
+    spec.pad_token = tokenizer->pad_id();
+  }
+  return spec;
+}
+
+std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerOptions& options) {
+  if (options.path.empty()) return nullptr;
+  return std::make_shared<const BytePairTokenizer>(BytePairTokenizer::load(options.path));
+}
+
 
 std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
                                            LabelVocabulary& labels, Record& record) {

@@ -3,6 +3,7 @@
 // the fortunes corpus (file name = label, records separated by "%" lines). All read
 // incrementally; a path of "-" reads standard input.
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,16 @@
 #include "data/split_data.h"
 
 namespace stratum::data {
+
+class BytePairTokenizer;
+
+/// The tokenizer `data.tokenizer.path` names (a UserError naming it when unreadable), or null
+/// for one token per byte.
+std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerOptions& options);
+
+/// What the text sources' examples are: `data.text.max_length` token ids of `tokenizer`'s
+/// vocabulary with its padding id, or bytes and padding id 256 without one.
+DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenizer);
 
 /// Parses one line of a `text` source into `record` (labels through `labels`). Returns the
 /// reason the line must be rejected, or nothing when it is usable.

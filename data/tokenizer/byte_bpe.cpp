@@ -51,6 +51,8 @@ std::vector<std::string> pretokenize(const std::string& text) {
   return pieces;
 }
 
+BytePairTokenizer::BytePairTokenizer() : BytePairTokenizer(std::vector<std::pair<int32_t, int32_t>>{}) {}
+
 BytePairTokenizer::BytePairTokenizer(std::vector<std::pair<int32_t, int32_t>> merges) : merges_(std::move(merges)) {
   bytes_.resize(256);
   for (int b = 0; b < 256; ++b) bytes_[static_cast<size_t>(b)] = std::string(1, static_cast<char>(b));

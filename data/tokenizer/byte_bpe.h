@@ -15,7 +15,7 @@ namespace stratum::data {
 class BytePairTokenizer {
  public:
   /// Byte-level only (no merges): 256 byte ids and the padding id 256.
-  BytePairTokenizer() = default;
+  BytePairTokenizer();
 
   /// Learns merges from `texts` until the vocabulary (bytes, merges and padding) holds
   /// `vocab_size` ids or no pair occurs `min_frequency` times. Deterministic: ties go to the

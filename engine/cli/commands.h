@@ -19,6 +19,7 @@ int info_command(const Args& args, Registry& registry);
 int data_command(const Args& args, Registry& registry);
 int eval_command(const Args& args, Registry& registry);
 int export_command(const Args& args, Registry& registry);
+int generate_command(const Args& args, Registry& registry);
 int report_command(const Args& args, Registry& registry);
 int qa_command(const Args& args, Registry& registry);
 

@@ -33,6 +33,7 @@ std::vector<Command> commands() {
   return {
       {"train", "train a model from a YAML config", train_command},
       {"eval", "evaluate a checkpoint on every split", eval_command},
+      {"generate", "continue prompts with a trained language model (key/value cache)", generate_command},
       {"launch", "start and supervise a node's worker processes (torchrun-style)", launch_command},
       {"data", "inspect a data stream, write its manifest, learn a tokenizer", data_command},
       {"qa", "labeling quality: agreement, spot checks, weak labels, active learning, relabeling", qa_command},

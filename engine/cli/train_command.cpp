@@ -2,29 +2,26 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
+#include "core/error.h"
+#include "core/log.h"
+#include "core/system_info.h"
+#include "core/text.h"
+#include "core/torch_compat.h"
+#include "core/version.h"
+#include "distributed/launcher.h"
+#include "distributed/world.h"
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/evaluation_table.h"
 #include "engine/config.h"
-#include "core/error.h"
-#include "core/log.h"
 #include "engine/plugin_loader.h"
 #include "engine/preflight.h"
 #include "engine/registry.h"
 #include "engine/run_dir.h"
 #include "engine/stop_signal.h"
-#include "core/system_info.h"
-#include "core/text.h"
-#include "core/torch_compat.h"
 #include "engine/trainer.h"
-#include "engine/training_checkpoint.h"
-#include "core/version.h"
-#include "distributed/launcher.h"
-#include "distributed/mesh.h"
-#include "distributed/process_group.h"
-#include "distributed/world.h"
+#include "engine/training/training_job.h"
 
 namespace stratum::cli {
 namespace {
@@ -39,24 +36,6 @@ void print_summary(const TrainingOutcome& outcome) {
     } else {
       std::printf("\ntest accuracy (unseen split: %s): %.4f\n", outcome.unseen_description.c_str(), e.scores.accuracy);
     }
-  }
-}
-
-// Under `stratum launch`: rank 0 tells the launcher its run directory, and after a restart
-// every worker resumes from the previous attempt's latest complete checkpoint (if it wrote one).
-std::string resume_after_restart(const std::string& resume, const distributed::WorldInfo& world, const RunDir& run_dir) {
-  if (const char* file = std::getenv(distributed::kRunDirFileVariable); file && world.is_primary()) {
-    std::ofstream(file) << run_dir.path() << "\n";
-  }
-  const char* previous = std::getenv(distributed::kResumeRunVariable);
-  if (!resume.empty() || !previous || !*previous) return resume;
-  try {
-    const std::string checkpoint = resolve_checkpoint(previous);
-    log::info(std::string("restart: resuming from ") + checkpoint);
-    return checkpoint;
-  } catch (const UserError&) {
-    log::warn(std::string("restart: ") + previous + " has no complete checkpoint; starting afresh");
-    return resume;
   }
 }
 
@@ -103,40 +82,10 @@ int train_command(const Args& args, Registry& registry) {
   load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);
 
-  // A multi-process job meets before anything is written: rank 0 creates the run directory
-  // and the others join it (they write only their own log there).
-  const int tensor_parallel = static_cast<int>(config.distributed.tensor_parallel);
-  if (tensor_parallel > 1 && !world.is_distributed()) {
-    config.fail("distributed.tensor_parallel", "splits the model over " + std::to_string(tensor_parallel) +
-                                                   " processes, but this is one; start it with stratum launch "
-                                                   "--nproc-per-node " + std::to_string(tensor_parallel) + " -- train ...");
-  }
-  if (world.world_size % tensor_parallel != 0) {
-    config.fail("distributed.tensor_parallel", std::to_string(tensor_parallel) + " does not divide the job's " +
-                                                   std::to_string(world.world_size) + " ranks (WORLD_SIZE); the job "
-                                                   "needs tensor_parallel × data-parallel ranks");
-  }
-  std::unique_ptr<distributed::ProcessGroup> group;
-  std::unique_ptr<distributed::Mesh> mesh;
-  if (world.is_distributed()) {
-    distributed::ProcessGroupOptions options;
-    options.backend = config.distributed.backend;
-    options.cuda = config.trainer.device == DeviceChoice::cuda ||
-                   (config.trainer.device == DeviceChoice::automatic && compat::cuda_available());
-    options.init_timeout_s = config.distributed.init_timeout_s;
-    options.collective_timeout_s = config.distributed.collective_timeout_s;
-    group = distributed::ProcessGroup::connect(world, options);
-    log::info("process group: " + group->backend() + ", rank " + std::to_string(world.rank) + " of " +
-              std::to_string(world.world_size) + " (local rank " + std::to_string(world.local_rank) + "), rendezvous " +
-              world.master_addr + ":" + std::to_string(world.master_port));
-    mesh = distributed::Mesh::form(*group, tensor_parallel);
-    if (tensor_parallel > 1) log::info("mesh: " + mesh->describe());
-  }
-  const RunDir run_dir =
-      world.is_primary() ? RunDir::create(config.run.output_dir, config.run.name, RunDir::timestamp_now())
-                         : RunDir::joined(group->share_from_primary("run_dir", ""));
-  if (group && world.is_primary()) group->share_from_primary("run_dir", run_dir.path());
-  resume = resume_after_restart(resume, world, run_dir);
+  // A multi-process job meets before anything is written.
+  const training::TrainingJob job = training::TrainingJob::start(config, world);
+  const RunDir& run_dir = job.run_dir();
+  resume = job.resume_after_restart(resume);
   log::add_file(run_dir.file(world.is_primary() ? "train.log" : "train.rank-" + std::to_string(world.rank) + ".log"));
   if (world.is_primary()) run_dir.write_file("config.resolved.yaml", dump_config(config));
   log::info(std::string("stratum ") + stratum_version() + ", LibTorch " + compat::torch_version() + ", BLAS " +
@@ -144,9 +93,7 @@ int train_command(const Args& args, Registry& registry) {
   log::info("config: " + config_path + " -> " + run_dir.file("config.resolved.yaml"));
 
   install_stop_handlers();
-  ParallelGroups groups;
-  if (mesh) groups = mesh->groups();
-  const TrainingOutcome outcome = train(config, registry, run_dir, resume, mesh ? &groups : nullptr);
+  const TrainingOutcome outcome = train(config, registry, run_dir, resume, job.groups());
   if (!world.is_primary()) {
     log::flush();
     return kExitOk;
@@ -154,12 +101,9 @@ int train_command(const Args& args, Registry& registry) {
   if (outcome.interrupted) {
     std::printf("\nstopped after step %lld; checkpoint: %s\nresume with: %s\n", static_cast<long long>(outcome.steps),
                 outcome.checkpoint.c_str(), resume_command(config_path, overrides, plugins, outcome.checkpoint).c_str());
-    log::flush();
-    std::printf("run directory: %s\n", run_dir.path().c_str());
-    std::fflush(stdout);
-    return kExitOk;
+  } else {
+    print_summary(outcome);
   }
-  print_summary(outcome);
   log::flush();
   std::printf("run directory: %s\n", run_dir.path().c_str());
   std::fflush(stdout);

@@ -5,6 +5,10 @@
                                 DIR/fixtures.safetensors (inputs, logits)
   check {gpt2,vit,vit-avg} WEIGHTS FIX  load Stratum-exported WEIGHTS into the reference model and
                                 compare its logits on FIX's inputs with FIX's logits
+  generate DIR                  random GPT-2 (128 positions) -> DIR/weights.safetensors,
+                                DIR/prompts.jsonl and DIR/expected.jsonl: transformers' greedy
+                                generate(do_sample=False) of 64 new tokens, one prompt alone and
+                                three of different lengths in one left-padded batch
 
 The shapes must match what tests/integration/reference_parity_test.cpp builds in Stratum.
 Exit status 0 when the logits agree to 1e-4, 1 otherwise.
@@ -79,10 +83,46 @@ def check(kind, weights, fixtures):
     return 0 if difference <= TOLERANCE else 1
 
 
+def generate(directory):
+    import json
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(5)
+    config = GPT2Config(n_layer=2, n_embd=64, n_head=4, n_inner=256, vocab_size=257, n_positions=128,
+                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=None, eos_token_id=None)
+    model = GPT2LMHeadModel(config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.4)  # far from the init: a varied greedy path, not one token repeated
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    save_file(state, f"{directory}/weights.safetensors", metadata={"format": "pt"})
+    generator = torch.Generator().manual_seed(3)
+    prompts = [torch.randint(0, 256, (n,), generator=generator).tolist() for n in (9, 4, 13)]
+    rows = []
+    # Alone, then all three in one batch, left-padded (the pad id 256 is never attended to).
+    for batch in ([prompts[0]], prompts):
+        longest = max(len(p) for p in batch)
+        ids = torch.tensor([[256] * (longest - len(p)) + p for p in batch])
+        mask = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in batch])
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=64, min_new_tokens=64,
+                                 do_sample=False, pad_token_id=256, eos_token_id=None)
+        rows.append([row[longest:].tolist() for row in out])
+    with open(f"{directory}/prompts.jsonl", "w") as f:
+        for p in prompts:
+            f.write(json.dumps({"tokens": p}) + "\n")
+    with open(f"{directory}/expected.jsonl", "w") as f:
+        f.write(json.dumps({"alone": rows[0], "batched": rows[1]}) + "\n")
+    return 0
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "make":
         make(argv[1], argv[2])
         return 0
+    if len(argv) >= 2 and argv[0] == "generate":
+        return generate(argv[1])
     if len(argv) >= 4 and argv[0] == "check":
         return check(argv[1], argv[2], argv[3])
     print(__doc__, file=sys.stderr)

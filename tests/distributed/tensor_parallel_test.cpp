@@ -15,6 +15,7 @@
 #include "models/next_token_loss.h"
 #include "distributed/mesh.h"
 #include "distributed/tensor_parallel.h"
+#include "models/adaptable_linear.h"
 #include "models/cnn.h"
 #include "models/gpt.h"
 #include "models/transformer_block.h"
@@ -255,7 +256,83 @@ TEST(TensorParallel, RefusesWhatItCannotSplit) {
     models::CNN cnn(options, spec);
     EXPECT_EQ(stratum::testing::user_error([&] { TensorParallel(group).split(cnn); }),
               "distributed.tensor_parallel: 2: the model has no transformer blocks to split (tensor parallelism splits "
-              "gpt-*, text-classifier and vit-* models)");
+              "gpt-*, text-classifier and vit-* models, and plugin models that declare a tensor_parallel_plan)");
+  });
+}
+
+// A model that is no transformer (as a plugin's would be) declares its own plan: two linear
+// layers, the first split by columns and the second by rows, joined by one all-reduce. The
+// split model computes the unsplit outputs and gradients; a group that does not divide is
+// refused in the plan's own words, and a refusal is passed on as it is.
+class TwoLayerPerceptron : public models::Model {
+ public:
+  TwoLayerPerceptron() {
+    up = register_module("up", models::AdaptableLinear(6, 8));
+    down = register_module("down", models::AdaptableLinear(8, 3));
+  }
+  torch::Tensor forward(const data::Batch& batch) override {
+    return down->forward(torch::relu(up->forward(batch.inputs)));  // (B, 6) -> (B, 8) -> (B, 3)
+  }
+  models::TensorParallelPlan tensor_parallel_plan() override {
+    models::ShardGroupPlan hidden;
+    hidden.units_owner = "the perceptron's";
+    hidden.units_name = "hidden units (model.hidden)";
+    hidden.units = up->weight.size(0);
+    hidden.linears = {{"up", up.get(), models::LinearSplit::Kind::column, 1},
+                      {"down", down.get(), models::LinearSplit::Kind::row, 1}};
+    hidden.refusal = refusal;
+    hidden.after_split = [this](int64_t local, std::shared_ptr<models::TensorParallelOps>, int64_t) { local_units = local; };
+    models::TensorParallelPlan plan;
+    plan.groups.push_back(std::move(hidden));
+    plan.description = "1 hidden layer";
+    return plan;
+  }
+  models::AdaptableLinear up{nullptr}, down{nullptr};
+  std::string refusal;
+  int64_t local_units = 0;
+};
+
+std::shared_ptr<TwoLayerPerceptron> perceptron() {
+  std::lock_guard<std::mutex> lock(building);
+  torch::manual_seed(5);
+  return std::make_shared<TwoLayerPerceptron>();
+}
+
+TEST(TensorParallel, AModelsOwnPlanIsWhatGetsSplit) {
+  data::Batch batch;
+  batch.inputs = torch::linspace(-1, 1, 4 * 6).view({4, 6});
+  auto whole = perceptron();
+  const torch::Tensor expected = whole->forward(batch);
+  expected.pow(2).sum().backward();
+  testing::on_ranks(2, [&](ProcessGroup& group, int rank) {
+    auto model = perceptron();
+    TensorParallel split(group);
+    EXPECT_THAT(split.split(*model), HasSubstr("tensor parallel rank " + std::to_string(rank) + " of 2: 1 hidden layer split; 3 split tensors"));
+    EXPECT_EQ(model->local_units, 4);
+    EXPECT_EQ(model->up->weight.size(0), 4);
+    EXPECT_EQ(model->down->weight.size(1), 4);
+    const torch::Tensor out = model->forward(batch);
+    EXPECT_TRUE(torch::allclose(out, expected, kTolerance, kTolerance)) << "rank " << rank;
+    out.pow(2).sum().backward();
+    EXPECT_TRUE(torch::allclose(model->down->bias.grad(), whole->down->bias.grad(), kTolerance, kTolerance));
+    for (const auto& s : split.split_parameters()) {
+      const torch::Tensor expected_grad = s.name == "up.weight" ? whole->up->weight.grad()
+                                          : s.name == "up.bias"  ? whole->up->bias.grad()
+                                                                 : whole->down->weight.grad();
+      EXPECT_TRUE(torch::allclose(s.layout.gather(group, s.parameter.grad()), expected_grad, kTolerance, kTolerance))
+          << s.name << " on rank " << rank;
+    }
+  });
+  testing::on_ranks(3, [&](ProcessGroup& group, int) {
+    auto model = perceptron();
+    EXPECT_EQ(stratum::testing::user_error([&] { TensorParallel(group).split(*model); }),
+              "distributed.tensor_parallel: 3: the perceptron's 8 hidden units (model.hidden) do not split evenly over 3 ranks");
+  });
+  testing::on_ranks(2, [&](ProcessGroup& group, int) {
+    auto model = perceptron();
+    model->refusal = "its layers are tied";
+    EXPECT_EQ(stratum::testing::user_error([&] { TensorParallel(group).split(*model); }),
+              "distributed.tensor_parallel: 2: its layers are tied");
   });
 }
 

@@ -110,7 +110,7 @@ TEST(Cli, SubcommandsWithoutTheirArgumentsExit2) {
   expect_usage_error(run_stratum("launch"), "stratum launch: no worker command after --");
   expect_usage_error(run_stratum("qa"), "stratum qa: no tool given (agreement, spotcheck, weak-labels, select or relabel)");
   expect_usage_error(run_stratum("data"), "stratum data: no action given");
-  expect_usage_error(run_stratum(""), "no command given (one of: train, eval, launch");
+  expect_usage_error(run_stratum(""), "no command given (one of: train, eval, generate, launch");
 }
 
 TEST(Cli, DataInspectAndManifest) {

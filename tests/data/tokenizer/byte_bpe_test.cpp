@@ -52,6 +52,20 @@ TEST(BytePairTokenizer, PretokenizationKeepsWordsWithTheirLeadingSpaceAndLosesNo
   }
 }
 
+// Without a vocabulary file every byte is its own token, both ways (`stratum generate` decodes
+// byte-level models with it).
+TEST(BytePairTokenizer, TheDefaultIsByteLevelBothWays) {
+  const BytePairTokenizer bytes;
+  const std::string text = std::string("caf\xc3\xa9 \x00\xff tab\t", 13);
+  const std::vector<int32_t> ids = bytes.encode(text);
+  ASSERT_EQ(ids.size(), text.size());
+  for (size_t i = 0; i < text.size(); ++i) EXPECT_EQ(ids[i], static_cast<unsigned char>(text[i]));
+  EXPECT_EQ(bytes.decode(ids), text);
+  EXPECT_EQ(bytes.decode({32, 256}), " ");  // the padding id decodes to nothing
+  EXPECT_EQ(bytes.vocab_size(), 257);
+  EXPECT_EQ(bytes.pad_id(), 256);
+}
+
 TEST(BytePairTokenizer, LearnsTheMostFrequentPairsFirstAndDeterministically) {
   const std::vector<std::string> corpus = {"low low low low lower lower newest newest newest widest"};
   const BytePairTokenizer a = BytePairTokenizer::train(corpus, 257 + 6);
