@@ -2,14 +2,20 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/evaluation_table.h"
 #include "engine/config.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "engine/evaluator.h"
+#include "engine/language_model.h"
+#include "engine/multiple_choice.h"
+#include "models/decoder.h"
 #include "engine/plugin_loader.h"
 #include "engine/preflight.h"
 #include "engine/registry.h"
@@ -17,22 +23,70 @@
 #include "engine/training_checkpoint.h"
 
 namespace stratum::cli {
+namespace {
+
+// --task multiple_choice: a language model's accuracy on HellaSwag-style items.
+int multiple_choice(const LanguageModelSource& source, const std::string& items_path, const std::string& out,
+                    const std::string& items_out, Registry& registry) {
+  if (items_path.empty()) throw UserError("stratum eval: --task multiple_choice needs --data FILE.jsonl");
+  const std::vector<ChoiceItem> items = read_choice_items(items_path);
+  const LanguageModel loaded = load_language_model(source, registry, "stratum eval");
+  const int64_t max_length = loaded.model->decoder() ? loaded.model->decoder()->context()
+                                                     : loaded.config.data.text.max_length;
+  const ChoiceEvaluation e = evaluate_choices(*loaded.model, items, loaded.tokenizer, max_length,
+                                              static_cast<uint64_t>(loaded.config.run.seed));
+  std::printf("multiple choice: %lld items from %s\n", static_cast<long long>(e.items), items_path.c_str());
+  std::printf("  accuracy (summed log-likelihood)      %.4f  (95%% bootstrap interval %.4f-%.4f)\n", e.accuracy,
+              e.accuracy_low, e.accuracy_high);
+  std::printf("  accuracy (log-likelihood per token)   %.4f  (95%% bootstrap interval %.4f-%.4f)\n", e.normalized,
+              e.normalized_low, e.normalized_high);
+  nlohmann::ordered_json summary;
+  summary["task"] = "multiple_choice";
+  summary["data"] = items_path;
+  summary["items"] = e.items;
+  summary["accuracy"] = e.accuracy;
+  summary["accuracy_ci95"] = {e.accuracy_low, e.accuracy_high};
+  summary["accuracy_normalized"] = e.normalized;
+  summary["accuracy_normalized_ci95"] = {e.normalized_low, e.normalized_high};
+  write_file_atomically(out, summary.dump(2) + "\n");
+  if (!items_out.empty()) write_file_atomically(items_out, e.per_item_jsonl);
+  std::printf("-> %s%s\n", out.c_str(), items_out.empty() ? "" : (" and " + items_out).c_str());
+  return kExitOk;
+}
+
+}  // namespace
 
 int eval_command(const Args& args, Registry& registry) {
-  std::string config_path, checkpoint, out = "eval.json";
+  std::string config_path, checkpoint, out = "eval.json", task = "splits", items_path, weights, items_out;
   std::vector<std::string> overrides, plugins;
-  ArgParser parser("stratum eval", "--config FILE --checkpoint PATH [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]",
-                   "Evaluate a checkpoint's model on the seen, validation and unseen splits of the configured data.");
-  parser.option("--config", "FILE", "run configuration (YAML) the checkpoint was trained with", &config_path, true);
-  parser.option("--checkpoint", "PATH", "a checkpoint directory, or a run directory (its latest checkpoint)",
-                &checkpoint, true);
+  ArgParser parser("stratum eval",
+                   "--config FILE --checkpoint PATH [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]\n"
+                   "       stratum eval --task multiple_choice --data FILE.jsonl (--checkpoint PATH | --config FILE "
+                   "[--weights F]) [--items FILE.jsonl]",
+                   "Evaluate a checkpoint's model on the seen, validation and unseen splits of the configured data, "
+                   "or (--task multiple_choice) a language model on HellaSwag-style items.");
+  parser.option("--config", "FILE", "run configuration (YAML) the checkpoint was trained with", &config_path);
+  parser.option("--checkpoint", "PATH", "a checkpoint directory, or a run directory (its latest checkpoint)", &checkpoint);
   parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
   parser.repeated("--plugin", "LIB.so", "load a plugin (after the config's plugins:)", &plugins);
   parser.option("--out", "FILE", "where to write the evaluation (default eval.json)", &out);
+  parser.option("--task", "NAME", "splits (default: every split of the configured data) or multiple_choice", &task);
+  parser.option("--data", "FILE", "with --task multiple_choice: the items (JSONL: ctx, endings, label)", &items_path);
+  parser.option("--weights", "FILE", "with --task multiple_choice and --config: reference-layout weights", &weights);
+  parser.option("--items", "FILE", "with --task multiple_choice: write each item's scores here (JSONL)", &items_out);
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }
+  if (task == "multiple_choice") {
+    return multiple_choice({checkpoint, config_path, overrides, weights, plugins}, items_path, out, items_out, registry);
+  }
+  if (task != "splits") throw UserError("--task: unknown task \"" + task + "\" (splits or multiple_choice)");
+  if (!items_path.empty() || !weights.empty() || !items_out.empty()) {
+    throw UserError("stratum eval: --data, --weights and --items go with --task multiple_choice");
+  }
+  if (config_path.empty()) throw UserError("stratum eval: missing required option --config FILE (see --help)");
+  if (checkpoint.empty()) throw UserError("stratum eval: missing required option --checkpoint PATH (see --help)");
   const RunConfig config = load_config(config_path, overrides);
   load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);

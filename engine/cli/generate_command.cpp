@@ -7,21 +7,15 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "data/sources/text_source.h"
 #include "data/tokenizer/byte_bpe.h"
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
-#include "engine/config.h"
 #include "engine/generation_prompts.h"
-#include "engine/plugin_loader.h"
-#include "engine/prediction.h"
-#include "engine/registry.h"
-#include "engine/training/training_helpers.h"
+#include "engine/language_model.h"
 #include "models/decoder.h"
 #include "models/generation.h"
 
@@ -75,47 +69,18 @@ int generate_command(const Args& args, Registry& registry) {
   options.seed = static_cast<uint64_t>(parse_count_flag("--seed", seed, 0));
   options.use_cache = !no_cache;
   const int64_t batch = parse_count_flag("--batch", batch_text, 1, 4096);
-  if (checkpoint.empty() == config_path.empty()) throw UserError("stratum generate: give --checkpoint or --config (one of them)");
-  if (!checkpoint.empty() && (!weights.empty() || !overrides.empty())) {
-    throw UserError("stratum generate: --weights and --set go with --config; a checkpoint brings its own config");
-  }
   if (prompt_texts.empty() == prompts_file.empty()) throw UserError("stratum generate: give --prompt or --prompts (one of them)");
 
-  // The model, and the tokenizer it was trained with.
-  RunConfig config;
-  models::ModelPtr model;
-  if (!checkpoint.empty()) {
-    CheckpointModel saved = load_checkpoint_model(checkpoint, registry, plugins);
-    config = std::move(saved.config);
-    model = std::move(saved.model);
-  } else {
-    config = load_config(config_path, overrides);
-    if (!weights.empty()) config.model.init_from = weights;
-    load_plugins(config.plugins, plugins, registry);
-    if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
-      throw UserError(std::string(weights.empty() ? "model.init_from" : "--weights") + ": cannot open " + config.model.init_from);
-    }
-    const ModelEntry* entry = registry.models.find(config.model.name);
-    if (!entry) throw UserError(config_path + ": model.name: " + registry.models.unknown_message(config.model.name));
-    if (entry->reference_spec.kind != data::InputKind::tokens) {  // not even built on tokens
-      throw UserError("stratum generate: model " + config.model.name + " does not generate text (gpt-* models do)");
-    }
-    const auto tokenizer = data::configured_tokenizer(config.data.tokenizer);
-    torch::manual_seed(training::derive_seed(static_cast<uint64_t>(config.run.seed), "torch"));  // a reproducible init
-    model = build_model(registry, config.model, data::text_spec(config.data, tokenizer.get()));
-    apply_model_transforms(registry, *model, config);
-  }
-  models::Decoder* decoder = model->decoder();
+  const LanguageModel loaded = load_language_model({checkpoint, config_path, overrides, weights, plugins}, registry,
+                                                   "stratum generate");
+  models::Model& model = *loaded.model;
+  const data::BytePairTokenizer& tokenizer = loaded.tokenizer;
+  models::Decoder* decoder = model.decoder();
   if (!decoder) {
-    throw UserError("stratum generate: model " + config.model.name + " does not generate text (gpt-* models do)");
+    throw UserError("stratum generate: model " + loaded.config.model.name + " does not generate text (gpt-* models do)");
   }
-  const auto loaded = data::configured_tokenizer(config.data.tokenizer);
-  const data::BytePairTokenizer tokenizer = loaded ? *loaded : data::BytePairTokenizer();
   options.pad_token = tokenizer.pad_id();
   options.end_token = parse_count_flag("--end-token", end_token, -1, tokenizer.vocab_size() - 1);
-  if (config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(config.trainer.threads));
-  const torch::Device device = training::pick_device(config.trainer.device);
-  model->to(device);
 
   std::vector<Prompt> prompts;
   if (!prompts_file.empty()) {
@@ -155,7 +120,7 @@ int generate_command(const Args& args, Registry& registry) {
       return false;
     };
     const auto batch_started = std::chrono::steady_clock::now();
-    const std::vector<models::Generation> results = models::generate(*model, token_lists, options, on_token);
+    const std::vector<models::Generation> results = models::generate(model, token_lists, options, on_token);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_started).count();
     int64_t batch_tokens = 0;
     for (const auto& r : results) batch_tokens += static_cast<int64_t>(r.tokens.size());

@@ -5,6 +5,9 @@
                                 DIR/fixtures.safetensors (inputs, logits)
   check {gpt2,vit,vit-avg} WEIGHTS FIX  load Stratum-exported WEIGHTS into the reference model and
                                 compare its logits on FIX's inputs with FIX's logits
+  score DIR ITEMS               the same random GPT-2 -> DIR/weights.safetensors and
+                                DIR/expected.jsonl: each multiple-choice ending's summed
+                                log-likelihood given its context (HellaSwag-style ITEMS)
   generate DIR                  random GPT-2 (128 positions) -> DIR/weights.safetensors,
                                 DIR/prompts.jsonl and DIR/expected.jsonl: transformers' greedy
                                 generate(do_sample=False) of 64 new tokens, one prompt alone and
@@ -83,9 +86,9 @@ def check(kind, weights, fixtures):
     return 0 if difference <= TOLERANCE else 1
 
 
-def generate(directory):
-    import json
-
+def random_gpt2(directory, spread):
+    """A byte-level GPT-2 with 128 positions, every parameter moved by N(0, spread) from its
+    init, saved to DIR/weights.safetensors."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(5)
@@ -94,9 +97,40 @@ def generate(directory):
     model = GPT2LMHeadModel(config).eval()
     with torch.no_grad():
         for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.4)  # far from the init: a varied greedy path, not one token repeated
+            p.add_(torch.randn_like(p) * spread)
     state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
     save_file(state, f"{directory}/weights.safetensors", metadata={"format": "pt"})
+    return model
+
+
+def score(directory, items):
+    """Each ending's summed log-likelihood given its context, bytes as tokens, an ending
+    prefixed with a space unless the context ends in one: DIR/expected.jsonl, one line per item."""
+    import json
+
+    model = random_gpt2(directory, 0.05)
+    with open(items) as f, open(f"{directory}/expected.jsonl", "w") as out:
+        for line in f:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            context = list(item["ctx"].encode())
+            sums = []
+            for ending in item["endings"]:
+                text = ending if item["ctx"][-1].isspace() or ending[0].isspace() else " " + ending
+                tokens = list(text.encode())
+                ids = torch.tensor([context + tokens])
+                with torch.no_grad():
+                    log_probs = torch.log_softmax(model(input_ids=ids).logits.double(), -1)[0]
+                sums.append(sum(log_probs[len(context) + i - 1, t].item() for i, t in enumerate(tokens)))
+            out.write(json.dumps({"sum_log_likelihood": sums}) + "\n")
+    return 0
+
+
+def generate(directory):
+    import json
+
+    model = random_gpt2(directory, 0.4)  # far from the init: a varied greedy path, not one token repeated
     generator = torch.Generator().manual_seed(3)
     prompts = [torch.randint(0, 256, (n,), generator=generator).tolist() for n in (9, 4, 13)]
     rows = []
@@ -121,6 +155,8 @@ def main(argv):
     if len(argv) >= 3 and argv[0] == "make":
         make(argv[1], argv[2])
         return 0
+    if len(argv) >= 3 and argv[0] == "score":
+        return score(argv[1], argv[2])
     if len(argv) >= 2 and argv[0] == "generate":
         return generate(argv[1])
     if len(argv) >= 4 and argv[0] == "check":

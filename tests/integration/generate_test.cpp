@@ -20,20 +20,6 @@ using ::testing::HasSubstr;
 
 const std::string kPython = std::string(STRATUM_SOURCE_DIR) + "/.venv/bin/python";
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
-
-// The shape scripts/parity/reference_models.py's `generate` builds, from a byte-level config.
-const char* const kReferenceShape =
-    " --config configs/gpt-fortunes.yaml --set model.layers=2 --set model.width=64 --set model.heads=4"
-    " --set model.mlp_hidden=256 --set model.context=128 --set trainer.threads=2";
-
 TEST(Generate, GreedyTokensEqualTransformersGenerateAloneAndBatched) {
   ASSERT_TRUE(fs::exists(kPython)) << kPython << " is missing: run scripts/setup.sh";
   TempDir dir;
@@ -41,7 +27,7 @@ TEST(Generate, GreedyTokensEqualTransformersGenerateAloneAndBatched) {
                                          "/scripts/parity/reference_models.py' generate " + dir.path() + " 2>&1");
   ASSERT_EQ(made.exit_code, 0) << made.out;
   const nlohmann::json expected = json_lines(read_file(dir.path() + "/expected.jsonl")).at(0);
-  const std::string common = std::string(kReferenceShape) + " --weights " + dir.path() + "/weights.safetensors --prompts " +
+  const std::string common = std::string(kReferenceGptShape) + " --weights " + dir.path() + "/weights.safetensors --prompts " +
                              dir.path() + "/prompts.jsonl --max-new-tokens 64";
   for (const bool cache : {true, false}) {
     const CommandResult alone = run_stratum("generate" + common + " --batch 1 --out " + dir.path() + "/alone.jsonl" +
@@ -100,7 +86,7 @@ TEST(Generate, ATrainedRunStreamsSamplesReproduciblyAndStopsOnAString) {
 
 TEST(Generate, BadInputExitsTwoNamingTheFlagFileOrModel) {
   TempDir dir;
-  const std::string config = std::string(kReferenceShape);
+  const std::string config = std::string(kReferenceGptShape);
   CommandResult r = run_stratum("generate" + config + " --prompt hi --top-p 0");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--top-p: 0 is not in (0, 1]"));
@@ -109,7 +95,7 @@ TEST(Generate, BadInputExitsTwoNamingTheFlagFileOrModel) {
   EXPECT_THAT(r.err, HasSubstr("--prompt 1: 200 tokens, but the model's context is 128 positions"));
   r = run_stratum("generate --config configs/smoke.yaml --prompt hi");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("model cnn does not generate text (gpt-* models do)"));
+  EXPECT_THAT(r.err, HasSubstr("stratum generate: model cnn is not a language model (gpt-* models are)"));
   dir.write("prompts.jsonl", "{\"prompt\": \"ok\"}\nnot json\n");
   r = run_stratum("generate" + config + " --prompts " + dir.path() + "/prompts.jsonl");
   EXPECT_EQ(r.exit_code, 2);

@@ -12,6 +12,19 @@ const char* const kSmallText =
     " --set trainer.batch_size=16 --set trainer.warmup_steps=5 --set eval.every=0 --set eval.max_samples=128"
     " --set logging.every=5 --set trainer.checkpoint.best_metric=";
 
+const char* const kReferenceGptShape =
+    " --config configs/gpt-fortunes.yaml --set model.layers=2 --set model.width=64 --set model.heads=4"
+    " --set model.mlp_hidden=256 --set model.context=128 --set trainer.threads=2";
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
 std::map<int64_t, double> logged_losses(const std::string& run_dir) {
   std::map<int64_t, double> out;
   std::istringstream lines(read_file(run_dir + "/metrics.jsonl"));
