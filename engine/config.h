@@ -179,12 +179,22 @@ struct LoggingOptions {
   log::Level level = log::Level::info;
   int64_t every = 50;
   bool tensorboard = false;
+  int64_t sample_every = 0;
+  std::vector<std::string> sample_prompts = {"The "};
+  int64_t sample_tokens = 64;
 
   template <class V>
   static void describe(V& v) {
     v.field("level", &LoggingOptions::level, "console log level");
     v.field("every", &LoggingOptions::every, "steps between progress lines and metrics records", at_least(1));
     v.field("tensorboard", &LoggingOptions::tensorboard, "also write TensorBoard event files");
+    v.field("sample_every", &LoggingOptions::sample_every,
+            "language models: steps between greedy continuations of sample_prompts in the log, metrics.jsonl and "
+            "the report (0: none)",
+            at_least(0));
+    v.field("sample_prompts", &LoggingOptions::sample_prompts, "with sample_every: the prompts to continue");
+    v.field("sample_tokens", &LoggingOptions::sample_tokens, "with sample_every: new tokens per prompt",
+            in_range(1, 4096));
   }
 };
 

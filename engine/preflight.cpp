@@ -64,6 +64,13 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                          compat::torch_version() + "); use bf16, or train on a CUDA device");
   }
 
+  if (config.logging.sample_every > 0) {
+    if (config.logging.sample_prompts.empty()) config.fail("logging.sample_prompts", "no prompts to continue");
+    for (const std::string& prompt : config.logging.sample_prompts) {
+      if (prompt.empty()) config.fail("logging.sample_prompts", "a prompt is empty");
+    }
+  }
+
   // Tensor parallelism splits float weights and attention heads; what it cannot split is refused here.
   if (config.distributed.tensor_parallel > 1) {
     const std::string tp = " with distributed.tensor_parallel > 1";
@@ -73,6 +80,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
     }
     if (config.adapters.prefix.enabled) {
       config.fail("adapters.prefix.enabled", "prefix-tuning is not split across ranks" + tp + "; use LoRA");
+    }
+    if (config.logging.sample_every > 0) {
+      config.fail("logging.sample_every", "a split model does not decode" + tp + "; sample from its checkpoint "
+                                          "with stratum generate");
     }
   }
 }

@@ -50,6 +50,7 @@ struct Metrics {
   std::map<std::string, Series> eval_loss, eval_score;  // split -> series
   std::string score_name = "accuracy";
   std::vector<json> drift;
+  std::vector<json> samples;  // "sample" records: text generated during training
   int64_t unreadable = 0;
 };
 
@@ -80,9 +81,29 @@ Metrics read_metrics(const fs::path& path) {
       m.eval_score[split].points.emplace_back(step, number_or_nan(r, m.score_name.c_str()));
     } else if (kind == "event" && r.value("event", "") == "drift") {
       m.drift.push_back(r);
+    } else if (kind == "sample") {
+      m.samples.push_back(r);
     }
   }
   return m;
+}
+
+// The text a language model generated during training (logging.sample_every), latest first.
+std::string samples_section(const Metrics& m) {
+  if (m.samples.empty()) return "";
+  constexpr size_t kMaxSampleRows = 40;
+  std::string html = "<h2>Samples</h2><p class=\"note\">Greedy continuations of logging.sample_prompts during "
+                     "training; the prompt is in bold.</p><table><tr><th>step</th><th>text</th></tr>";
+  for (size_t shown = 0; shown < m.samples.size() && shown < kMaxSampleRows; ++shown) {
+    const json& s = m.samples[m.samples.size() - 1 - shown];
+    html += "<tr><td>" + cell(s, "step") + "</td><td style=\"text-align:left;white-space:pre-wrap\"><b>" +
+            escape_html(s.value("prompt", "")) + "</b>" + escape_html(s.value("text", "")) + "</td></tr>";
+  }
+  html += "</table>";
+  if (m.samples.size() > kMaxSampleRows) {
+    html += "<p class=\"note\">The latest " + std::to_string(kMaxSampleRows) + " are shown; metrics.jsonl has them all.</p>";
+  }
+  return html;
 }
 
 std::vector<Series> values(const std::map<std::string, Series>& by_split) {
@@ -280,6 +301,7 @@ std::string write_run_report(const std::string& run_dir) {
             format_number(metrics.loss.points.back().second) + ".</p>";
   }
   html += training_section(metrics);
+  html += samples_section(metrics);
   html += evaluation_section(eval);
   html += data_section(reservoirs, metrics);
   if (fs::is_regular_file(dir / "config.resolved.yaml")) {

@@ -74,6 +74,7 @@ TrainingOutcome TrainingRun::run(const std::string& resume_from) {
     const double lr = learning_rate(options_, step - 1, total_steps_);
     if (!train_step(step, lr)) return stop_after(step - 1);
     evaluate_during_training(step);
+    sample_during_training(step);
     if (stop_wanted()) return stop_after(step);
     if (options_.checkpoint.every > 0 && step % options_.checkpoint.every == 0 && step != total_steps_) {
       outcome_.checkpoint = checkpoint_now();
@@ -147,6 +148,7 @@ void TrainingRun::build_model(const std::string& checkpoint) {
   pad_token_ = data_.spec.pad_token;
   log::info("model: " + config_.model.name + ", " + models::describe_model_facts(facts_) + "; task: " +
             (language_model_ ? "language modeling" : "classification"));
+  check_sampling();
   optimizer_ = make_optimizer(options_, *model_);
   if (options_.class_weights == ClassWeights::balanced) {
     const int64_t num_classes = config_.model.num_classes > 0 ? config_.model.num_classes : data_.spec.num_classes;

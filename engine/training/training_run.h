@@ -65,6 +65,9 @@ class TrainingRun {
   double apply_gradients(int64_t step);
   void log_window(int64_t step, double lr, double grad_norm);
   void evaluate_during_training(int64_t step);
+  // Text samples of a language model (training_samples.cpp).
+  void check_sampling() const;
+  void sample_during_training(int64_t step);
   TrainingOutcome stop_after(int64_t completed);
   TrainingOutcome finish();
   // Checkpoints (training_run.cpp).

@@ -50,6 +50,35 @@ TEST(TransformerRuns, GptLearnsTheFortunesCorpusAndReportsPerplexity) {
   EXPECT_THAT(wrong.err, HasSubstr("--format: unknown format \"onnx\""));
 }
 
+// logging.sample_every: greedy continuations in metrics.jsonl, the log and the report, without
+// changing a single loss (decoding draws no random numbers; dropout is on to show it).
+TEST(TransformerRuns, SamplesDuringTrainingLeaveTheLossesAsTheyAre) {
+  TempDir plain_dir, sampled_dir;
+  const std::string small = std::string(kSmallText) + " --set trainer.steps=10 --set model.dropout=0.1";
+  const RunResult plain = train("configs/gpt-fortunes.yaml", small, plain_dir);
+  const RunResult sampled = train("configs/gpt-fortunes.yaml",
+                                  small + " --set logging.sample_every=5 --set logging.sample_tokens=8"
+                                          " --set 'logging.sample_prompts=[\"The \", \"A\"]'",
+                                  sampled_dir);
+  ASSERT_EQ(plain.train_losses.size(), sampled.train_losses.size());
+  for (size_t i = 0; i < plain.train_losses.size(); ++i) EXPECT_EQ(plain.train_losses[i], sampled.train_losses[i]);
+  std::vector<std::pair<int64_t, std::string>> samples;
+  for (const auto& record : json_lines(read_file(sampled.run_dir + "/metrics.jsonl"))) {
+    if (record["kind"] != "sample") continue;
+    samples.emplace_back(record["step"].get<int64_t>(), record["prompt"].get<std::string>());
+    EXPECT_LE(record["text"].get<std::string>().size(), 8u);  // 8 byte tokens (the padding id decodes to nothing)
+  }
+  const std::vector<std::pair<int64_t, std::string>> expected = {{5, "The "}, {5, "A"}, {10, "The "}, {10, "A"}};
+  EXPECT_EQ(samples, expected);
+  EXPECT_THAT(sampled.out, HasSubstr("sample at step 10: The "));
+  EXPECT_THAT(read_file(sampled.run_dir + "/report.html"), HasSubstr("<h2>Samples</h2>"));
+
+  const CommandResult cnn = run_stratum("train --config configs/smoke.yaml --set logging.sample_every=5");
+  EXPECT_EQ(cnn.exit_code, 2);
+  EXPECT_THAT(cnn.err, HasSubstr("logging.sample_every"));
+  EXPECT_THAT(cnn.err, HasSubstr("model cnn does not generate text"));
+}
+
 TEST(TransformerRuns, GradientCheckpointingTrainsWithExactlyTheSameLosses) {
   TempDir plain_dir, recompute_dir;
   const std::string small = std::string(kSmallText) + " --set trainer.steps=15 --set model.dropout=0.1";

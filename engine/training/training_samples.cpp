@@ -1,0 +1,70 @@
+// Greedy continuations of `logging.sample_prompts` every `logging.sample_every` steps: how a
+// language model's text develops, in the log, metrics.jsonl ("sample" records) and the report.
+
+#include <torch/torch.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "data/sources/text_source.h"
+#include "data/tokenizer/byte_bpe.h"
+#include "engine/training/training_run.h"
+#include "models/decoder.h"
+#include "models/generation.h"
+
+namespace stratum::training {
+namespace {
+
+data::BytePairTokenizer sample_tokenizer(const RunConfig& config) {
+  const auto loaded = data::configured_tokenizer(config.data.tokenizer);
+  return loaded ? *loaded : data::BytePairTokenizer();
+}
+
+}  // namespace
+
+// Before the first step: a model that cannot decode, or a prompt that does not fit, is refused
+// by name rather than at the first sample.
+void TrainingRun::check_sampling() const {
+  if (config_.logging.sample_every <= 0) return;
+  models::Decoder* decoder = model_->decoder();
+  if (!decoder) {
+    config_.fail("logging.sample_every", "model " + config_.model.name + " does not generate text (gpt-* models do)");
+  }
+  const data::BytePairTokenizer tokenizer = sample_tokenizer(config_);
+  for (const std::string& prompt : config_.logging.sample_prompts) {
+    const int64_t length = static_cast<int64_t>(tokenizer.encode(prompt).size());
+    if (length > decoder->context()) {
+      config_.fail("logging.sample_prompts", "\"" + printable(prompt) + "\" is " + std::to_string(length) +
+                                                 " tokens, but the model's context is " +
+                                                 std::to_string(decoder->context()));
+    }
+  }
+}
+
+// Rank 0 only (greedy decoding draws no random numbers and runs in evaluation mode, so the
+// training stream is untouched: the losses are the same with and without samples).
+void TrainingRun::sample_during_training(int64_t step) {
+  const LoggingOptions& logging = config_.logging;
+  if (logging.sample_every <= 0 || step % logging.sample_every != 0 || !ranks_.primary) return;
+  const data::BytePairTokenizer tokenizer = sample_tokenizer(config_);
+  std::vector<std::vector<int64_t>> prompts;
+  for (const std::string& text : logging.sample_prompts) {
+    const std::vector<int32_t> ids = tokenizer.encode(text);
+    prompts.emplace_back(ids.begin(), ids.end());
+  }
+  models::GenerationOptions options;
+  options.max_new_tokens = logging.sample_tokens;
+  options.pad_token = tokenizer.pad_id();
+  const std::vector<models::Generation> samples = models::generate(*model_, prompts, options);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const std::string& prompt = logging.sample_prompts[i];
+    const std::string text = tokenizer.decode(std::vector<int32_t>(samples[i].tokens.begin(), samples[i].tokens.end()));
+    log::info("sample at step " + std::to_string(step) + ": " + printable(prompt + text));
+    MetricRecord record;
+    record.kind = "sample";
+    record.step = step;
+    record.add("prompt", prompt).add("text", text);
+    metrics_->write(record);
+  }
+}
+
+}  // namespace stratum::training
