@@ -9,17 +9,18 @@
 #include "data/tokenizer/byte_bpe.h"
 
 namespace stratum {
-namespace {
 
-std::vector<int64_t> encode(const data::BytePairTokenizer& tokenizer, const std::string& text) {
+std::vector<int64_t> token_ids(const data::BytePairTokenizer& tokenizer, const std::string& text) {
   const std::vector<int32_t> ids = tokenizer.encode(text);
   return {ids.begin(), ids.end()};
 }
 
-}  // namespace
+std::string token_text(const data::BytePairTokenizer& tokenizer, const std::vector<int64_t>& tokens) {
+  return tokenizer.decode(std::vector<int32_t>(tokens.begin(), tokens.end()));
+}
 
 Prompt text_prompt(const std::string& where, const std::string& text, const data::BytePairTokenizer& tokenizer) {
-  return {where, text, encode(tokenizer, text)};
+  return {where, text, token_ids(tokenizer, text)};
 }
 
 std::vector<Prompt> read_prompt_file(const std::string& path, const data::BytePairTokenizer& tokenizer) {
@@ -63,9 +64,7 @@ void check_prompt(Prompt& prompt, const data::BytePairTokenizer& tokenizer, int6
     throw UserError(prompt.where + ": " + std::to_string(prompt.tokens.size()) + " tokens, but the model's context is " +
                     std::to_string(context) + " positions");
   }
-  if (prompt.text.empty()) {
-    prompt.text = tokenizer.decode(std::vector<int32_t>(prompt.tokens.begin(), prompt.tokens.end()));
-  }
+  if (prompt.text.empty()) prompt.text = token_text(tokenizer, prompt.tokens);
 }
 
 }  // namespace stratum

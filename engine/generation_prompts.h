@@ -19,6 +19,10 @@ struct Prompt {
   std::vector<int64_t> tokens;
 };
 
+/// `text`'s token ids under `tokenizer`, and the text of `tokens` (the padding id gives none).
+std::vector<int64_t> token_ids(const data::BytePairTokenizer& tokenizer, const std::string& text);
+std::string token_text(const data::BytePairTokenizer& tokenizer, const std::vector<int64_t>& tokens);
+
 /// `path`'s prompts: one JSON object per line, {"prompt": "text"} or {"tokens": [ids]}; blank
 /// lines are skipped. A malformed line is a UserError naming `path:line`.
 std::vector<Prompt> read_prompt_file(const std::string& path, const data::BytePairTokenizer& tokenizer);

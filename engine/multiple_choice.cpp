@@ -9,15 +9,11 @@
 
 #include "core/error.h"
 #include "data/tokenizer/byte_bpe.h"
+#include "engine/generation_prompts.h"
 #include "models/choice_scoring.h"
 
 namespace stratum {
 namespace {
-
-std::vector<int64_t> encode(const data::BytePairTokenizer& tokenizer, const std::string& text) {
-  const std::vector<int32_t> ids = tokenizer.encode(text);
-  return {ids.begin(), ids.end()};
-}
 
 const nlohmann::json* field(const nlohmann::json& row, const char* name, const char* other) {
   if (const auto it = row.find(name); it != row.end()) return &*it;
@@ -91,12 +87,12 @@ ChoiceEvaluation evaluate_choices(models::Model& model, const std::vector<Choice
   ChoiceEvaluation out;
   std::vector<int> by_sum, by_mean;
   for (const ChoiceItem& item : items) {
-    const std::vector<int64_t> context = encode(tokenizer, item.context);
+    const std::vector<int64_t> context = token_ids(tokenizer, item.context);
     const bool context_spaced = std::isspace(static_cast<unsigned char>(item.context.back()));
     std::vector<std::vector<int64_t>> endings;
     for (const std::string& e : item.endings) {
       const bool spaced = context_spaced || std::isspace(static_cast<unsigned char>(e.front()));
-      endings.push_back(encode(tokenizer, spaced ? e : " " + e));
+      endings.push_back(token_ids(tokenizer, spaced ? e : " " + e));
     }
     const std::vector<models::EndingScore> scores =
         models::score_endings(model, context, endings, tokenizer.pad_id(), max_length);

@@ -84,7 +84,6 @@ std::vector<Generation> generate(Model& model, const std::vector<std::vector<int
 
   std::mt19937_64 stream(options.seed);
   const auto uniform = [&] { return static_cast<double>(stream() >> 11) * 0x1.0p-53; };
-  std::vector<bool> done(prompts.size(), false);
   KeyValueCache cache;
   torch::Tensor step_tokens = all_tokens, step_positions = all_positions;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
@@ -101,7 +100,7 @@ std::vector<Generation> generate(Model& model, const std::vector<std::vector<int
     bool any_running = false;
     for (int64_t b = 0; b < batch; ++b) {
       const size_t i = static_cast<size_t>(b);
-      if (done[i]) continue;
+      if (!out[i].finish.empty()) continue;  // ended at an earlier step
       const double* row = last.data_ptr<double>() + b * vocab;
       const int64_t token = choose_token(std::vector<double>(row, row + vocab), options, uniform());
       chosen[i] = token;
@@ -114,8 +113,7 @@ std::vector<Generation> generate(Model& model, const std::vector<std::vector<int
       } else if (next_position[i] >= decoder->context()) {
         out[i].finish = "context";  // the token was predicted, but it has no position to be read at
       }
-      done[i] = !out[i].finish.empty();
-      any_running |= !done[i];
+      any_running |= out[i].finish.empty();
     }
     if (!any_running) break;
     if (step + 1 == options.max_new_tokens) break;
@@ -123,8 +121,9 @@ std::vector<Generation> generate(Model& model, const std::vector<std::vector<int
     std::vector<int64_t> column_positions(prompts.size()), column_keep(prompts.size());
     for (size_t i = 0; i < prompts.size(); ++i) {
       column_positions[i] = std::min(next_position[i], decoder->context() - 1);
-      column_keep[i] = done[i] ? 0 : 1;
-      if (!done[i]) ++next_position[i];
+      const bool running = out[i].finish.empty();
+      column_keep[i] = running ? 1 : 0;
+      if (running) ++next_position[i];
     }
     step_tokens = torch::tensor(chosen, long_options).view({batch, 1}).to(device);
     step_positions = torch::tensor(column_positions, long_options).view({batch, 1}).to(device);

@@ -22,10 +22,6 @@
 namespace stratum::cli {
 namespace {
 
-std::string decode(const data::BytePairTokenizer& tokenizer, const std::vector<int64_t>& tokens) {
-  return tokenizer.decode(std::vector<int32_t>(tokens.begin(), tokens.end()));
-}
-
 }  // namespace
 
 int generate_command(const Args& args, Registry& registry) {
@@ -109,11 +105,11 @@ int generate_command(const Args& args, Registry& registry) {
     const auto on_token = [&](size_t row, int64_t token) {
       so_far[row].push_back(token);
       if (stream) {
-        std::fputs(decode(tokenizer, {token}).c_str(), stdout);
+        std::fputs(token_text(tokenizer, {token}).c_str(), stdout);
         std::fflush(stdout);
       }
       if (stops.empty()) return false;
-      const std::string text = decode(tokenizer, so_far[row]);
+      const std::string text = token_text(tokenizer, so_far[row]);
       for (const std::string& s : stops) {
         if (!s.empty() && text.size() >= s.size() && text.compare(text.size() - s.size(), s.size(), s) == 0) return true;
       }
@@ -127,7 +123,7 @@ int generate_command(const Args& args, Registry& registry) {
     generated += batch_tokens;
     for (size_t row = 0; row < results.size(); ++row) {
       const Prompt& p = prompts[begin + row];
-      const std::string text = decode(tokenizer, results[row].tokens);
+      const std::string text = token_text(tokenizer, results[row].tokens);
       if (stream) {
         std::fputs("\n", stdout);
       } else {

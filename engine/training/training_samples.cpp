@@ -7,6 +7,7 @@
 #include "core/text.h"
 #include "data/sources/text_source.h"
 #include "data/tokenizer/byte_bpe.h"
+#include "engine/generation_prompts.h"
 #include "engine/training/training_run.h"
 #include "models/decoder.h"
 #include "models/generation.h"
@@ -30,13 +31,10 @@ void TrainingRun::check_sampling() const {
     config_.fail("logging.sample_every", "model " + config_.model.name + " does not generate text (gpt-* models do)");
   }
   const data::BytePairTokenizer tokenizer = sample_tokenizer(config_);
-  for (const std::string& prompt : config_.logging.sample_prompts) {
-    const int64_t length = static_cast<int64_t>(tokenizer.encode(prompt).size());
-    if (length > decoder->context()) {
-      config_.fail("logging.sample_prompts", "\"" + printable(prompt) + "\" is " + std::to_string(length) +
-                                                 " tokens, but the model's context is " +
-                                                 std::to_string(decoder->context()));
-    }
+  for (size_t i = 0; i < config_.logging.sample_prompts.size(); ++i) {
+    Prompt prompt = text_prompt("logging.sample_prompts[" + std::to_string(i) + "]", config_.logging.sample_prompts[i],
+                                tokenizer);
+    check_prompt(prompt, tokenizer, decoder->context());
   }
 }
 
@@ -47,17 +45,14 @@ void TrainingRun::sample_during_training(int64_t step) {
   if (logging.sample_every <= 0 || step % logging.sample_every != 0 || !ranks_.primary) return;
   const data::BytePairTokenizer tokenizer = sample_tokenizer(config_);
   std::vector<std::vector<int64_t>> prompts;
-  for (const std::string& text : logging.sample_prompts) {
-    const std::vector<int32_t> ids = tokenizer.encode(text);
-    prompts.emplace_back(ids.begin(), ids.end());
-  }
+  for (const std::string& text : logging.sample_prompts) prompts.push_back(token_ids(tokenizer, text));
   models::GenerationOptions options;
   options.max_new_tokens = logging.sample_tokens;
   options.pad_token = tokenizer.pad_id();
   const std::vector<models::Generation> samples = models::generate(*model_, prompts, options);
   for (size_t i = 0; i < samples.size(); ++i) {
     const std::string& prompt = logging.sample_prompts[i];
-    const std::string text = tokenizer.decode(std::vector<int32_t>(samples[i].tokens.begin(), samples[i].tokens.end()));
+    const std::string text = token_text(tokenizer, samples[i].tokens);
     log::info("sample at step " + std::to_string(step) + ": " + printable(prompt + text));
     MetricRecord record;
     record.kind = "sample";

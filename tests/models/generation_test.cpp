@@ -15,6 +15,7 @@
 #include "models/generation.h"
 #include "models/gpt.h"
 #include "models/transformer_block.h"
+#include "support/fixed_prefix.h"
 
 namespace stratum::models {
 namespace {
@@ -91,16 +92,7 @@ INSTANTIATE_TEST_SUITE_P(Positions, Decoding, ::testing::Values(Positions::learn
                          [](const auto& info) { return info.param == Positions::learned ? "Learned" : "Rotary"; });
 
 // A prefix every position may attend to (prefix-tuning): cached decoding sees it at every step.
-class FixedPrefix : public AttentionPrefix {
- public:
-  FixedPrefix(torch::Tensor keys, torch::Tensor values) : keys_(std::move(keys)), values_(std::move(values)) {}
-  std::pair<torch::Tensor, torch::Tensor> keys_values(int64_t batch) override {
-    return {keys_.expand({batch, -1, -1, -1}), values_.expand({batch, -1, -1, -1})};
-  }
-
- private:
-  torch::Tensor keys_, values_;
-};
+using stratum::testing::FixedPrefix;
 
 TEST(Decoding, APrefixIsSeenAtEveryStep) {
   torch::NoGradGuard no_grad;

@@ -10,6 +10,7 @@
 #include "models/init.h"
 #include "models/text_classifier.h"
 #include "models/transformer_block.h"
+#include "support/fixed_prefix.h"
 #include "models/vit.h"
 #include "tests/support/user_error.h"
 
@@ -173,16 +174,7 @@ TEST(TransformerModels, InitialisationFollowsTheReferences) {
 float max_difference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<float>(); }
 
 // A fixed prefix, so attention with it can be compared with explicit concatenation.
-class FixedPrefix : public AttentionPrefix {
- public:
-  FixedPrefix(torch::Tensor keys, torch::Tensor values) : keys_(std::move(keys)), values_(std::move(values)) {}
-  std::pair<torch::Tensor, torch::Tensor> keys_values(int64_t batch) override {
-    return {keys_.expand({batch, -1, -1, -1}), values_.expand({batch, -1, -1, -1})};
-  }
-
- private:
-  torch::Tensor keys_, values_;
-};
+using stratum::testing::FixedPrefix;
 
 // softmax(q [pk; k]ᵀ / √d) [pv; v] written out: query i sees every prefix position, and key j
 // when j <= i (causal) and j is a real token.
