@@ -3,6 +3,7 @@
 #include "data/sources/idx_source.h"
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
+#include "data/sources/token_shard_source.h"
 
 namespace stratum::data {
 
@@ -15,6 +16,8 @@ void register_builtin_sources(SourceRegistry& registry) {
                              &read_text_source});
   registry.add({"fortunes", "the fortunes corpus: file name = label, records separated by % lines",
                              &read_fortunes_source});
+  registry.add({"token_shards", "token shards written by stratum data prepare, read through memory maps in windows",
+                             &read_token_shard_source});
   registry.add({"weak_labels", "JSONL items labeled by combining labeling functions' votes (data.weak_labels)",
                              &read_weak_label_source});
 }

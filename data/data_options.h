@@ -39,9 +39,16 @@ inline const ChoiceTable<UnseenBy>& choices(UnseenBy) {
 }
 
 /// How a text line becomes a record.
-enum class TextFormat { lines, jsonl };
+enum class TextFormat { lines, jsonl, plain };
 inline const ChoiceTable<TextFormat>& choices(TextFormat) {
-  static const ChoiceTable<TextFormat> table{{TextFormat::lines, "lines"}, {TextFormat::jsonl, "jsonl"}};
+  static const ChoiceTable<TextFormat> table{{TextFormat::lines, "lines"}, {TextFormat::jsonl, "jsonl"}, {TextFormat::plain, "plain"}};
+  return table;
+}
+
+/// How token-shard windows treat document boundaries.
+enum class Pack { contiguous, documents };
+inline const ChoiceTable<Pack>& choices(Pack) {
+  static const ChoiceTable<Pack> table{{Pack::contiguous, "contiguous"}, {Pack::documents, "documents"}};
   return table;
 }
 
@@ -174,14 +181,18 @@ struct TextOptions {
 
   template <class V>
   static void describe(V& v) {
-    v.field("format", &TextOptions::format, "lines: LABEL<separator>TEXT per line; jsonl: one JSON object per line");
+    v.field("format", &TextOptions::format,
+            "lines: LABEL<separator>TEXT per line; jsonl: one JSON object per line; plain: each line one unlabeled "
+            "document (stratum data prepare only)");
     v.field("separator", &TextOptions::separator, "with lines: what separates the label from the text");
     v.field("label_fields", &TextOptions::label_fields,
-            "with jsonl: fields holding the label(s); a field may hold a string or a list of strings");
+            "with jsonl: fields holding the label(s); a field may hold a string or a list of strings (empty: "
+            "unlabeled documents, stratum data prepare only)");
     v.field("text_field", &TextOptions::text_field, "with jsonl: the field holding the text");
     v.field("time_field", &TextOptions::time_field, "with jsonl: numeric timestamp field (empty: arrival order)");
     v.field("feature_fields", &TextOptions::feature_fields, "with jsonl: numeric fields kept as features");
-    v.field("max_length", &TextOptions::max_length, "bytes of text kept per record (byte-level tokens)",
+    v.field("max_length", &TextOptions::max_length,
+            "tokens per example: text records are cut or padded to it; token_shards windows hold this many",
             in_range(1, 1 << 20));
   }
 };
@@ -195,7 +206,8 @@ struct TokenizerOptions {
   template <class V>
   static void describe(V& v) {
     v.field("path", &TokenizerOptions::path,
-            "tokenizer JSON written by `stratum data tokenizer` (empty: one token per byte)");
+            "tokenizer JSON written by `stratum data tokenizer`, or a folder with GPT-2's vocab.json and "
+            "merges.txt (a Hugging Face GPT-2 model folder); empty: one token per byte");
     v.field("vocab_size", &TokenizerOptions::vocab_size,
             "with `stratum data tokenizer`: ids to learn (256 bytes + merges + padding)", in_range(257, 1 << 20));
     v.field("min_frequency", &TokenizerOptions::min_frequency,
@@ -231,6 +243,7 @@ struct DataOptions {
   double max_reject_fraction = 0.01;
   int64_t prefetch = 4;
   int64_t max_classes = 4096;
+  Pack pack = Pack::contiguous;
   std::vector<std::string> labels;
   ReservoirOptions reservoir;
   DriftOptions drift;
@@ -256,6 +269,9 @@ struct DataOptions {
     v.field("max_classes", &DataOptions::max_classes,
             "most distinct labels a stream may hold (evaluation keeps a classes x classes confusion matrix); "
             "records with more are rejected", in_range(2, 65536));
+    v.field("pack", &DataOptions::pack,
+            "token_shards: contiguous windows run across documents (each ends with the end-of-text token); "
+            "documents: attention and positions restart at every document in a window");
     v.section("reservoir", &DataOptions::reservoir, "stratified per-label reservoirs");
     v.section("drift", &DataOptions::drift, "drift monitoring of the training stream");
     v.section("unseen", &DataOptions::unseen, "how the unseen split is held out");

@@ -3,6 +3,7 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <vector>
 
 #include "core/batch.h"
@@ -10,21 +11,33 @@
 
 namespace stratum::data {
 
-/// Examples of one split held as (N, ...) inputs and (N, ...) targets.
+/// Examples read on demand instead of held in tensors (token windows of memory-mapped shards).
+/// gather may be called from several threads at once.
+class ExampleStore {
+ public:
+  virtual ~ExampleStore() = default;
+  virtual int64_t size() const = 0;
+  virtual Batch gather(const torch::Tensor& indices) const = 0;
+};
+
+/// Examples of one split held as (N, ...) inputs and (N, ...) targets, or read from a store.
 struct TensorDataset {
   torch::Tensor inputs;
   torch::Tensor targets;
   std::vector<Provenance> origins;  ///< where each example came from (tools name items by it)
+  std::shared_ptr<const ExampleStore> store{};  ///< when set, the examples (inputs and targets are unused)
 
-  int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+  int64_t size() const { return store ? store->size() : inputs.defined() ? inputs.size(0) : 0; }
 
   /// The examples at `indices` (int64, 1-D) as one batch.
   Batch gather(const torch::Tensor& indices) const {
+    if (store) return store->gather(indices);
     return {inputs.index_select(0, indices), targets.index_select(0, indices)};
   }
 
-  /// Examples [begin, end) as one batch, without copying.
+  /// Examples [begin, end) as one batch (without copying when held in tensors).
   Batch slice(int64_t begin, int64_t end) const {
+    if (store) return store->gather(at::arange(begin, end, at::kLong));
     return {inputs.slice(0, begin, end), targets.slice(0, begin, end)};
   }
 };

@@ -31,7 +31,8 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   SplitEvaluation result;
   result.split = split;
   result.language_model = model.is_language_model();
-  result.confusion = ConfusionMatrix(num_classes);
+  // A language model's task has no classes (its data may have none at all: token shards).
+  if (!result.language_model) result.confusion = ConfusionMatrix(num_classes);
   const int64_t rank = collectives ? collectives->rank() : 0;
   const int64_t world = collectives ? collectives->world_size() : 1;
   const bool own_split = collectives && local_splits;
@@ -76,7 +77,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     const data::Batch batch = dataset.gather(examples.slice(0, begin, end)).to(device);
     const torch::Tensor logits = model.forward(batch);
     if (language_model) {
-      const TokenLoss terms = next_token_loss_terms(logits, batch.inputs, pad_token);
+      const TokenLoss terms = next_token_loss_terms(logits, next_token_sequence(batch), pad_token);
       loss_sum += terms.sum.to(torch::kFloat64);
       token_count += terms.count;
       token_correct += terms.correct;

@@ -6,24 +6,24 @@
 
 #include "core/error.h"
 #include "core/text.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 
 namespace stratum {
 
-std::vector<int64_t> token_ids(const data::BytePairTokenizer& tokenizer, const std::string& text) {
+std::vector<int64_t> token_ids(const data::Tokenizer& tokenizer, const std::string& text) {
   const std::vector<int32_t> ids = tokenizer.encode(text);
   return {ids.begin(), ids.end()};
 }
 
-std::string token_text(const data::BytePairTokenizer& tokenizer, const std::vector<int64_t>& tokens) {
+std::string token_text(const data::Tokenizer& tokenizer, const std::vector<int64_t>& tokens) {
   return tokenizer.decode(std::vector<int32_t>(tokens.begin(), tokens.end()));
 }
 
-Prompt text_prompt(const std::string& where, const std::string& text, const data::BytePairTokenizer& tokenizer) {
+Prompt text_prompt(const std::string& where, const std::string& text, const data::Tokenizer& tokenizer) {
   return {where, text, token_ids(tokenizer, text)};
 }
 
-std::vector<Prompt> read_prompt_file(const std::string& path, const data::BytePairTokenizer& tokenizer) {
+std::vector<Prompt> read_prompt_file(const std::string& path, const data::Tokenizer& tokenizer) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("--prompts: cannot open " + path);
   std::vector<Prompt> out;
@@ -52,7 +52,7 @@ std::vector<Prompt> read_prompt_file(const std::string& path, const data::BytePa
   return out;
 }
 
-void check_prompt(Prompt& prompt, const data::BytePairTokenizer& tokenizer, int64_t context) {
+void check_prompt(Prompt& prompt, const data::Tokenizer& tokenizer, int64_t context) {
   if (prompt.tokens.empty()) throw UserError(prompt.where + ": the prompt is empty");
   for (int64_t id : prompt.tokens) {
     if (id < 0 || id >= tokenizer.vocab_size()) {

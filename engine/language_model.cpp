@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/torch_compat.h"
 #include "data/sources/text_source.h"
+#include "data/tokenizer/byte_bpe.h"
 #include "engine/plugin_loader.h"
 #include "engine/prediction.h"
 #include "engine/registry.h"
@@ -22,7 +23,7 @@ LanguageModel load_language_model(const LanguageModelSource& source, Registry& r
     throw UserError(command + ": --weights and --set go with --config; a checkpoint brings its own config");
   }
   LanguageModel out;
-  std::shared_ptr<const data::BytePairTokenizer> tokenizer;
+  std::shared_ptr<const data::Tokenizer> tokenizer;
   if (!source.checkpoint.empty()) {
     CheckpointModel saved = load_checkpoint_model(source.checkpoint, registry, source.plugins);
     out.config = std::move(saved.config);
@@ -52,7 +53,7 @@ LanguageModel load_language_model(const LanguageModelSource& source, Registry& r
   if (!out.model->is_language_model()) {
     throw UserError(command + ": model " + out.config.model.name + " is not a language model (gpt-* models are)");
   }
-  if (tokenizer) out.tokenizer = *tokenizer;
+  out.tokenizer = tokenizer ? tokenizer : std::make_shared<const data::BytePairTokenizer>();
   if (out.config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(out.config.trainer.threads));
   if (out.config.trainer.device == DeviceChoice::cuda && !compat::cuda_available()) {
     throw UserError(command + ": trainer.device is cuda, but this machine has no CUDA device (--set "

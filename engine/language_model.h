@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "data/tokenizer/byte_bpe.h"
+#include <memory>
+
+#include "data/tokenizer/tokenizer.h"
 #include "engine/config.h"
 #include "models/model.h"
 
@@ -28,7 +30,7 @@ struct LanguageModelSource {
 struct LanguageModel {
   RunConfig config;
   models::ModelPtr model;
-  data::BytePairTokenizer tokenizer;  ///< byte-level unless data.tokenizer.path names one
+  std::shared_ptr<const data::Tokenizer> tokenizer;  ///< byte-level unless data.tokenizer.path names one
 };
 
 /// Loads it (UserErrors name the flag, file or key; `command` prefixes the usage errors) and

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <random>
 
+#include "core/bootstrap.h"
 #include "core/error.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 #include "engine/generation_prompts.h"
 #include "models/choice_scoring.h"
 
@@ -19,20 +19,6 @@ const nlohmann::json* field(const nlohmann::json& row, const char* name, const c
   if (const auto it = row.find(name); it != row.end()) return &*it;
   if (const auto it = row.find(other); it != row.end()) return &*it;
   return nullptr;
-}
-
-// The 2.5th and 97.5th percentiles of the accuracy over resamples of the items.
-std::pair<double, double> bootstrap_interval(const std::vector<int>& correct, uint64_t seed) {
-  std::mt19937_64 stream(seed);
-  const size_t n = correct.size();
-  std::vector<double> means;
-  for (int r = 0; r < 1000; ++r) {
-    int64_t hits = 0;
-    for (size_t i = 0; i < n; ++i) hits += correct[static_cast<size_t>(stream() % n)];
-    means.push_back(static_cast<double>(hits) / static_cast<double>(n));
-  }
-  std::sort(means.begin(), means.end());
-  return {means[25], means[974]};
 }
 
 }  // namespace
@@ -83,7 +69,7 @@ std::vector<ChoiceItem> read_choice_items(const std::string& path) {
 }
 
 ChoiceEvaluation evaluate_choices(models::Model& model, const std::vector<ChoiceItem>& items,
-                                  const data::BytePairTokenizer& tokenizer, int64_t max_length, uint64_t seed) {
+                                  const data::Tokenizer& tokenizer, int64_t max_length, uint64_t seed) {
   ChoiceEvaluation out;
   std::vector<int> by_sum, by_mean;
   for (const ChoiceItem& item : items) {
@@ -119,8 +105,8 @@ ChoiceEvaluation evaluate_choices(models::Model& model, const std::vector<Choice
   };
   out.accuracy = mean(by_sum);
   out.normalized = mean(by_mean);
-  std::tie(out.accuracy_low, out.accuracy_high) = bootstrap_interval(by_sum, seed);
-  std::tie(out.normalized_low, out.normalized_high) = bootstrap_interval(by_mean, seed + 1);
+  std::tie(out.accuracy_low, out.accuracy_high) = bootstrap_mean_interval({by_sum.begin(), by_sum.end()}, seed);
+  std::tie(out.normalized_low, out.normalized_high) = bootstrap_mean_interval({by_mean.begin(), by_mean.end()}, seed + 1);
   return out;
 }
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace stratum::data {
-class BytePairTokenizer;
+class Tokenizer;
 }
 namespace stratum::models {
 class Model;
@@ -41,6 +41,6 @@ struct ChoiceEvaluation {
 /// context ends in whitespace or the ending starts with it, as HellaSwag's endings are written
 /// without one) and bootstraps 1,000 resamples of the items from `seed` for the intervals.
 ChoiceEvaluation evaluate_choices(models::Model& model, const std::vector<ChoiceItem>& items,
-                                  const data::BytePairTokenizer& tokenizer, int64_t max_length, uint64_t seed);
+                                  const data::Tokenizer& tokenizer, int64_t max_length, uint64_t seed);
 
 }  // namespace stratum

@@ -30,6 +30,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
     config.fail("data.labels", "lists " + std::to_string(config.data.labels.size()) + " labels, more than data.max_classes (" +
                                    std::to_string(config.data.max_classes) + ")");
   }
+  if (config.data.pack == data::Pack::documents && config.data.source != "token_shards") {
+    config.fail("data.pack", "documents packs the windows of token shards (data.source: token_shards); the " +
+                                 config.data.source + " source pads each record instead");
+  }
   if (config.data.source == "synthetic" && config.data.synthetic.classes > config.data.max_classes) {
     config.fail("data.synthetic.classes", "is more than data.max_classes (" + std::to_string(config.data.max_classes) + ")");
   }
@@ -46,7 +50,8 @@ void preflight(const RunConfig& config, const Registry& registry) {
 
   if (!config.data.tokenizer.path.empty() && !std::ifstream(config.data.tokenizer.path)) {
     config.fail("data.tokenizer.path", "cannot open " + config.data.tokenizer.path +
-                                           " (write one with `stratum data tokenizer --config ...`)");
+                                           " (write one with `stratum data tokenizer --config ...`, or name a "
+                                           "folder with GPT-2's vocab.json and merges.txt)");
   }
   if (config.data.source == "weak_labels" && !config.data.weak_labels.votes.empty() &&
       !std::ifstream(config.data.weak_labels.votes)) {

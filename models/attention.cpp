@@ -32,6 +32,16 @@ torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& position
   return x * cos + rotated * sin;
 }
 
+torch::Tensor segment_positions(const torch::Tensor& segments) {
+  const int64_t length = segments.size(1);
+  const torch::Tensor index = torch::arange(length, segments.options()).expand_as(segments);
+  // A document starts where the number changes; each token's start is the latest one so far.
+  const torch::Tensor starts = torch::cat({torch::ones_like(segments.narrow(1, 0, 1), torch::kBool),
+                                           segments.narrow(1, 1, length - 1).ne(segments.narrow(1, 0, length - 1))},
+                                          1);
+  return index - std::get<0>(torch::cummax(index * starts.to(index.scalar_type()), 1));
+}
+
 MultiHeadAttention::MultiHeadAttention(const TransformerShape& shape, bool causal)
     : heads_(shape.heads),
       head_dim_(shape.width / shape.heads),
@@ -79,20 +89,27 @@ torch::Tensor MultiHeadAttention::merge_heads(const torch::Tensor& out) {
   return proj->forward(out.transpose(1, 2).reshape({out.size(0), out.size(2), heads_ * head_dim_}));
 }
 
-torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::Tensor& keep) {
+torch::Tensor MultiHeadAttention::forward(const torch::Tensor& x, const torch::Tensor& keep, const torch::Tensor& segments) {
   const int64_t batch = x.size(0), length = x.size(1);
-  const std::vector<torch::Tensor> parts = project_heads(x, {});
+  const std::vector<torch::Tensor> parts = project_heads(x, segments.defined() ? segment_positions(segments) : torch::Tensor());
   torch::Tensor q = parts[0], k = parts[1], v = parts[2];
   const int64_t prefix_length = prepend_prefix(k, v);
 
   // One boolean (B|1, 1, T, P+T) mask, unless plain causal attention lets the kernel mask itself.
   torch::Tensor mask;
-  const bool kernel_causal = use_fused_ && causal_ && prefix_length == 0 && !keep.defined();
+  const bool kernel_causal = use_fused_ && causal_ && prefix_length == 0 && !keep.defined() && !segments.defined();
   if (causal_ && !kernel_causal) {
     const auto options = torch::TensorOptions().dtype(torch::kLong).device(x.device());
     const torch::Tensor query = torch::arange(length, options).unsqueeze(1);
     const torch::Tensor key = torch::arange(prefix_length + length, options).unsqueeze(0) - prefix_length;
     mask = (key <= query).view({1, 1, length, prefix_length + length});
+  }
+  if (segments.defined()) {
+    // Block-diagonal: a query sees keys of its own document only (prefix positions: all).
+    torch::Tensor same = segments.unsqueeze(2).eq(segments.unsqueeze(1));  // (B, T, T)
+    if (prefix_length > 0) same = torch::cat({torch::ones({batch, length, prefix_length}, same.options()), same}, 2);
+    same = same.unsqueeze(1);  // (B, 1, T, P+T)
+    mask = mask.defined() ? mask.logical_and(same) : same;
   }
   if (keep.defined()) {
     torch::Tensor keys = keep.to(torch::kBool);

@@ -34,14 +34,20 @@ torch::Tensor attention_math(const torch::Tensor& q, const torch::Tensor& k, con
 /// T - 1, or `positions` (B, T) where given (left-padded rows in decoding).
 torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions = {});
 
+/// Each token's position within its document, for (B, T) document numbers `segments` (see
+/// data::Batch::segments): positions restart at 0 where the number changes.
+torch::Tensor segment_positions(const torch::Tensor& segments);
+
 /// Self-attention with a fused qkv projection ("qkv") and an output projection ("proj").
 class MultiHeadAttention : public torch::nn::Module {
  public:
   MultiHeadAttention(const TransformerShape& shape, bool causal);
 
   /// (B, T, W) -> (B, T, W). `keep` is undefined or (B, T) boolean, true for real tokens:
-  /// padding positions are never attended to.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+  /// padding positions are never attended to. `segments` is undefined or (B, T) document
+  /// numbers (packed documents): a token attends only within its document, and rotary
+  /// positions restart at each one.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {}, const torch::Tensor& segments = {});
 
   /// Causal attention of new positions x (B, T, W) to `cache` and to each other (see
   /// Decoder::forward_cached for `positions` and `key_keep`); appends their keys and values.

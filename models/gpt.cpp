@@ -108,11 +108,13 @@ torch::Tensor GPT::forward(const data::Batch& batch) {
   } else {
     x = token_embedding->forward(tokens);  // (B, T, W)
   }
+  // Packed documents (batch.segments) restart positions and attention at each document.
   if (position_embedding) {
-    x = x + position_embedding->forward(torch::arange(tokens.size(1), tokens.options()));  // + (T, W)
+    x = x + position_embedding->forward(batch.segments.defined() ? segment_positions(batch.segments)  // + (B, T, W)
+                                                                 : torch::arange(tokens.size(1), tokens.options()));  // + (T, W)
   }
   x = torch::dropout(x, shape_.dropout, is_training());
-  x = norm->forward(run_blocks(blocks, x));  // (B, T, W)
+  x = norm->forward(run_blocks(blocks, x, {}, batch.segments));  // (B, T, W)
   // Tied output projection: (B, T, W) x (W, V) -> (B, T, V), or V_r columns on a split vocabulary.
   if (!vocab_ops_) return torch::matmul(x, token_embedding->weight.t());
   const torch::Tensor local = torch::matmul(vocab_ops_->copy_to_group(x), token_embedding->weight.t());

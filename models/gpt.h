@@ -28,6 +28,7 @@ class GPT : public Model, public Decoder {
 
   torch::Tensor forward(const data::Batch& batch) override;
   bool is_language_model() const override { return true; }
+  bool packs_documents() const override { return true; }
   std::string reference_layout() const override { return "gpt2"; }
   ReferenceName reference_name(const std::string& own_name) const override;
   bool ignored_in_reference(const std::string& name) const override;

@@ -26,6 +26,9 @@ class Model : public torch::nn::Module {
 
   /// True for models whose logits predict the next token (the trainer picks the task by it).
   virtual bool is_language_model() const { return false; }
+  /// Whether forward honours data::Batch::segments (attention and positions restart at each
+  /// packed document); `data.pack: documents` needs it.
+  virtual bool packs_documents() const { return false; }
 
   /// The published layout its weights can be exported to and imported from ("gpt2" for
   /// Hugging Face GPT2LMHeadModel names, "timm-vit" for timm's VisionTransformer, "" for

@@ -9,21 +9,32 @@ namespace stratum {
 namespace {
 
 torch::Tensor real_targets(const torch::Tensor& targets, int64_t pad_token) {
-  return pad_token >= 0 ? targets.ne(pad_token) : torch::ones_like(targets, torch::kBool);
+  return pad_token >= 0 ? targets.ne(pad_token).logical_and(targets.ge(0)) : targets.ge(0);
+}
+
+// The predictions (B·T', V) that have a next token in `tokens` (B, T' + 1).
+torch::Tensor scored_logits(const torch::Tensor& logits, const torch::Tensor& tokens) {
+  return logits.narrow(1, 0, tokens.size(1) - 1).reshape({-1, logits.size(-1)}).to(torch::kFloat32);
 }
 
 }  // namespace
+
+torch::Tensor next_token_sequence(const data::Batch& batch) {
+  if (!batch.targets.defined() || batch.targets.sizes() != batch.inputs.sizes()) return batch.inputs;
+  return torch::cat({batch.inputs.narrow(1, 0, 1), batch.targets}, 1);
+}
 
 torch::Tensor scored_tokens(const torch::Tensor& tokens, int64_t pad_token) {
   return real_targets(tokens.narrow(1, 1, tokens.size(1) - 1), pad_token).sum();
 }
 
 TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token) {
-  const int64_t vocab = logits.size(-1);
-  const torch::Tensor predictions = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, vocab}).to(torch::kFloat32);
-  const torch::Tensor targets = tokens.narrow(1, 1, tokens.size(1) - 1).reshape({-1});
+  const torch::Tensor predictions = scored_logits(logits, tokens);
+  torch::Tensor targets = tokens.narrow(1, 1, tokens.size(1) - 1).reshape({-1});
   const torch::Tensor real = real_targets(targets, pad_token);
-  // ignore_index drops padding targets from the sum without a host round trip.
+  // ignore_index drops unscored targets from the sum without a host round trip; it names one
+  // id, so windows' -100 targets take the padding id's place where there is one.
+  if (pad_token >= 0) targets = targets.masked_fill(targets.lt(0), pad_token);
   const torch::Tensor sum = torch::nn::functional::cross_entropy(
       predictions, targets,
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(pad_token >= 0 ? pad_token : -100));
@@ -39,7 +50,7 @@ torch::Tensor next_token_loss(const torch::Tensor& logits, const torch::Tensor& 
 torch::Tensor vocab_parallel_next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token,
                                              int64_t vocab_start, models::TensorParallelOps& group) {
   const int64_t slice = logits.size(-1);
-  const torch::Tensor predictions = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, slice}).to(torch::kFloat32);
+  const torch::Tensor predictions = scored_logits(logits, tokens);
   const torch::Tensor targets = tokens.narrow(1, 1, tokens.size(1) - 1).reshape({-1});
   const torch::Tensor real = real_targets(targets, pad_token);
   // log Σ_v exp(z_v) - z_target with z shifted by the row's maximum over the whole vocabulary

@@ -5,18 +5,26 @@
 
 #include <cstdint>
 
+#include "core/batch.h"
+
 namespace stratum {
 namespace models {
 class TensorParallelOps;
 }
 
 /// Summed next-token cross-entropy and how many predictions it covers: logits (B, T, V) at
-/// position t are scored against tokens[t + 1]; targets equal to `pad_token` are skipped.
+/// position t are scored against tokens[t + 1], for tokens (B, T) or (B, T + 1) (see
+/// next_token_sequence); targets equal to `pad_token` or below zero are skipped.
 struct TokenLoss {
   torch::Tensor sum;      ///< scalar, float32
   torch::Tensor count;    ///< scalar, int64: predictions scored
   torch::Tensor correct;  ///< scalar, int64: predictions whose argmax is the next token
 };
+
+/// The tokens a language-model batch's logits are scored against, as one sequence for the
+/// functions below: the inputs (each position predicts the next input), or for token windows
+/// (targets shaped like the inputs) the inputs' first token followed by the targets.
+torch::Tensor next_token_sequence(const data::Batch& batch);
 
 /// How many next-token predictions of `tokens` (B, T) count (targets other than `pad_token`).
 torch::Tensor scored_tokens(const torch::Tensor& tokens, int64_t pad_token);

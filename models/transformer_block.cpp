@@ -27,9 +27,9 @@ TransformerBlock::TransformerBlock(const TransformerShape& shape, bool causal) :
   mlp = register_module("mlp", std::make_shared<FeedForward>(shape));
 }
 
-torch::Tensor TransformerBlock::forward(const torch::Tensor& x, const torch::Tensor& keep) {
+torch::Tensor TransformerBlock::forward(const torch::Tensor& x, const torch::Tensor& keep, const torch::Tensor& segments) {
   // x, h and the result: (B, T, W); keep: (B, T) or undefined
-  torch::Tensor h = x + torch::dropout(attn->forward(norm1->forward(x), keep), dropout_, is_training());
+  torch::Tensor h = x + torch::dropout(attn->forward(norm1->forward(x), keep, segments), dropout_, is_training());
   return h + torch::dropout(mlp->forward(norm2->forward(h)), dropout_, is_training());
 }
 
@@ -82,15 +82,17 @@ torch::nn::ModuleList make_blocks(const TransformerShape& shape, bool causal) {
   return blocks;
 }
 
-torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep) {
+torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep,
+                         const torch::Tensor& segments) {
   for (const auto& module : *blocks) {
     auto* block = module->as<TransformerBlock>();
     if (block->recompute && block->is_training()) {
-      // The mask is captured by value: the backward pass runs the lambda after this returns.
-      x = checkpointed([block, keep](const torch::Tensor& input) { return block->forward(input, keep); }, x,
-                       block->forward_parameters());
+      // The masks are captured by value: the backward pass runs the lambda after this returns.
+      x = checkpointed(
+          [block, keep, segments](const torch::Tensor& input) { return block->forward(input, keep, segments); }, x,
+          block->forward_parameters());
     } else {
-      x = block->forward(x, keep);
+      x = block->forward(x, keep, segments);
     }
   }
   return x;

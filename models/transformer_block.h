@@ -31,7 +31,8 @@ class FeedForward : public torch::nn::Module {
 class TransformerBlock : public torch::nn::Module {
  public:
   TransformerBlock(const TransformerShape& shape, bool causal);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {});
+  /// `keep` and `segments`: see MultiHeadAttention::forward.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep = {}, const torch::Tensor& segments = {});
   /// The block over new positions with its attention's key/value cache (see Decoder).
   torch::Tensor forward_cached(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& key_keep,
                                KeyValueCache::Layer& cache);
@@ -60,8 +61,9 @@ torch::nn::ModuleList make_blocks(const TransformerShape& shape, bool causal);
 /// The tensor-parallel plan of the blocks registered as `name` ("blocks").
 TensorParallelPlan plan_blocks(const torch::nn::ModuleList& blocks, const std::string& name);
 
-/// Runs `blocks` in order.
-torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep = {});
+/// Runs `blocks` in order (`keep` and `segments`: see MultiHeadAttention::forward).
+torch::Tensor run_blocks(const torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& keep = {},
+                         const torch::Tensor& segments = {});
 
 /// A LayerNorm of the shape's width and epsilon.
 torch::nn::LayerNorm make_norm(const TransformerShape& shape);

@@ -12,10 +12,11 @@
 #include "core/text.h"
 #include "data/quality/weak_labels.h"
 #include "data/reject_log.h"
+#include "data/sources/fortune_file.h"
 #include "data/sources/line_reader.h"
 #include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
 
@@ -52,7 +53,7 @@ std::optional<std::string> utf8_problem(const std::string& line) {
 }
 
 std::optional<std::string> parse_jsonl(const std::string& line, const TextOptions& options, LabelVocabulary& labels,
-                                       Record& record) {
+                                       Record& record, bool need_label) {
   if (auto problem = utf8_problem(line)) return problem;
   const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return std::string("malformed JSON");
@@ -74,7 +75,7 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextOption
       return "label field \"" + field + "\" is neither a string nor a list of strings";
     }
   }
-  if (record.labels.empty()) return std::string("no label");
+  if (record.labels.empty() && need_label) return std::string("no label");
   if (!options.time_field.empty()) {
     const auto time = object.find(options.time_field);
     if (time == object.end() || !time->is_number()) return "missing numeric field \"" + options.time_field + "\"";
@@ -170,7 +171,7 @@ class TextReading {
   DataContext context_;
   RejectLog rejects_;
   LabelVocabulary labels_;
-  std::shared_ptr<const BytePairTokenizer> tokenizer_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   StreamSplitter splitter_;
   int64_t index_ = 0;  // records offered or rejected so far (all ranks')
 };
@@ -194,7 +195,7 @@ void check_unseen(const DataOptions& options, bool multi_file) {
 
 }  // namespace
 
-DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenizer) {
+DataSpec text_spec(const DataOptions& options, const Tokenizer* tokenizer) {
   DataSpec spec = byte_token_spec(options.text.max_length);
   if (tokenizer) {
     spec.vocab_size = tokenizer->vocab_size();
@@ -203,16 +204,21 @@ DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenize
   return spec;
 }
 
-std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerOptions& options) {
+std::shared_ptr<const Tokenizer> configured_tokenizer(const TokenizerOptions& options) {
   if (options.path.empty()) return nullptr;
-  return std::make_shared<const BytePairTokenizer>(BytePairTokenizer::load(options.path));
+  return load_tokenizer(options.path);
 }
 
 
 std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
-                                           LabelVocabulary& labels, Record& record) {
+                                           LabelVocabulary& labels, Record& record, bool need_label) {
   record = Record{};
-  if (options.format == TextFormat::jsonl) return parse_jsonl(line, options, labels, record);
+  if (options.format == TextFormat::jsonl) return parse_jsonl(line, options, labels, record, need_label);
+  if (options.format == TextFormat::plain) {
+    if (need_label) return std::string("no label (data.text.format: plain documents are for stratum data prepare)");
+    record.payload = line;
+    return std::nullopt;
+  }
   const auto cut = line.find(options.separator);
   if (cut == std::string::npos) return "no \"" + options.separator + "\" between label and text";
   if (auto problem = add_label(line.substr(0, cut), labels, record)) return problem;
@@ -222,6 +228,10 @@ std::optional<std::string> parse_text_line(const std::string& line, const TextOp
 
 SplitData read_text_source(const DataOptions& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the text source needs a file (or - for standard input)");
+  if (options.text.format == TextFormat::plain) {
+    throw UserError("data.text.format: plain lines carry no label; train a classifier on lines or jsonl, or turn plain "
+                    "text into token shards with stratum data prepare (data.source: token_shards)");
+  }
   check_unseen(options, /*multi_file=*/false);
   TextReading reading(options, context, {}, {resolve_unseen_labels(options, options.labels), {}});
   LineReader reader(options.path);
@@ -334,21 +344,7 @@ SplitData read_weak_label_source(const DataOptions& options, const DataContext& 
 SplitData read_fortunes_source(const DataOptions& options, const DataContext& context) {
   if (options.path.empty()) throw UserError("data.path: the fortunes source needs a folder such as /usr/share/games/fortunes");
   check_unseen(options, /*multi_file=*/true);
-  std::vector<std::string> paths;
-  std::error_code ec;
-  if (fs::is_directory(options.path, ec)) {
-    for (const auto& entry : fs::directory_iterator(options.path, ec)) {
-      const std::string ext = entry.path().extension().string();
-      // Fortune files have no extension; .dat are strfile indexes and .u8 their UTF-8 twins.
-      if (entry.is_regular_file(ec) && ext.empty()) paths.push_back(entry.path().string());
-    }
-    std::sort(paths.begin(), paths.end());  // a fixed order makes the stream deterministic
-  } else if (fs::is_regular_file(options.path, ec)) {
-    paths.push_back(options.path);
-  } else {
-    throw UserError("data.path: " + options.path + ": no such file or folder");
-  }
-  if (paths.empty()) throw UserError("data.path: " + options.path + ": no fortune files (files without an extension)");
+  const std::vector<std::string> paths = fortune_files(options.path);
 
   // Every file is a label and a source: both are known before reading.
   std::vector<std::string> names;
@@ -371,39 +367,20 @@ SplitData read_fortunes_source(const DataOptions& options, const DataContext& co
     const std::string& label = names[file_index];
     LineReader reader(path);
     SourceFile file = line_file("fortunes/" + label, path);
-    std::string line, text;
-    uint64_t start = 0, start_line = 0;  // where the record being collected starts
-    bool too_long_record = false;
-    const auto flush = [&]() {
-      if (text.empty() && !too_long_record) return;
+    more = read_fortune_records(reader, [&](const FortuneRecord& fortune) {
       Record record;
-      if (too_long_record) {
-        reading.reject(file, start, start_line, "record longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB");
+      if (fortune.too_long) {
+        reading.reject(file, fortune.offset, fortune.line, "record longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB");
       } else if (auto problem = add_label(label, reading.labels(), record)) {
-        reading.reject(file, start, start_line, *problem);
+        reading.reject(file, fortune.offset, fortune.line, *problem);
       } else {
-        record.payload = text;
+        record.payload = fortune.text;
         record.time = static_cast<double>(time++);
-        record.origin = {static_cast<uint32_t>(file_index), start};
-        more = reading.add(record, file);
+        record.origin = {static_cast<uint32_t>(file_index), fortune.offset};
+        return reading.add(record, file);
       }
-      text.clear();
-      too_long_record = false;
-    };
-    while (more && reader.next(line)) {
-      if (line == "%") {
-        flush();
-        continue;
-      }
-      if (text.empty() && !too_long_record) start = reader.line_offset(), start_line = reader.line_number();
-      if (reader.truncated() || text.size() + line.size() > LineReader::kMaxLineBytes) {
-        too_long_record = true;
-        text.clear();
-        continue;
-      }
-      if (!too_long_record) text += text.empty() ? line : "\n" + line;
-    }
-    if (more) flush();
+      return true;
+    });
     finish_file(file, reader);
     files.push_back(file);
   }

@@ -14,20 +14,21 @@
 
 namespace stratum::data {
 
-class BytePairTokenizer;
+class Tokenizer;
 
-/// The tokenizer `data.tokenizer.path` names (a UserError naming it when unreadable), or null
-/// for one token per byte.
-std::shared_ptr<const BytePairTokenizer> configured_tokenizer(const TokenizerOptions& options);
+/// The tokenizer `data.tokenizer.path` names (see load_tokenizer; a UserError naming it when
+/// unreadable), or null for one token per byte.
+std::shared_ptr<const Tokenizer> configured_tokenizer(const TokenizerOptions& options);
 
 /// What the text sources' examples are: `data.text.max_length` token ids of `tokenizer`'s
 /// vocabulary with its padding id, or bytes and padding id 256 without one.
-DataSpec text_spec(const DataOptions& options, const BytePairTokenizer* tokenizer);
+DataSpec text_spec(const DataOptions& options, const Tokenizer* tokenizer);
 
 /// Parses one line of a `text` source into `record` (labels through `labels`). Returns the
-/// reason the line must be rejected, or nothing when it is usable.
+/// reason the line must be rejected, or nothing when it is usable. Without `need_label`, a
+/// record may carry no label (documents for `stratum data prepare`).
 std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
-                                           LabelVocabulary& labels, Record& record);
+                                           LabelVocabulary& labels, Record& record, bool need_label = true);
 
 /// source: text — `data.path` is a file or "-"; `data.text` says the format.
 SplitData read_text_source(const DataOptions& options, const DataContext& context);

@@ -16,7 +16,7 @@ namespace {
 // bytes, padded with spec.pad_token) and (N) targets: the given labels, or each record's
 // primary label.
 TensorDataset collate(const std::vector<const Record*>& records, const DataSpec& spec,
-                      const BytePairTokenizer* tokenizer, const std::vector<int32_t>& targets = {}) {
+                      const Tokenizer* tokenizer, const std::vector<int32_t>& targets = {}) {
   const std::vector<int64_t>& shape = spec.input_shape;
   const InputKind kind = spec.kind;
   const auto n = static_cast<int64_t>(records.size());
@@ -92,7 +92,7 @@ std::vector<const Record*> pointers(const std::vector<Record>& records) {
 }  // namespace
 
 TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
-                              const BytePairTokenizer* tokenizer) {
+                              const Tokenizer* tokenizer) {
   TensorDataset d = collate(records, spec, tokenizer);
   standardize(d, spec);
   return d;
@@ -117,7 +117,7 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   unseen_records.insert(unseen_records.end(), facts.held_out_file.begin(), facts.held_out_file.end());
 
   const InputKind kind = facts.spec.kind;
-  const BytePairTokenizer* tokenizer = facts.tokenizer.get();
+  const Tokenizer* tokenizer = facts.tokenizer.get();
   TensorDataset seen = collate(seen_records, facts.spec, tokenizer, seen_targets);
   TensorDataset validation = collate(pointers(splitter.validation()), facts.spec, tokenizer);
   TensorDataset unseen = collate(unseen_records, facts.spec, tokenizer);

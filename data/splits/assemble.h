@@ -9,14 +9,14 @@
 #include "data/data_options.h"
 #include "data/split_data.h"
 #include "data/splits/stream_splitter.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 
 namespace stratum::data {
 
 /// What a source knows that the splitter does not.
 struct SourceFacts {
   DataSpec spec;                              ///< input kind and shape, classes and their names
-  std::shared_ptr<const BytePairTokenizer> tokenizer;  ///< text: how payloads become ids (null: bytes)
+  std::shared_ptr<const Tokenizer> tokenizer;  ///< text: how payloads become ids (null: bytes)
   std::vector<const Record*> held_out_file;   ///< unseen records from a separate file (unseen.by: file)
   std::string unseen_description;
   std::vector<SourceFile> files;
@@ -36,6 +36,6 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
 /// `spec.input_mean` / `input_std`; a record without labels gets target -1. For inputs that
 /// arrive after training (`stratum qa select` pools).
 TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
-                              const BytePairTokenizer* tokenizer);
+                              const Tokenizer* tokenizer);
 
 }  // namespace stratum::data

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace stratum::data {
 namespace {
@@ -219,5 +220,16 @@ BytePairTokenizer BytePairTokenizer::load(const std::string& path) {
   text << in.rdbuf();
   return from_json(text.str(), path);
 }
+
+}  // namespace stratum::data
+
+namespace stratum::data {
+
+const BytePairTokenizer& BytePairTokenizer::bytes() {
+  static const BytePairTokenizer tokenizer;
+  return tokenizer;
+}
+
+std::string BytePairTokenizer::fingerprint() const { return merges_.empty() ? "" : sha256_hex(to_json()); }
 
 }  // namespace stratum::data

@@ -9,13 +9,17 @@
 #include <utility>
 #include <vector>
 
+#include "data/tokenizer/tokenizer.h"
+
 namespace stratum::data {
 
-/// Trains, applies and stores a byte-level BPE vocabulary.
-class BytePairTokenizer {
+/// Trains, applies and stores a byte-level BPE vocabulary (no merges: plain bytes).
+class BytePairTokenizer : public Tokenizer {
  public:
   /// Byte-level only (no merges): 256 byte ids and the padding id 256.
   BytePairTokenizer();
+  /// One shared byte-level tokenizer.
+  static const BytePairTokenizer& bytes();
 
   /// Learns merges from `texts` until the vocabulary (bytes, merges and padding) holds
   /// `vocab_size` ids or no pair occurs `min_frequency` times. Deterministic: ties go to the
@@ -23,13 +27,18 @@ class BytePairTokenizer {
   static BytePairTokenizer train(const std::vector<std::string>& texts, int64_t vocab_size, int64_t min_frequency = 2);
 
   /// Token ids of `text`, merges applied in the order they were learned.
-  std::vector<int32_t> encode(const std::string& text) const;
+  std::vector<int32_t> encode(const std::string& text) const override;
 
   /// The bytes behind `ids` (the padding id decodes to nothing).
-  std::string decode(const std::vector<int32_t>& ids) const;
+  std::string decode(const std::vector<int32_t>& ids) const override;
 
-  int64_t vocab_size() const { return 256 + static_cast<int64_t>(merges_.size()) + 1; }
-  int32_t pad_id() const { return static_cast<int32_t>(256 + merges_.size()); }
+  int64_t vocab_size() const override { return 256 + static_cast<int64_t>(merges_.size()) + 1; }
+  int32_t pad_id() const override { return static_cast<int32_t>(256 + merges_.size()); }
+  /// The padding id: no text encodes to it, so it can end documents.
+  int32_t end_of_text_id() const override { return pad_id(); }
+  std::string kind() const override { return merges_.empty() ? "bytes" : "byte-bpe"; }
+  /// sha256 of to_json() ("" for bytes).
+  std::string fingerprint() const override;
   const std::vector<std::pair<int32_t, int32_t>>& merges() const { return merges_; }
 
   /// JSON: {"type": "byte-bpe", "version": 1, "merges": [[a, b], ...], "pad_id": N, "tokens": [...]}

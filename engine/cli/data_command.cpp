@@ -1,5 +1,5 @@
-// `stratum data inspect|manifest --config F.yaml`: read the configured data exactly as
-// training would, without training.
+// `stratum data inspect|manifest|tokenizer|prepare --config F.yaml`: read the configured data
+// exactly as training would, without training; or turn a text source into token shards.
 
 #include <algorithm>
 #include <cstdio>
@@ -14,6 +14,7 @@
 #include "engine/registry.h"
 #include "engine/run_dir.h"
 #include "core/text.h"
+#include "data/token_shards/prepare_shards.h"
 #include "data/tokenizer/byte_bpe.h"
 
 namespace stratum::cli {
@@ -64,6 +65,37 @@ void train_tokenizer(const std::string& config_path, const std::vector<std::stri
   std::printf("tokenizer: %s (use it with data.tokenizer.path: %s)\n", out.c_str(), out.c_str());
 }
 
+// Tokenizes the configured text source into token shards.
+void prepare_shards(const std::string& config_path, const std::vector<std::string>& overrides, const Registry& registry,
+                    const std::string& out, const std::string& workers, const std::string& shard_tokens) {
+  const RunConfig config = load_config(config_path, overrides);
+  preflight(config, registry);
+  data::PrepareOptions prepare;
+  prepare.out_dir = out;
+  prepare.seed = static_cast<uint64_t>(config.run.seed);
+  if (!workers.empty()) prepare.workers = static_cast<int>(parse_count_flag("--workers", workers, 1, 256));
+  if (!shard_tokens.empty()) prepare.shard_tokens = static_cast<uint64_t>(parse_count_flag("--shard-tokens", shard_tokens, 1));
+  const double start = monotonic_seconds();
+  const data::ShardManifest m = data::prepare_token_shards(config.data, prepare);
+  const double seconds = monotonic_seconds() - start;
+  std::printf("%-11s %10s %14s %7s\n", "split", "documents", "tokens", "shards");
+  uint64_t tokens = 0;
+  for (size_t s = 0; s < m.splits.size(); ++s) {
+    std::printf("%-11s %10llu %14llu %7zu\n", data::ShardManifest::kSplitNames[s],
+                static_cast<unsigned long long>(m.splits[s].documents), static_cast<unsigned long long>(m.splits[s].tokens),
+                m.splits[s].shards.size());
+    tokens += m.splits[s].tokens;
+  }
+  std::printf("records read %lld = accepted %lld + rejected %lld (see %s/rejects.jsonl)\n",
+              static_cast<long long>(m.records_read), static_cast<long long>(m.records_accepted),
+              static_cast<long long>(m.records_rejected), out.c_str());
+  std::printf("tokenizer: %s, %llu ids, end-of-text %lld; %llu tokens in %s (%.0f tokens/s, %d workers)\n",
+              m.tokenizer.c_str(), static_cast<unsigned long long>(m.vocab_size), static_cast<long long>(m.end_of_text),
+              static_cast<unsigned long long>(tokens), format_duration(seconds).c_str(),
+              static_cast<double>(tokens) / std::max(1e-9, seconds), prepare.workers);
+  std::printf("shards: %s/shards.json (train with data.source: token_shards, data.path: %s)\n", out.c_str(), out.c_str());
+}
+
 int64_t at(const std::vector<int64_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; }
 
 void print_inspection(const data::SplitData& data) {
@@ -111,24 +143,29 @@ void print_inspection(const data::SplitData& data) {
 }  // namespace
 
 int data_command(const Args& args, Registry& registry) {
-  const std::string usage = "inspect|manifest|tokenizer --config FILE [--set KEY=VALUE]... [--out FILE]";
-  if (args.empty()) throw UserError("stratum data: no action given (inspect, manifest or tokenizer); see stratum data --help");
+  const std::string usage = "inspect|manifest|tokenizer|prepare --config FILE [--set KEY=VALUE]... [--out FILE|DIR]";
+  if (args.empty()) {
+    throw UserError("stratum data: no action given (inspect, manifest, tokenizer or prepare); see stratum data --help");
+  }
   if (args[0] == "--help" || args[0] == "-h") {
     std::printf("usage: stratum data %s\n\n"
                 "  inspect    per-label counts per split, balance ratio, sampler figures and drift statistics\n"
                 "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
-                "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n",
+                "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n"
+                "  prepare    tokenize a text or fortunes source into token shards (data.source: token_shards)\n",
                 usage.c_str());
     return kExitOk;
   }
   const std::string action = args[0];
-  if (action != "inspect" && action != "manifest" && action != "tokenizer") {
-    throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest or tokenizer)");
+  if (action != "inspect" && action != "manifest" && action != "tokenizer" && action != "prepare") {
+    throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest, tokenizer or prepare)");
   }
-  std::string config_path, out = action == "manifest" ? "manifest.json" : "";
+  std::string config_path, out = action == "manifest" ? "manifest.json" : "", workers, shard_tokens;
   std::vector<std::string> overrides;
   const char* summary = action == "inspect"    ? "Read the configured data as training would and print what it holds."
                         : action == "manifest" ? "Write the data manifest without training."
+                        : action == "prepare"  ? "Tokenize the configured text or fortunes source into token shards "
+                                                 "(seen / validation / unseen) and shards.json."
                                                : "Learn a byte-level BPE vocabulary (data.tokenizer.vocab_size ids) "
                                                  "from the seen split's text.";
   ArgParser parser("stratum data " + action, "--config FILE [--set KEY=VALUE]...", summary);
@@ -138,8 +175,18 @@ int data_command(const Args& args, Registry& registry) {
   if (action == "tokenizer") {
     parser.option("--out", "FILE", "where to write the tokenizer (default data.tokenizer.path, else tokenizer.json)", &out);
   }
+  if (action == "prepare") {
+    parser.option("--out", "DIR", "the shard folder to write (new, empty, or a previous prepare's)", &out, /*required=*/true);
+    parser.option("--workers", "N", "tokenizing threads (default 1; the shards' bytes do not depend on it)", &workers);
+    parser.option("--shard-tokens", "N", "tokens per shard before the next one starts (default 100000000)",
+                  &shard_tokens);
+  }
   if (!parser.parse({args.begin() + 1, args.end()})) {
     std::fputs(parser.help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (action == "prepare") {
+    prepare_shards(config_path, overrides, registry, out, workers, shard_tokens);
     return kExitOk;
   }
   if (action == "tokenizer") {

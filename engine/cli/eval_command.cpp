@@ -33,7 +33,7 @@ int multiple_choice(const LanguageModelSource& source, const std::string& items_
   const LanguageModel loaded = load_language_model(source, registry, "stratum eval");
   const int64_t max_length = loaded.model->decoder() ? loaded.model->decoder()->context()
                                                      : loaded.config.data.text.max_length;
-  const ChoiceEvaluation e = evaluate_choices(*loaded.model, items, loaded.tokenizer, max_length,
+  const ChoiceEvaluation e = evaluate_choices(*loaded.model, items, *loaded.tokenizer, max_length,
                                               static_cast<uint64_t>(loaded.config.run.seed));
   std::printf("multiple choice: %lld items from %s\n", static_cast<long long>(e.items), items_path.c_str());
   std::printf("  accuracy (summed log-likelihood)      %.4f  (95%% bootstrap interval %.4f-%.4f)\n", e.accuracy,

@@ -11,7 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
 #include "engine/generation_prompts.h"
@@ -70,7 +70,7 @@ int generate_command(const Args& args, Registry& registry) {
   const LanguageModel loaded = load_language_model({checkpoint, config_path, overrides, weights, plugins}, registry,
                                                    "stratum generate");
   models::Model& model = *loaded.model;
-  const data::BytePairTokenizer& tokenizer = loaded.tokenizer;
+  const data::Tokenizer& tokenizer = *loaded.tokenizer;
   models::Decoder* decoder = model.decoder();
   if (!decoder) {
     throw UserError("stratum generate: model " + loaded.config.model.name + " does not generate text (gpt-* models do)");

@@ -18,7 +18,7 @@
 #include "data/quality/selection.h"
 #include "data/sources/idx_file.h"
 #include "data/splits/assemble.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 
 namespace stratum::cli {
 namespace {
@@ -120,11 +120,11 @@ int qa_select(const Args& args, Registry& registry) {
     throw UserError(loaded.dir + ": " + loaded.config.model.name + " is not a classifier; qa select needs class probabilities");
   }
   Pool pool;
-  std::shared_ptr<data::BytePairTokenizer> tokenizer;
+  std::shared_ptr<const data::Tokenizer> tokenizer;
   if (spec.kind == data::InputKind::tokens) {
     pool = read_text_pool(pool_path, loaded.config, item_column.empty() ? qa.item_column : item_column);
     if (!loaded.config.data.tokenizer.path.empty()) {
-      tokenizer = std::make_shared<data::BytePairTokenizer>(data::BytePairTokenizer::load(loaded.config.data.tokenizer.path));
+      tokenizer = data::load_tokenizer(loaded.config.data.tokenizer.path);
     }
   } else if (spec.kind == data::InputKind::images) {
     if (spec.input_mean.empty()) {

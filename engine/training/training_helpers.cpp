@@ -125,7 +125,7 @@ void check_copies_agree(Collectives& collectives, const std::vector<torch::Tenso
 double loss_normalizer(const data::Batch& batch, bool language_model, int64_t pad_token,
                        const torch::Tensor& class_weights) {
   if (batch.size() == 0) return 0;
-  if (language_model) return static_cast<double>(scored_tokens(batch.inputs, pad_token).item<int64_t>());
+  if (language_model) return static_cast<double>(scored_tokens(next_token_sequence(batch), pad_token).item<int64_t>());
   if (class_weights.defined()) return class_weights.index_select(0, batch.targets).sum().item<double>();
   return static_cast<double>(batch.size());
 }

@@ -98,8 +98,8 @@ void TrainingRun::micro_batch(const data::Batch& host_batch) {
   }
   torch::Tensor loss =
       !language_model_ ? classification_loss(logits.to(torch::kFloat32), batch.targets, options_.label_smoothing, class_weights_)
-      : r.tensor       ? r.tensor->next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token_)
-                       : next_token_loss(logits.to(torch::kFloat32), batch.inputs, pad_token_);
+      : r.tensor       ? r.tensor->next_token_loss(logits.to(torch::kFloat32), next_token_sequence(batch), pad_token_)
+                       : next_token_loss(logits.to(torch::kFloat32), next_token_sequence(batch), pad_token_);
   // Ranks' gradients are averaged, so a shard's loss counts by its share of the global
   // batch: the average is then the gradient of the global batch's mean loss.
   if (r.world > 1) loss = loss * (shard_share * r.replica_count / std::max(1e-12, settle()));
@@ -168,6 +168,8 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
       .add("lr", lr)
       .add("grad_norm", grad_norm)
       .add("samples_per_second", throughput);
+  // Real (non-padding) tokens each step learned from: with token shards, the whole windows.
+  if (language_model_ && window_steps_ > 0) record.add("tokens_per_step", samples / static_cast<double>(window_steps_));
   if (scaler_->enabled()) {
     record.add("loss_scale", scaler_->factor()).add("skipped_steps", static_cast<double>(scaler_->skipped_steps()));
   }

@@ -146,6 +146,13 @@ void TrainingRun::build_model(const std::string& checkpoint) {
   model_->train();
   language_model_ = model_->is_language_model();
   pad_token_ = data_.spec.pad_token;
+  if (config_.data.source == "token_shards" && !language_model_) {
+    config_.fail("model.name", config_.model.name + " is not a language model; token shards train next-token prediction");
+  }
+  if (config_.data.pack == data::Pack::documents && !model_->packs_documents()) {
+    config_.fail("data.pack", "documents needs a model that restarts attention at each document (gpt-*); " +
+                                  config_.model.name + " does not");
+  }
   log::info("model: " + config_.model.name + ", " + models::describe_model_facts(facts_) + "; task: " +
             (language_model_ ? "language modeling" : "classification"));
   check_sampling();
@@ -177,7 +184,10 @@ void TrainingRun::plan_steps() {
             std::to_string(steps_per_epoch) + " steps per epoch)" +
             (r.replica_count > 1 ? "; " + std::to_string(r.replica_count) + " data-parallel replicas of " +
                                        std::to_string(options_.batch_size) + " examples per micro-batch"
-                                 : std::string()));
+                                 : std::string()) +
+            (language_model_ && !data_.spec.input_shape.empty()
+                 ? "; " + std::to_string(data_.spec.input_shape[0]) + " tokens per example"
+                 : std::string()));
 
   // What a checkpoint must match to be resumed: the same data (manifest and split sizes).
   state_.data_fingerprint = sha256_hex(data_.manifest + std::to_string(data_.seen.size()) + "/" +

@@ -15,9 +15,9 @@
 namespace stratum::training {
 namespace {
 
-data::BytePairTokenizer sample_tokenizer(const RunConfig& config) {
+std::shared_ptr<const data::Tokenizer> sample_tokenizer(const RunConfig& config) {
   const auto loaded = data::configured_tokenizer(config.data.tokenizer);
-  return loaded ? *loaded : data::BytePairTokenizer();
+  return loaded ? loaded : std::make_shared<const data::BytePairTokenizer>();
 }
 
 }  // namespace
@@ -30,7 +30,8 @@ void TrainingRun::check_sampling() const {
   if (!decoder) {
     config_.fail("logging.sample_every", "model " + config_.model.name + " does not generate text (gpt-* models do)");
   }
-  const data::BytePairTokenizer tokenizer = sample_tokenizer(config_);
+  const auto loaded = sample_tokenizer(config_);
+  const data::Tokenizer& tokenizer = *loaded;
   for (size_t i = 0; i < config_.logging.sample_prompts.size(); ++i) {
     Prompt prompt = text_prompt("logging.sample_prompts[" + std::to_string(i) + "]", config_.logging.sample_prompts[i],
                                 tokenizer);
@@ -43,7 +44,8 @@ void TrainingRun::check_sampling() const {
 void TrainingRun::sample_during_training(int64_t step) {
   const LoggingOptions& logging = config_.logging;
   if (logging.sample_every <= 0 || step % logging.sample_every != 0 || !ranks_.primary) return;
-  const data::BytePairTokenizer tokenizer = sample_tokenizer(config_);
+  const auto loaded = sample_tokenizer(config_);
+  const data::Tokenizer& tokenizer = *loaded;
   std::vector<std::vector<int64_t>> prompts;
   for (const std::string& text : logging.sample_prompts) prompts.push_back(token_ids(tokenizer, text));
   models::GenerationOptions options;

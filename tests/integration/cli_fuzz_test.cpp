@@ -25,14 +25,15 @@ TEST(CliFuzz, GeneratedArgumentListsExitZeroOrTwoWithOneLine) {
   const std::string malformed = dir.write("malformed.yaml", "data: [unclosed\n  model: {\n");
   const std::string alias = dir.write("alias.yaml", "a: &a {b: *a}\n");
   const std::string empty = dir.write("empty.yaml", "");
-  const std::vector<std::string> commands = {"train", "eval", "data inspect", "data manifest", "data tokenizer",
+  const std::vector<std::string> commands = {"train", "eval", "data inspect", "data manifest", "data tokenizer", "data prepare",
                                              "export", "report", "qa agreement", "qa spotcheck", "qa select",
                                              "qa relabel", "qa weak-labels", "launch", "info", "generate", "trian", ""};
   const std::vector<std::string> flags = {"--config", "--set", "--resume", "--checkpoint", "--out", "--run",
                                           "--plugin", "--nproc-per-node", "--nnodes", "--node-rank", "--master-port",
                                           "--max-restarts", "--k", "--fraction", "--time-buckets", "--seed", "--max",
                                           "--help", "--bogus", "-x", "--", "--config=", "--set=", "--prompt",
-                                          "--prompts", "--weights", "--temperature", "--top-p", "--max-new-tokens"};
+                                          "--prompts", "--weights", "--temperature", "--top-p", "--max-new-tokens",
+                                          "--workers", "--shard-tokens"};
   const std::vector<std::string> values = {
       std::string(STRATUM_SOURCE_DIR) + "/configs/smoke.yaml", malformed, alias, empty, "/nonexistent/x.yaml",
       dir.path(), dir.path() + "/out.json", "-1", "0",
