@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "data/hash.h"
 #include "data/label_vocabulary.h"
 #include "data/reject_log.h"
+#include "data/sampling/label_reservoir.h"
 #include "data/sources/fortune_file.h"
 #include "data/sources/line_reader.h"
 #include "data/sources/text_source.h"
@@ -39,6 +41,15 @@ struct Document {
   std::string text;
   std::vector<std::string> labels;
   int split = kSeen;
+  int64_t order = 0;  ///< among accepted documents: sampled ones are written in this order
+};
+
+// A uniform sample of one label's seen documents (the reservoirs' Algorithm R / L). The
+// reservoir decides; the documents live here, slot for slot.
+struct LabelSample {
+  LabelReservoir reservoir;
+  std::vector<Document> documents;
+  int64_t offered = 0;
 };
 
 // One split's shards, written one after another as each fills up.
@@ -145,7 +156,8 @@ class DocumentReader {
         rejects_(rejects),
         manifest_(manifest),
         labels_(options.labels, static_cast<size_t>(options.max_classes)),
-        seed_hash_(splitmix64(prepare.seed ^ 0x70726570617265ull)) {
+        seed_hash_(splitmix64(prepare.seed ^ 0x70726570617265ull)),
+        per_label_(prepare.per_label) {
     const UnseenOptions& unseen = options.unseen;
     if (unseen.by == UnseenBy::file) {
       throw UserError("data.unseen.by: file: a text source has no held-out file; use label, source (fortunes), time or none");
@@ -166,6 +178,15 @@ class DocumentReader {
     } else {
       read_text();
     }
+    // The samples, in the order their documents arrived.
+    std::vector<Document> sampled;
+    for (auto& [label, sample] : samples_) {
+      manifest_.splits[kSeen].offered[label] = sample.offered;
+      for (Document& d : sample.documents) sampled.push_back(std::move(d));
+    }
+    samples_.clear();
+    std::sort(sampled.begin(), sampled.end(), [](const Document& a, const Document& b) { return a.order < b.order; });
+    for (Document& d : sampled) queue(std::move(d));
     if (!batch_.empty()) flush_(batch_);
     batch_.clear();
   }
@@ -173,10 +194,38 @@ class DocumentReader {
  private:
   bool full() const { return options_.max_records > 0 && manifest_.records_read >= options_.max_records; }
 
-  // Counts a record's file facts and, when accepted, queues it.
+  // Counts an accepted record and queues it (or offers it to its label's sample).
   void accept(Document document, const std::string& source, double time) {
+    document.order = manifest_.records_accepted;
     ++manifest_.records_read, ++manifest_.records_accepted;
     document.split = split_of(document, source, time);
+    if (document.split == kSeen && per_label_ > 0) {
+      sample(std::move(document));
+      return;
+    }
+    queue(std::move(document));
+  }
+
+  void sample(Document document) {
+    const std::string label = document.labels.empty() ? "" : document.labels.front();
+    auto it = samples_.find(label);
+    if (it == samples_.end()) {
+      // One random stream per label, numbered in order of first appearance (a fixed order).
+      it = samples_.emplace(label, LabelSample{LabelReservoir(seed_hash_, samples_.size(), /*weighted=*/false), {}, 0}).first;
+      it->second.reservoir.set_capacity(per_label_);
+    }
+    LabelSample& s = it->second;
+    ++s.offered;
+    const int64_t slot = s.reservoir.offer(0.0);
+    if (slot < 0) return;
+    if (static_cast<size_t>(slot) == s.documents.size()) {
+      s.documents.push_back(std::move(document));
+    } else {
+      s.documents[static_cast<size_t>(slot)] = std::move(document);
+    }
+  }
+
+  void queue(Document document) {
     batch_bytes_ += document.text.size();
     batch_.push_back(std::move(document));
     if (batch_.size() >= kBatchDocuments || batch_bytes_ >= kBatchBytes) {
@@ -275,6 +324,8 @@ class DocumentReader {
   ShardManifest& manifest_;
   LabelVocabulary labels_;
   uint64_t seed_hash_;
+  int64_t per_label_;
+  std::map<std::string, LabelSample> samples_;
   std::function<void(std::vector<Document>&)> flush_;
   std::vector<Document> batch_;
   size_t batch_bytes_ = 0;
@@ -299,6 +350,7 @@ ShardManifest prepare_token_shards(const DataOptions& options, const PrepareOpti
   manifest.source_path = options.path;
   manifest.validation_fraction = options.validation_fraction;
   manifest.seed = prepare.seed;
+  manifest.per_label = prepare.per_label;
   manifest.unseen_description = "held out by " + std::string(choice_name(options.unseen.by));
   if (options.unseen.by == UnseenBy::label) manifest.unseen_description += " (" + join(options.unseen.labels, ", ") + ")";
   if (options.unseen.by == UnseenBy::source) manifest.unseen_description += " (" + join(options.unseen.sources, ", ") + ")";

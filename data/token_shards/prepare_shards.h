@@ -16,6 +16,9 @@ struct PrepareOptions {
   uint64_t shard_tokens = 100'000'000;  ///< a shard is closed after the document that reaches this
   int workers = 1;                      ///< tokenizing threads; the bytes written do not depend on it
   uint64_t seed = 0;                    ///< the run seed: validation documents are picked by hash with it
+  /// When positive, the seen split keeps a uniform sample of at most this many documents per
+  /// label (a seeded reservoir per label; memory holds the samples), in their original order.
+  int64_t per_label = 0;
 };
 
 /// Reads the `text` (lines, jsonl, plain) or `fortunes` source `options` configures, document
@@ -24,7 +27,9 @@ struct PrepareOptions {
 /// its tokens (data.tokenizer.path's BPE, or bytes) followed by the end-of-text token. Split:
 /// unseen by data.unseen (label, source, time, none), else validation when the document's
 /// content hash with the seed falls under data.validation_fraction (copies go together).
-/// A previous prepare's files in out_dir are replaced; any other file there is refused.
+/// With `per_label`, the seen split is stratified: each label's documents are a uniform sample
+/// of at most that many. A previous prepare's files in out_dir are replaced; any other file
+/// there is refused.
 ShardManifest prepare_token_shards(const DataOptions& options, const PrepareOptions& prepare);
 
 }  // namespace stratum::data

@@ -34,9 +34,11 @@ std::string ShardManifest::to_json() const {
   out["records"] = {{"read", records_read}, {"accepted", records_accepted}, {"rejected", records_rejected}};
   out["unseen"] = unseen_description;
   out["validation_fraction"] = validation_fraction;
+  out["per_label"] = per_label;
   out["seed"] = seed;
   for (size_t s = 0; s < splits.size(); ++s) {
-    nlohmann::ordered_json split = {{"documents", splits[s].documents}, {"tokens", splits[s].tokens}, {"labels", splits[s].labels}};
+    nlohmann::ordered_json split = {{"documents", splits[s].documents}, {"tokens", splits[s].tokens},
+                                    {"labels", splits[s].labels}, {"offered", splits[s].offered}};
     split["shards"] = nlohmann::ordered_json::array();
     for (const ShardEntry& e : splits[s].shards) {
       split["shards"].push_back(
@@ -74,6 +76,7 @@ ShardManifest ShardManifest::from_json(const std::string& text, const std::strin
   m.records_rejected = field<int64_t>(records, "rejected", where + " records");
   m.unseen_description = field<std::string>(in, "unseen", where);
   m.validation_fraction = field<double>(in, "validation_fraction", where);
+  m.per_label = field<int64_t>(in, "per_label", where);
   m.seed = field<uint64_t>(in, "seed", where);
   const auto splits = field<nlohmann::json>(in, "splits", where);
   for (size_t s = 0; s < m.splits.size(); ++s) {
@@ -83,6 +86,7 @@ ShardManifest ShardManifest::from_json(const std::string& text, const std::strin
     out.documents = field<uint64_t>(split, "documents", at);
     out.tokens = field<uint64_t>(split, "tokens", at);
     out.labels = field<std::map<std::string, int64_t>>(split, "labels", at);
+    out.offered = field<std::map<std::string, int64_t>>(split, "offered", at);
     for (const auto& e : field<std::vector<nlohmann::json>>(split, "shards", at)) {
       ShardEntry entry{field<std::string>(e, "file", at), field<uint64_t>(e, "tokens", at),
                        field<uint64_t>(e, "documents", at), field<uint64_t>(e, "bytes", at),

@@ -22,6 +22,8 @@ struct ShardSplit {
   std::vector<ShardEntry> shards;
   uint64_t documents = 0, tokens = 0;
   std::map<std::string, int64_t> labels;  ///< documents per label (labeled sources)
+  /// With a per-label quota: documents each label offered before sampling (else empty).
+  std::map<std::string, int64_t> offered;
 };
 
 /// The whole shard folder.
@@ -39,6 +41,7 @@ struct ShardManifest {
   double validation_fraction = 0;
   uint64_t seed = 0;
   int64_t records_read = 0, records_accepted = 0, records_rejected = 0;
+  int64_t per_label = 0;  ///< the seen split's quota of documents per label (0: all kept)
   std::array<ShardSplit, 3> splits;  ///< in kSplitNames order
 
   std::string to_json() const;

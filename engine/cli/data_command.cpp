@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
@@ -67,13 +68,15 @@ void train_tokenizer(const std::string& config_path, const std::vector<std::stri
 
 // Tokenizes the configured text source into token shards.
 void prepare_shards(const std::string& config_path, const std::vector<std::string>& overrides, const Registry& registry,
-                    const std::string& out, const std::string& workers, const std::string& shard_tokens) {
+                    const std::string& out, const std::string& workers, const std::string& shard_tokens,
+                    const std::string& per_label) {
   const RunConfig config = load_config(config_path, overrides);
   preflight(config, registry);
   data::PrepareOptions prepare;
   prepare.out_dir = out;
   prepare.seed = static_cast<uint64_t>(config.run.seed);
   if (!workers.empty()) prepare.workers = static_cast<int>(parse_count_flag("--workers", workers, 1, 256));
+  if (!per_label.empty()) prepare.per_label = parse_count_flag("--per-label", per_label, 1);
   if (!shard_tokens.empty()) prepare.shard_tokens = static_cast<uint64_t>(parse_count_flag("--shard-tokens", shard_tokens, 1));
   const double start = monotonic_seconds();
   const data::ShardManifest m = data::prepare_token_shards(config.data, prepare);
@@ -98,7 +101,26 @@ void prepare_shards(const std::string& config_path, const std::vector<std::strin
 
 int64_t at(const std::vector<int64_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; }
 
+// Token shards have windows, not labeled records: what each split holds of the token stream.
+void print_token_windows(const data::SplitData& data) {
+  const nlohmann::json shards = nlohmann::json::parse(data.manifest).at("token_shards");
+  std::printf("%-11s %10s %14s %10s %12s\n", "split", "documents", "tokens", "windows", "unused tail");
+  for (const char* split : {"seen", "validation", "unseen"}) {
+    const nlohmann::json& s = shards["splits"][split];
+    std::printf("%-11s %10lld %14lld %10lld %12lld\n", split, s["documents"].get<long long>(), s["tokens"].get<long long>(),
+                s["windows"].get<long long>(), s["unused_tail_tokens"].get<long long>());
+  }
+  std::printf("windows of %lld tokens (+1 target), packing %s, tokenizer %s (%lld ids); padding share 0\n",
+              shards["window_tokens"].get<long long>(), shards["pack"].get<std::string>().c_str(),
+              shards["tokenizer"].get<std::string>().c_str(), shards["vocab_size"].get<long long>());
+  std::printf("unseen: %s\n", data.unseen_description.c_str());
+}
+
 void print_inspection(const data::SplitData& data) {
+  if (data.seen.store) {
+    print_token_windows(data);
+    return;
+  }
   const auto& seen = data.label_counts.at("seen");
   const auto& validation = data.label_counts.at("validation");
   const auto& unseen = data.label_counts.at("unseen");
@@ -160,7 +182,7 @@ int data_command(const Args& args, Registry& registry) {
   if (action != "inspect" && action != "manifest" && action != "tokenizer" && action != "prepare") {
     throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest, tokenizer or prepare)");
   }
-  std::string config_path, out = action == "manifest" ? "manifest.json" : "", workers, shard_tokens;
+  std::string config_path, out = action == "manifest" ? "manifest.json" : "", workers, shard_tokens, per_label;
   std::vector<std::string> overrides;
   const char* summary = action == "inspect"    ? "Read the configured data as training would and print what it holds."
                         : action == "manifest" ? "Write the data manifest without training."
@@ -180,13 +202,15 @@ int data_command(const Args& args, Registry& registry) {
     parser.option("--workers", "N", "tokenizing threads (default 1; the shards' bytes do not depend on it)", &workers);
     parser.option("--shard-tokens", "N", "tokens per shard before the next one starts (default 100000000)",
                   &shard_tokens);
+    parser.option("--per-label", "N", "seen split: a uniform sample of at most N documents per label (default: all)",
+                  &per_label);
   }
   if (!parser.parse({args.begin() + 1, args.end()})) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }
   if (action == "prepare") {
-    prepare_shards(config_path, overrides, registry, out, workers, shard_tokens);
+    prepare_shards(config_path, overrides, registry, out, workers, shard_tokens, per_label);
     return kExitOk;
   }
   if (action == "tokenizer") {

@@ -72,7 +72,18 @@ TEST(TokenShardRuns, DamagedShardsAndMismatchesExitTwoNamingTheFileOrKey) {
   const std::string shards = prepare_fortunes(dir, 300, 1000000);
   const std::string train_args = "train --config configs/gpt-fortunes-shards.yaml --set run.output_dir=" + dir.path() +
                                  "/runs --set trainer.steps=1 --set data.path=" + shards;
-  CommandResult r = run_stratum(train_args + " --set model.name=text-classifier");
+  CommandResult r = run_stratum("data inspect --config configs/gpt-fortunes-shards.yaml --set data.path=" + shards);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("windows of 128 tokens (+1 target), packing documents, tokenizer bytes (257 ids)"));
+  r = run_stratum("data prepare --config configs/gpt-fortunes.yaml --set data.max_records=300 --per-label 5 --out " +
+                  dir.path() + "/sampled");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto sampled = nlohmann::json::parse(read_file(dir.path() + "/sampled/shards.json"));
+  for (const auto& [label, documents] : sampled["splits"]["seen"]["labels"].items()) {
+    EXPECT_LE(documents.get<int64_t>(), 5) << label;
+    EXPECT_GE(sampled["splits"]["seen"]["offered"][label].get<int64_t>(), documents.get<int64_t>()) << label;
+  }
+  r = run_stratum(train_args + " --set model.name=text-classifier");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("model.name: text-classifier needs a labeled (classification) data source"));
   const std::string seen = shards + "/seen-00000.bin";

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "core/sha256.h"
@@ -163,6 +164,42 @@ TEST(PrepareShards, FortunesAndPlainTextHoldOutBySourceAndTime) {
   const ShardManifest p = prepare(options, dir.path() + "/p", 1);
   EXPECT_EQ(documents_of(p, 0, dir.path() + "/p"), (std::vector<std::string>{"first line", "second line"}));
   EXPECT_EQ(documents_of(p, 2, dir.path() + "/p"), (std::vector<std::string>{"third line", "fourth line"}));
+}
+
+// --per-label: the seen split holds at most N documents of each label, each a uniform sample
+// of its label's documents: over 300 seeds every document is kept about N / (its label's
+// count) of the time (keeping the first N, or favouring late ones, fails the bound), and
+// the sample is written in the order the documents arrived.
+TEST(PrepareShards, PerLabelQuotasKeepAUniformSampleOfEachLabel) {
+  TempDir dir;
+  DataOptions options = jsonl_options(corpus(dir, 150));  // labels a, b, c: 50 each; c unseen
+  options.validation_fraction = 0;
+  std::map<std::string, int> kept;
+  const int seeds = 300;
+  for (int seed = 0; seed < seeds; ++seed) {
+    PrepareOptions p;
+    p.out_dir = dir.path() + "/q";
+    p.seed = static_cast<uint64_t>(seed);
+    p.per_label = 10;
+    const ShardManifest m = prepare_token_shards(options, p);
+    ASSERT_EQ(m.splits[0].labels.at("a"), 10);
+    ASSERT_EQ(m.splits[0].labels.at("b"), 10);
+    ASSERT_EQ(m.splits[0].offered.at("a"), 50);
+    ASSERT_EQ(m.splits[2].documents, 50u);  // held-out documents are not sampled
+    const std::vector<std::string> documents = documents_of(m, 0, p.out_dir);
+    int previous = -1;
+    for (const std::string& d : documents) {
+      ++kept[d];
+      const int number = std::stoi(d.substr(9));  // "document N..."
+      EXPECT_GT(number, previous);                 // arrival order
+      previous = number;
+    }
+  }
+  ASSERT_EQ(kept.size(), 100u);  // every a and b document was kept some of the time
+  // Each is kept with p = 10 / 50 = 0.2: 60 of 300 expected, sd = sqrt(300 · 0.2 · 0.8) ≈ 6.9.
+  for (const auto& [document, times] : kept) {
+    EXPECT_NEAR(times, 60, 30) << document;  // > 4 sd: all 100 pass by chance with p > 0.99
+  }
 }
 
 TEST(PrepareShards, TheOutputFolderIsReplacedOnlyWhenItHoldsShards) {
