@@ -16,14 +16,14 @@ trap 'rm -rf "$out"' EXIT
 prepare() {  # name, extra flags...
   local name=$1
   shift
-  "$bin" data prepare --config configs/gpt-fortunes.yaml --out "$out/$name" --workers 2 "$@" | grep '^tokenizer:' |
+  "$bin" data prepare --config configs/gpt-fortunes.yaml --out "$out/shards-$name" --workers 2 "$@" | grep '^tokenizer:' |
     sed "s/^/prepare $name: /"
 }
 prepare bytes
 "$bin" data tokenizer --config configs/gpt-fortunes.yaml --out "$out/bpe.json" >/dev/null
 prepare bpe --set data.tokenizer.path="$out/bpe.json"
 if .venv/bin/python -c 'import tokenizers' 2>/dev/null; then
-  .venv/bin/python - "$out/gpt2" <<'PY'
+  .venv/bin/python - "$out/gpt2" >/dev/null 2>&1 <<'PY'
 import sys, pathlib
 from tokenizers import ByteLevelBPETokenizer
 texts = [p.read_text(errors="replace") for p in pathlib.Path("/usr/share/games/fortunes").iterdir() if not p.suffix]
@@ -55,4 +55,4 @@ print(f"train {name:8s} {sum(rates) / len(rates):8.0f} real tokens/s  {sum(token
 PY
 }
 train text configs/gpt-fortunes.yaml
-train shards configs/gpt-fortunes-shards.yaml --set data.path="$out/bytes"
+train shards configs/gpt-fortunes-shards.yaml --set data.path="$out/shards-bytes"

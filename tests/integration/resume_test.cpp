@@ -100,7 +100,8 @@ TEST(BestCheckpoint, KeepsTheStepWithTheBestValidationAccuracy) {
 
 TEST(MixedPrecision, Bfloat16TrainsOnTheCpu) {
   TempDir dir;
-  const CommandResult r = run_stratum(args(dir, 60) + " --set trainer.precision=bf16");
+  // 40 steps: LibTorch 1.13's bfloat16 kernels are slow on the CPU (30 steps already reach 0.74×).
+  const CommandResult r = run_stratum(args(dir, 40) + " --set trainer.precision=bf16");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto trained = logged_losses(run_directory(r));
   EXPECT_LT(trained.rbegin()->second, 0.8 * trained.begin()->second);
