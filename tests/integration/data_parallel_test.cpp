@@ -59,6 +59,39 @@ TEST(DataParallel, TwoRanksEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
   EXPECT_TRUE(std::ifstream(two_run + "/checkpoints/step-8/rng_ranks.pt").good());
 }
 
+// Token shards packed by document: two ranks take disjoint halves of every global batch of
+// windows and end with one process's parameters; with a sharded stream each replica reads its
+// own windows (every second one) and the run completes with the summed evaluation.
+TEST(DataParallel, TwoRanksOnTokenShardsEndWithTheParametersOfOneProcess) {
+  TempDir shards_dir, one_dir, two_dir, sharded_dir;
+  const std::string shards = shards_dir.path() + "/shards";
+  const CommandResult prepared = run_stratum("data prepare --config configs/gpt-fortunes.yaml --set data.max_records=1500 "
+                                             "--out " + shards);
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
+  const auto args = [&](const TempDir& dir, int batch, const std::string& extra = "") {
+    return "train --config configs/gpt-fortunes-shards.yaml --set data.path=" + shards +
+           " --set data.text.max_length=48 --set model.layers=2 --set model.width=32 --set model.heads=2"
+           " --set model.mlp_hidden=64 --set trainer.threads=1 --set trainer.steps=6 --set trainer.batch_size=" +
+           std::to_string(batch) + " --set trainer.checkpoint.every=6 --set eval.every=0 --set eval.max_samples=64"
+           " --set logging.every=1 --set trainer.checkpoint.best_metric= --set run.output_dir=" + dir.path() + extra;
+  };
+  const CommandResult one = run_stratum(args(one_dir, 8));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const CommandResult two = run_stratum(launch_two(args(two_dir, 4)));
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  const std::string one_run = run_directory(one), two_run = run_directory(two);
+  EXPECT_LE(largest_difference(one_run + "/checkpoints/step-6", two_run + "/checkpoints/step-6"), 1e-6);
+  expect_same_losses(logged_losses(one_run), logged_losses(two_run), 1e-5);
+  expect_same_token_evaluation(one_run, two_run, 0.0);
+
+  const CommandResult sharded = run_stratum(launch_two(args(sharded_dir, 4, " --set distributed.stream=sharded")));
+  ASSERT_EQ(sharded.exit_code, 0) << sharded.out << sharded.err;
+  const auto eval = read_json(run_directory(sharded) + "/eval.json");
+  const auto whole = read_json(one_run + "/eval.json");
+  // Each replica scores its share of the capped validation windows; together, the cap.
+  EXPECT_EQ(eval["splits"]["validation"]["samples"], whole["splits"]["validation"]["samples"]);
+}
+
 TEST(DataParallel, AKilledWorkerRestartsTheGroupFromTheLastCheckpointAndEndsAsAnUninterruptedRun) {
   TempDir plain_dir;
   const CommandResult plain = run_stratum(launch_two(cnn_args(plain_dir, 40)));
