@@ -12,7 +12,7 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   $SUDO apt-get install -y -q python3-torch >/dev/null
 fi
 mkdir -p bench-results
-build() { scripts/build.sh "$@" > bench-results/build.log 2>&1 || { tail -20 bench-results/build.log; exit 1; }; }
+build() { STRATUM_BENCHMARKS=1 scripts/build.sh "$@" > bench-results/build.log 2>&1 || { tail -20 bench-results/build.log; exit 1; }; }
 build
 if [ -d build-cuda ] && [ -x .venv/bin/python ]; then build --cuda; fi
 exec /usr/bin/python3 scripts/bench.py "$@"

@@ -4,5 +4,5 @@
 # Usage: scripts/bench_adapters.sh [Google Benchmark flags, e.g. --benchmark_filter=Quantized]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh >/dev/null
+STRATUM_BENCHMARKS=1 scripts/build.sh >/dev/null
 exec build/bin/stratum_bench_adapters "$@"

@@ -12,7 +12,7 @@
 # Usage: scripts/bench_distributed.sh [STEPS]   (default 400)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh >/dev/null
+STRATUM_BENCHMARKS=1 scripts/build.sh >/dev/null
 steps="${1:-400}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

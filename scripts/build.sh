@@ -3,6 +3,8 @@
 #   scripts/build.sh [extra CMake -D options...]          Debian's LibTorch 1.13 in build/
 #   scripts/build.sh --cuda [extra CMake -D options...]   the PyTorch 2.11 wheel's LibTorch (CUDA 13,
 #                                                          NCCL) from .venv in build-cuda/
+# With STRATUM_BENCHMARKS=1 the benchmark executables are built too (scripts/bench*.sh set it;
+# the test command does not need them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +42,4 @@ if [ ! -f "$BUILD_DIR/build.ninja" ] || [ $# -gt 0 ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${CONFIGURE[@]}" "$@"
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)"
+if [ "${STRATUM_BENCHMARKS:-0}" = 1 ]; then cmake --build "$BUILD_DIR" -j "$(nproc)" --target stratum_benchmarks; fi

@@ -68,7 +68,7 @@ start=$(date +%s)
 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$TORCH_DIR/share/cmake;$TORCH_DIR;$PWD/$ROOT/usr" -DCUDAToolkit_ROOT="$CUDA_DIR" \
   -DCMAKE_CUDA_COMPILER="$CUDA_DIR/bin/nvcc" -DSTRATUM_USE_PCH=ON > build-device.configure.log
-cmake --build build-device -j "$(nproc)"
+cmake --build build-device -j "$(nproc)" --target all stratum_benchmarks
 echo "build: $(( $(date +%s) - start )) s"
 
 echo "== tests on the GPU (parity tests need the project venv and are left to CI)"
