@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <zlib.h>
 
 #include "core/error.h"
 #include "core/sha256.h"
@@ -223,6 +224,62 @@ TEST(TextSource, AFifoIsReadOnceAndHashedWhileReading) {
   EXPECT_EQ(manifest["files"][0]["sha256"], sha256_hex(text));
   EXPECT_EQ(manifest["files"][0]["bytes"], text.size());
   EXPECT_EQ(manifest["files"][0]["hashed"], "stream, to its end");
+}
+
+// gzip bytes (one member at a time, as `gzip` writes them) of `text`.
+std::string gzip_bytes(const std::string& text, int level = 6) {
+  z_stream z{};
+  deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, text.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(out.size() - z.avail_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// A gzip file (two members back to back, as `cat a.gz b.gz` makes) reads as its text: the same
+// records and splits as the plain file, the manifest pinning the compressed bytes on disk; a
+// truncated or corrupted one is a one-line error naming the file.
+TEST(TextSource, GzipFilesReadAsTheirTextAndDamageNamesTheFile) {
+  TempDir dir;
+  std::string first, second;
+  for (int i = 0; i < 300; ++i) (i < 170 ? first : second) += std::string(i % 3 ? "a" : "b") + "\tline " + std::to_string(i) + "\n";
+  const std::string plain = dir.write("lines.txt", first + second);
+  const std::string compressed = gzip_bytes(first) + gzip_bytes(second, 9);
+  const std::string gz = dir.write("lines.txt.gz", compressed);
+  data::DataOptions options;
+  options.source = "text";
+  options.unseen.by = data::UnseenBy::none;
+  options.path = plain;
+  const SplitData from_plain = read_text_source(options, DataContext{});
+  options.path = gz;
+  const SplitData from_gz = read_text_source(options, DataContext{});
+  EXPECT_EQ(from_gz.records_accepted, 300);
+  EXPECT_TRUE(from_gz.seen.inputs.equal(from_plain.seen.inputs));
+  EXPECT_TRUE(from_gz.validation.targets.equal(from_plain.validation.targets));
+  const auto manifest = nlohmann::json::parse(from_gz.manifest);
+  EXPECT_EQ(manifest["files"][0]["sha256"], sha256_hex(compressed));
+  EXPECT_EQ(manifest["files"][0]["bytes"], compressed.size());
+  // Line offsets count decompressed bytes: the 200th line starts where it does in the text.
+  LineReader reader(gz);
+  std::string line;
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(reader.next(line));
+  EXPECT_EQ(line, "a\tline 199");
+  EXPECT_EQ(reader.line_offset(), (first + second).find("a\tline 199"));
+
+  const std::string truncated = dir.write("truncated.gz", compressed.substr(0, compressed.size() - 30));
+  options.path = truncated;
+  EXPECT_THAT(testing::user_error([&] { read_text_source(options, DataContext{}); }),
+              HasSubstr(truncated + ": truncated gzip data (the file ends inside a compressed stream"));
+  std::string damaged = compressed;
+  for (size_t i = 40; i < 80; ++i) damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
+  options.path = dir.write("damaged.gz", damaged);
+  EXPECT_THAT(testing::user_error([&] { read_text_source(options, DataContext{}); }),
+              HasSubstr(options.path + ": corrupt gzip data before compressed byte "));
 }
 
 TEST(TextSource, MultiLabelJsonlSplitsWeightAndCountsPairs) {
