@@ -7,7 +7,6 @@
 #include "core/error.h"
 #include "core/torch_compat.h"
 #include "data/sources/text_source.h"
-#include "data/tokenizer/byte_bpe.h"
 #include "engine/plugin_loader.h"
 #include "engine/prediction.h"
 #include "engine/registry.h"
@@ -28,7 +27,7 @@ LanguageModel load_language_model(const LanguageModelSource& source, Registry& r
     CheckpointModel saved = load_checkpoint_model(source.checkpoint, registry, source.plugins);
     out.config = std::move(saved.config);
     out.model = std::move(saved.model);
-    tokenizer = data::configured_tokenizer(out.config.data.tokenizer);
+    tokenizer = data::load_tokenizer(out.config.data.tokenizer.path);
     // Its trainer.device described the machine it was trained on; here a GPU is used when there is one.
     out.config.trainer.device = DeviceChoice::automatic;
   } else {
@@ -45,7 +44,7 @@ LanguageModel load_language_model(const LanguageModelSource& source, Registry& r
     if (entry->reference_spec.kind != data::InputKind::tokens) {  // not even built on tokens
       throw UserError(command + ": model " + config.model.name + " is not a language model (gpt-* models are)");
     }
-    tokenizer = data::configured_tokenizer(config.data.tokenizer);
+    tokenizer = data::load_tokenizer(config.data.tokenizer.path);
     torch::manual_seed(training::derive_seed(static_cast<uint64_t>(config.run.seed), "torch"));  // a reproducible init
     out.model = build_model(registry, config.model, data::text_spec(config.data, tokenizer.get()));
     apply_model_transforms(registry, *out.model, config);
@@ -53,7 +52,7 @@ LanguageModel load_language_model(const LanguageModelSource& source, Registry& r
   if (!out.model->is_language_model()) {
     throw UserError(command + ": model " + out.config.model.name + " is not a language model (gpt-* models are)");
   }
-  out.tokenizer = tokenizer ? tokenizer : std::make_shared<const data::BytePairTokenizer>();
+  out.tokenizer = std::move(tokenizer);
   if (out.config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(out.config.trainer.threads));
   if (out.config.trainer.device == DeviceChoice::cuda && !compat::cuda_available()) {
     throw UserError(command + ": trainer.device is cuda, but this machine has no CUDA device (--set "

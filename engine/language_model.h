@@ -30,7 +30,7 @@ struct LanguageModelSource {
 struct LanguageModel {
   RunConfig config;
   models::ModelPtr model;
-  std::shared_ptr<const data::Tokenizer> tokenizer;  ///< byte-level unless data.tokenizer.path names one
+  std::shared_ptr<const data::Tokenizer> tokenizer;  ///< data.tokenizer.path's (bytes when empty)
 };
 
 /// Loads it (UserErrors name the flag, file or key; `command` prefixes the usage errors) and

@@ -18,6 +18,10 @@ class LineReader {
  public:
   /// Lines longer than this are cut and flagged (`truncated`); the caller rejects them.
   static constexpr size_t kMaxLineBytes = size_t{16} << 20;
+  /// Why a `what` ("line", "record") over kMaxLineBytes is rejected, for rejects.jsonl.
+  static std::string too_long(const std::string& what) {
+    return what + " longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB";
+  }
   /// A file with no line break in this many bytes is not line-oriented text (a UserError).
   static constexpr uint64_t kMaxLineSpan = uint64_t{1} << 30;
 

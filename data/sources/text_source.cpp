@@ -176,10 +176,6 @@ class TextReading {
   int64_t index_ = 0;  // records offered or rejected so far (all ranks')
 };
 
-// A line longer than LineReader::kMaxLineBytes is no record.
-std::string too_long() {
-  return "line longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB";
-}
 
 // Text sources have no held-out file; a single text stream has no sources to hold out, and
 // its labels are only known once read.
@@ -244,7 +240,7 @@ SplitData read_text_source(const DataOptions& options, const DataContext& contex
       continue;
     }
     Record record;
-    const auto problem = reader.truncated() ? std::optional<std::string>(too_long())
+    const auto problem = reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
                                             : parse_text_line(line, options.text, reading.labels(), record);
     if (problem) {
       reading.reject(file, reader.line_offset(), reader.line_number(), *problem);
@@ -288,7 +284,7 @@ SplitData read_weak_label_source(const DataOptions& options, const DataContext& 
       reading.reject(file, reader.line_offset(), reader.line_number(), why);
     };
     if (reader.truncated()) {
-      reject(too_long());
+      reject(LineReader::too_long("line"));
       continue;
     }
     if (auto problem = utf8_problem(line)) {
@@ -370,7 +366,7 @@ SplitData read_fortunes_source(const DataOptions& options, const DataContext& co
     more = read_fortune_records(reader, [&](const FortuneRecord& fortune) {
       Record record;
       if (fortune.too_long) {
-        reading.reject(file, fortune.offset, fortune.line, "record longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB");
+        reading.reject(file, fortune.offset, fortune.line, LineReader::too_long("record"));
       } else if (auto problem = add_label(label, reading.labels(), record)) {
         reading.reject(file, fortune.offset, fortune.line, *problem);
       } else {

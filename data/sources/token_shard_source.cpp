@@ -1,10 +1,8 @@
 #include "data/sources/token_shard_source.h"
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/sha256.h"
@@ -17,21 +15,16 @@ namespace stratum::data {
 namespace {
 
 ShardManifest read_shard_manifest(const std::string& dir) {
-  const std::string path = dir + "/" + ShardManifest::kFileName;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     throw UserError("data.path: " + dir + ": no such folder (token_shards reads a folder written by stratum data prepare)");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": missing (prepare the folder with stratum data prepare --out " + dir + ")");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ShardManifest::from_json(text.str(), path);
+  return ShardManifest::read(dir);
 }
 
 // The tokenizer the config names must be the one the shards were made with.
 void check_tokenizer(const ShardManifest& m, const DataOptions& options, const std::string& dir) {
-  const std::string configured = options.tokenizer.path.empty() ? "" : load_tokenizer(options.tokenizer.path)->fingerprint();
+  const std::string configured = load_tokenizer(options.tokenizer.path)->fingerprint();
   if (configured != m.tokenizer_sha256) {
     throw UserError("data.tokenizer.path: " + (options.tokenizer.path.empty() ? std::string("empty (bytes)") : options.tokenizer.path) +
                     " is not the tokenizer " + dir + " was prepared with (" + m.tokenizer +

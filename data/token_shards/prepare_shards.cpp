@@ -4,12 +4,10 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -24,7 +22,7 @@
 #include "data/sources/line_reader.h"
 #include "data/sources/text_source.h"
 #include "data/token_shards/token_shard.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
 
@@ -132,10 +130,7 @@ void clear_output(const std::string& dir) {
   if (ec || !fs::is_directory(dir)) throw UserError("--out " + dir + ": cannot create the folder");
   const std::string manifest_path = dir + "/" + ShardManifest::kFileName;
   if (fs::exists(manifest_path)) {
-    std::ifstream in(manifest_path);
-    std::stringstream text;
-    text << in.rdbuf();
-    const ShardManifest old = ShardManifest::from_json(text.str(), manifest_path);
+    const ShardManifest old = ShardManifest::read(dir);
     for (const ShardSplit& split : old.splits) {
       for (const ShardEntry& e : split.shards) fs::remove(dir + "/" + e.file, ec);
     }
@@ -274,7 +269,7 @@ class DocumentReader {
       if (line.empty()) continue;  // a blank line is no document
       Record record;
       std::optional<std::string> problem =
-          reader.truncated() ? std::optional<std::string>("line longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB")
+          reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
                              : parse_text_line(line, options_.text, labels_, record, /*need_label=*/false);
       if (!problem && record.payload.empty()) problem = "empty text";
       if (problem) {
@@ -307,8 +302,7 @@ class DocumentReader {
       const int64_t read_before = manifest_.records_read, rejected_before = manifest_.records_rejected;
       read_fortune_records(reader, [&](const FortuneRecord& fortune) {
         if (fortune.too_long) {
-          reject(paths[f], fortune.offset, fortune.line,
-                 "record longer than " + std::to_string(LineReader::kMaxLineBytes >> 20) + " MiB");
+          reject(paths[f], fortune.offset, fortune.line, LineReader::too_long("record"));
         } else {
           accept(Document{fortune.text, {names[f]}, kSeen}, names[f], arrival);
           arrival += 1;
@@ -339,8 +333,8 @@ ShardManifest prepare_token_shards(const DataOptions& options, const PrepareOpti
   }
   if (prepare.shard_tokens == 0) throw UserError("--shard-tokens: must be positive");
   if (prepare.workers < 1 || prepare.workers > 256) throw UserError("--workers: must be 1 to 256");
-  const std::shared_ptr<const Tokenizer> configured = configured_tokenizer(options.tokenizer);
-  const Tokenizer& tokenizer = configured ? *configured : BytePairTokenizer::bytes();
+  const std::shared_ptr<const Tokenizer> loaded = load_tokenizer(options.tokenizer.path);
+  const Tokenizer& tokenizer = *loaded;
   ShardManifest manifest;
   manifest.tokenizer = tokenizer.kind();
   manifest.tokenizer_sha256 = tokenizer.fingerprint();

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/read_file.h"
 
 namespace stratum::data {
 namespace {
@@ -47,6 +48,13 @@ std::string ShardManifest::to_json() const {
     out["splits"][kSplitNames[s]] = split;
   }
   return out.dump(2) + "\n";
+}
+
+ShardManifest ShardManifest::read(const std::string& folder) {
+  const std::string path = folder + "/" + kFileName;
+  const std::optional<std::string> text = read_file(path);
+  if (!text) throw UserError(path + ": missing (prepare the folder with stratum data prepare --out " + folder + ")");
+  return from_json(*text, path);
 }
 
 ShardManifest ShardManifest::from_json(const std::string& text, const std::string& where) {

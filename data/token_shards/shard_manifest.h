@@ -47,6 +47,8 @@ struct ShardManifest {
   std::string to_json() const;
   /// Parses `text` read from `where`; a UserError naming it and the key on a malformed file.
   static ShardManifest from_json(const std::string& text, const std::string& where);
+  /// Reads `folder`/shards.json (a UserError naming it when it is missing or malformed).
+  static ShardManifest read(const std::string& folder);
 };
 
 }  // namespace stratum::data

@@ -1,13 +1,12 @@
 #include "data/tokenizer/byte_bpe.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/read_file.h"
 #include "core/sha256.h"
 
 namespace stratum::data {
@@ -214,21 +213,14 @@ BytePairTokenizer BytePairTokenizer::from_json(const std::string& json, const st
 }
 
 BytePairTokenizer BytePairTokenizer::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UserError(path + ": cannot open the tokenizer file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return from_json(text.str(), path);
+  const std::optional<std::string> text = read_file(path);
+  if (!text) throw UserError(path + ": cannot open the tokenizer file");
+  return from_json(*text, path);
 }
 
 }  // namespace stratum::data
 
 namespace stratum::data {
-
-const BytePairTokenizer& BytePairTokenizer::bytes() {
-  static const BytePairTokenizer tokenizer;
-  return tokenizer;
-}
 
 std::string BytePairTokenizer::fingerprint() const { return merges_.empty() ? "" : sha256_hex(to_json()); }
 

@@ -18,8 +18,6 @@ class BytePairTokenizer : public Tokenizer {
  public:
   /// Byte-level only (no merges): 256 byte ids and the padding id 256.
   BytePairTokenizer();
-  /// One shared byte-level tokenizer.
-  static const BytePairTokenizer& bytes();
 
   /// Learns merges from `texts` until the vocabulary (bytes, merges and padding) holds
   /// `vocab_size` ids or no pair occurs `min_frequency` times. Deterministic: ties go to the

@@ -2,11 +2,11 @@
 
 #include <climits>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/read_file.h"
 #include "core/sha256.h"
 #include "data/tokenizer/unicode_classes.h"
 
@@ -75,11 +75,9 @@ const std::vector<char32_t>& byte_alphabet() {
 }
 
 std::string read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open (a GPT-2 tokenizer folder holds vocab.json and merges.txt)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::optional<std::string> text = read_file(path);
+  if (!text) throw UserError(path + ": cannot open (a GPT-2 tokenizer folder holds vocab.json and merges.txt)");
+  return std::move(*text);
 }
 
 }  // namespace
@@ -142,7 +140,9 @@ std::vector<std::string> gpt2_pretokenize(const std::string& text) {
 }
 
 Gpt2Tokenizer::Gpt2Tokenizer(const std::string& folder) {
-  const std::string vocab_path = folder + "/vocab.json", merges_path = folder + "/merges.txt";
+  vocab_path_ = folder + "/vocab.json";
+  const std::string& vocab_path = vocab_path_;
+  const std::string merges_path = folder + "/merges.txt";
   const std::string vocab_text = read_whole(vocab_path), merges_text = read_whole(merges_path);
   Sha256 hash;
   hash.update(vocab_text.data(), vocab_text.size());
@@ -236,7 +236,9 @@ std::vector<int32_t> Gpt2Tokenizer::bpe(const std::string& piece) const {
   std::vector<int32_t> ids;
   for (const std::string& symbol : word) {
     const auto it = ids_.find(symbol);
-    if (it == ids_.end()) throw UserError("vocab.json: no token for \"" + symbol + "\" (an incomplete GPT-2 vocabulary)");
+    if (it == ids_.end()) {
+      throw UserError(vocab_path_ + ": no token for \"" + symbol + "\" (an incomplete vocabulary: every byte and every merge needs one)");
+    }
     ids.push_back(it->second);
   }
   std::lock_guard<std::mutex> lock(cache_mutex_);

@@ -37,6 +37,7 @@ class Gpt2Tokenizer : public Tokenizer {
   std::vector<std::string> tokens_;               ///< id -> the bytes it stands for
   std::unordered_map<std::string, int32_t> ranks_;  ///< "left right" -> merge rank
   int32_t end_of_text_ = -1;
+  std::string vocab_path_;  ///< for errors found while encoding
   std::string fingerprint_;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;  ///< pre-token -> ids

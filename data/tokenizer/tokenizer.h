@@ -31,8 +31,9 @@ class Tokenizer {
 };
 
 /// The tokenizer `data.tokenizer.path` names: a folder holding GPT-2's vocab.json and
-/// merges.txt (a Hugging Face GPT-2 model folder), or a tokenizer JSON written by
-/// `stratum data tokenizer`. A UserError naming the path when it is neither.
+/// merges.txt (a Hugging Face GPT-2 model folder), a tokenizer JSON written by
+/// `stratum data tokenizer`, or, for an empty path, bytes. A UserError naming the path when it
+/// is none of them.
 std::shared_ptr<const Tokenizer> load_tokenizer(const std::string& path);
 
 }  // namespace stratum::data

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/read_file.h"
 #include "engine/report/svg_chart.h"
 #include "engine/run_dir.h"
 #include "core/text.h"
@@ -21,12 +22,7 @@ namespace {
 
 constexpr size_t kMaxDriftRows = 60;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string read_text(const fs::path& path) { return read_file(path.string()).value_or(""); }
 
 // A JSON file, or null when it is missing or unreadable (the report shows what there is).
 json read_json(const fs::path& path) {

@@ -27,6 +27,9 @@ namespace stratum {
 class Registry;
 class RunDir;
 class TensorParallelism;
+namespace data {
+class Tokenizer;
+}
 
 namespace training {
 
@@ -66,7 +69,7 @@ class TrainingRun {
   void log_window(int64_t step, double lr, double grad_norm);
   void evaluate_during_training(int64_t step);
   // Text samples of a language model (training_samples.cpp).
-  void check_sampling() const;
+  void check_sampling();
   void sample_during_training(int64_t step);
   TrainingOutcome stop_after(int64_t completed);
   TrainingOutcome finish();
@@ -102,6 +105,7 @@ class TrainingRun {
   double best_value_ = 0;
 
   std::unique_ptr<data::Loader> sampler_;
+  std::shared_ptr<const data::Tokenizer> sample_tokenizer_;  ///< with logging.sample_every
   std::unique_ptr<Progress> progress_;
   double start_ = 0;
   TrainingOutcome outcome_;

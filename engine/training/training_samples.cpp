@@ -5,33 +5,24 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "data/sources/text_source.h"
-#include "data/tokenizer/byte_bpe.h"
+#include "data/tokenizer/tokenizer.h"
 #include "engine/generation_prompts.h"
 #include "engine/training/training_run.h"
 #include "models/decoder.h"
 #include "models/generation.h"
 
 namespace stratum::training {
-namespace {
-
-std::shared_ptr<const data::Tokenizer> sample_tokenizer(const RunConfig& config) {
-  const auto loaded = data::configured_tokenizer(config.data.tokenizer);
-  return loaded ? loaded : std::make_shared<const data::BytePairTokenizer>();
-}
-
-}  // namespace
 
 // Before the first step: a model that cannot decode, or a prompt that does not fit, is refused
-// by name rather than at the first sample.
-void TrainingRun::check_sampling() const {
+// by name rather than at the first sample. The tokenizer is loaded here, once.
+void TrainingRun::check_sampling() {
   if (config_.logging.sample_every <= 0) return;
   models::Decoder* decoder = model_->decoder();
   if (!decoder) {
     config_.fail("logging.sample_every", "model " + config_.model.name + " does not generate text (gpt-* models do)");
   }
-  const auto loaded = sample_tokenizer(config_);
-  const data::Tokenizer& tokenizer = *loaded;
+  sample_tokenizer_ = data::load_tokenizer(config_.data.tokenizer.path);
+  const data::Tokenizer& tokenizer = *sample_tokenizer_;
   for (size_t i = 0; i < config_.logging.sample_prompts.size(); ++i) {
     Prompt prompt = text_prompt("logging.sample_prompts[" + std::to_string(i) + "]", config_.logging.sample_prompts[i],
                                 tokenizer);
@@ -44,8 +35,7 @@ void TrainingRun::check_sampling() const {
 void TrainingRun::sample_during_training(int64_t step) {
   const LoggingOptions& logging = config_.logging;
   if (logging.sample_every <= 0 || step % logging.sample_every != 0 || !ranks_.primary) return;
-  const auto loaded = sample_tokenizer(config_);
-  const data::Tokenizer& tokenizer = *loaded;
+  const data::Tokenizer& tokenizer = *sample_tokenizer_;
   std::vector<std::vector<int64_t>> prompts;
   for (const std::string& text : logging.sample_prompts) prompts.push_back(token_ids(tokenizer, text));
   models::GenerationOptions options;

@@ -1,5 +1,7 @@
-// Token shards and shards.json: mutated headers, bodies, indexes and manifests are read in
-// full or refused with a one-line UserError naming the file; never a crash or an internal error.
+// Language-model inputs: token shards, shards.json and GPT-2 tokenizer folders. Mutated
+// headers, bodies, indexes, manifests, vocabularies and merges are read in full (and encode
+// text) or are refused with a one-line UserError naming the file; never a crash or an
+// internal error.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -11,8 +13,10 @@
 #include "data/token_shards/prepare_shards.h"
 #include "data/token_shards/token_shard.h"
 #include "data/token_shards/token_windows.h"
+#include "data/tokenizer/gpt2_tokenizer.h"
 #include "fuzz/fuzz_tally.h"
 #include "fuzz/mutator.h"
+#include "support/gpt2_vocabulary.h"
 #include "support/temp_dir.h"
 
 namespace stratum::testing {
@@ -89,6 +93,26 @@ TEST(TokenShardFuzz, MutatedShardManifestsAreRefusedByKeyOrRead) {
     });
   }
   EXPECT_GT(tally.refused(), 200);
+}
+
+TEST(TokenShardFuzz, MutatedGpt2VocabulariesAndMergesLoadAndEncodeOrNameTheFile) {
+  TempDir dir;
+  const std::string folder = write_vocabulary(dir, "gpt2", "#version: 0.2\nl o\nlo w\nĠ lo\nh e\nĠ t\n");
+  const std::string vocab = testing::read_file(folder + "/vocab.json"), merges = testing::read_file(folder + "/merges.txt");
+  const std::vector<std::string> tokens = {"\"<|endoftext|>\"", ": -1", ": 99999999", "\"Ġ\"", " ", "\n", "#version",
+                                           "{}", "[]", "\\u0000"};
+  Mutator mutator(37, tokens);
+  FuzzTally tally("GPT-2 tokenizer folders");
+  for (int i = 0; i < 400; ++i) {
+    const bool mutate_vocab = i % 2 == 0;
+    dir.write("gpt2/vocab.json", mutate_vocab ? mutator.mutate(vocab) : vocab);
+    dir.write("gpt2/merges.txt", mutate_vocab ? merges : mutator.mutate(merges));
+    tally.run(i, [&] {
+      const data::Gpt2Tokenizer tokenizer(folder);
+      tokenizer.decode(tokenizer.encode("hello lowly world, it's the test\n\t ünïcode 123"));
+    });
+  }
+  EXPECT_GT(tally.refused(), 100);
 }
 
 }  // namespace

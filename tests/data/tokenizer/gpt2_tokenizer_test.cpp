@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/gpt2_vocabulary.h"
 #include "support/temp_dir.h"
 #include "support/user_error.h"
 
@@ -20,6 +21,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::TempDir;
+using testing::write_vocabulary;
 using testing::user_error;
 
 using Pieces = std::vector<std::string>;
@@ -34,38 +36,6 @@ TEST(Gpt2Pretokenize, SplitsAsGpt2sPattern) {
   EXPECT_EQ(gpt2_pretokenize(" 's"), (Pieces{" '", "s"}));
   EXPECT_EQ(gpt2_pretokenize("x\u3000\u3000y"), (Pieces{"x", "\u3000", "\u3000", "y"}));
   EXPECT_EQ(gpt2_pretokenize(""), Pieces{});
-}
-
-// A vocabulary of the 256 byte symbols, a few merges and <|endoftext|>, written as Hugging
-// Face lays it out.
-std::string write_vocabulary(const TempDir& dir, const std::string& name, const std::string& merges_text) {
-  std::filesystem::create_directories(dir.path() + "/" + name);
-  // GPT-2's byte alphabet, in byte order.
-  nlohmann::json vocab = nlohmann::json::object();
-  int next = 256, id = 0;
-  std::vector<std::string> symbol(256);
-  for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-    const int cp = printable ? b : next++;
-    std::string utf8;
-    if (cp < 0x80) {
-      utf8 += static_cast<char>(cp);
-    } else {
-      utf8 += static_cast<char>(0xC0 | (cp >> 6));
-      utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    vocab[utf8] = id++;
-  }
-  std::istringstream lines(merges_text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.find(' ');
-    if (space != std::string::npos) vocab[line.substr(0, space) + line.substr(space + 1)] = id++;
-  }
-  vocab["<|endoftext|>"] = id;
-  dir.write(name + "/vocab.json", vocab.dump());
-  dir.write(name + "/merges.txt", merges_text);
-  return dir.path() + "/" + name;
 }
 
 TEST(Gpt2Tokenizer, MergesByRankAndRoundTripsAnyBytes) {
