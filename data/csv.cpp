@@ -1,23 +1,29 @@
 #include "data/csv.h"
 
-#include <fstream>
-
 #include "core/error.h"
 #include "core/text.h"
+#include "data/sources/line_reader.h"
 
 namespace stratum::data {
 
-CsvReader::CsvReader(std::istream& in, std::string where) : in_(in), where_(std::move(where)) {}
+CsvReader::CsvReader(const std::string& path) : lines_(std::make_unique<LineReader>(path)), where_(path) {}
+CsvReader::~CsvReader() = default;
+
+bool CsvReader::next_line(std::string& line) {
+  if (!lines_->next(line)) return false;
+  if (lines_->truncated()) {
+    throw UserError(where_ + ":" + std::to_string(lines_->line_number()) + ": " + LineReader::too_long("line"));
+  }
+  return true;
+}
 
 bool CsvReader::next(CsvRow& row) {
   row.fields.clear();
   std::string line;
   do {
-    if (!std::getline(in_, line)) return false;
-    ++line_;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!next_line(line)) return false;
   } while (line.empty());
-  row.line = line_;
+  row.line = static_cast<int64_t>(lines_->line_number());
   std::string field;
   bool quoted = false, was_quoted = false;
   size_t i = 0;
@@ -25,11 +31,7 @@ bool CsvReader::next(CsvRow& row) {
     if (i == line.size()) {
       if (!quoted) break;
       // A quoted field continues on the next physical line.
-      if (!std::getline(in_, line)) {
-        throw UserError(where_ + ":" + std::to_string(row.line) + ": unterminated quoted field");
-      }
-      ++line_;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!next_line(line)) throw UserError(where_ + ":" + std::to_string(row.line) + ": unterminated quoted field");
       field += '\n';
       i = 0;
       continue;
@@ -66,9 +68,7 @@ size_t CsvTable::column(const std::string& name, const std::string& file) const 
 }
 
 CsvTable read_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open");
-  CsvReader reader(in, path);
+  CsvReader reader(path);
   CsvTable table;
   CsvRow row;
   if (!reader.next(row)) throw UserError(path + ": empty file (expected a header row)");

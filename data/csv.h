@@ -4,12 +4,14 @@
 // errors must name the file and row.
 
 #include <cstdint>
-#include <istream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace stratum::data {
+
+class LineReader;
 
 /// One parsed row and the 1-based line it starts on.
 struct CsvRow {
@@ -17,17 +19,21 @@ struct CsvRow {
   int64_t line = 0;
 };
 
-/// Reads `in` row by row; `where` names the file in errors (an unterminated quote).
+/// Reads a file row by row (gzip or zstd compressed, too); errors name the file and line (an
+/// unterminated quote, a line over LineReader's limit).
 class CsvReader {
  public:
-  CsvReader(std::istream& in, std::string where);
+  explicit CsvReader(const std::string& path);
+  ~CsvReader();
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
   /// False at the end of the input. Blank lines are skipped.
   bool next(CsvRow& row);
 
  private:
-  std::istream& in_;
+  bool next_line(std::string& line);
+  std::unique_ptr<LineReader> lines_;
   std::string where_;
-  int64_t line_ = 0;
 };
 
 /// A table read whole: the header's column names and every data row.
@@ -39,8 +45,8 @@ struct CsvTable {
   size_t column(const std::string& name, const std::string& file) const;
 };
 
-/// Reads `path` (header row first). A missing, empty or ragged file is a UserError naming the
-/// file and row.
+/// Reads `path` (header row first; gzip or zstd compressed, too). A missing, empty or ragged
+/// file is a UserError naming the file and row.
 CsvTable read_csv(const std::string& path);
 
 /// One field quoted as needed.

@@ -20,6 +20,7 @@ PACKAGES=(
   libtorch-dev libgloo-dev            # Debian's LibTorch 1.13 (CPU) and the Gloo headers c10d needs
   libopenblas0-pthread                # fast BLAS for LibTorch (the reference BLAS is ~28x slower)
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
+  libzstd-dev zstd                    # zstd-compressed inputs (zstd: the tests compress with it)
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist fortunes      # the bundled data sets
   python3 python3-venv                # the venv below

@@ -1,10 +1,10 @@
 #include "data/quality/labeled_file.h"
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "data/sources/line_reader.h"
 
 namespace stratum::data {
 
@@ -12,19 +12,23 @@ bool is_jsonl_path(const std::string& path) {
   const auto ends = [&](const std::string& s) {
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
+  for (const char* compressed : {".gz", ".zst"}) {  // logs.jsonl.gz is JSON lines too
+    if (ends(compressed)) return is_jsonl_path(path.substr(0, path.size() - std::string(compressed).size()));
+  }
   return ends(".jsonl") || ends(".ndjson");
 }
 
 CsvTable read_table_file(const std::string& path) {
   if (!is_jsonl_path(path)) return read_csv(path);
-  std::ifstream in(path);
-  if (!in) throw UserError(path + ": cannot open");
+  LineReader in(path);
   CsvTable table;
   std::map<std::string, size_t> column;
   std::vector<nlohmann::json> objects;
   std::vector<int64_t> lines;
   std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
+  while (in.next(line)) {
+    const auto number = static_cast<int64_t>(in.line_number());
+    if (in.truncated()) throw UserError(path + ":" + std::to_string(number) + ": " + LineReader::too_long("line"));
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
     if (object.is_discarded() || !object.is_object()) {

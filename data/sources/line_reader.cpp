@@ -2,13 +2,13 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "core/error.h"
+#include "data/compression/stream_decompressor.h"
 
 namespace stratum::data {
 namespace {
@@ -16,19 +16,6 @@ namespace {
 constexpr size_t kChunk = size_t{1} << 16;
 
 }  // namespace
-
-struct LineReader::Gzip {
-  z_stream stream{};
-  std::vector<char> input;  // compressed bytes read and not yet inflated: input[used..]
-  size_t used = 0;
-  bool member_ended = false;  // gzip files may be several members back to back
-  explicit Gzip(const std::string& path) {
-    if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) throw UserError(path + ": cannot start gzip decompression");
-  }
-  ~Gzip() { inflateEnd(&stream); }
-  Gzip(const Gzip&) = delete;
-  Gzip& operator=(const Gzip&) = delete;
-};
 
 LineReader::LineReader(const std::string& path) : path_(path == "-" ? "<stdin>" : path) {
   if (path == "-") {
@@ -58,71 +45,57 @@ size_t LineReader::read_raw(char* into) {
 }
 
 // Appends what the input has now to buffer_; false at the end. The first bytes decide whether
-// the input is gzip (then decompressed from there on) or plain text.
+// the input is compressed (then decompressed from there on) or plain text.
 bool LineReader::fill() {
   if (at_end_) return false;
-  if (gzip_) return inflate_more();
+  if (decompressor_) return decompress_more();
   const size_t old = buffer_.size();
-  buffer_.resize(old + kChunk);
-  const size_t got = read_raw(buffer_.data() + old);
-  buffer_.resize(old + got);
-  if (got == 0) {
-    at_end_ = true;
-    return false;
-  }
+  size_t got = 0;
+  do {  // a pipe may deliver the magic bytes over several reads: gather enough to decide
+    buffer_.resize(old + got + kChunk);
+    const size_t more = read_raw(buffer_.data() + old + got);
+    got += more;
+    buffer_.resize(old + got);
+    if (more == 0) break;
+  } while (!sniffed_ && got < kCompressionMagicBytes);
   if (!sniffed_) {
     sniffed_ = true;
-    if (got >= 2 && static_cast<unsigned char>(buffer_[old]) == 0x1f && static_cast<unsigned char>(buffer_[old + 1]) == 0x8b) {
-      gzip_ = std::make_unique<Gzip>(path_);
-      gzip_->input.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(old), buffer_.end());
+    decompressor_ = decompressor_for(buffer_.data() + old, got, path_);
+    if (decompressor_) {
+      input_.assign(buffer_.begin() + static_cast<std::ptrdiff_t>(old), buffer_.end());
+      input_used_ = 0;
       buffer_.resize(old);
-      return inflate_more();
+      return decompress_more();
     }
   }
-  return true;
+  if (got == 0) at_end_ = true;
+  return got > 0;
 }
 
-// Inflates until some text comes out (at most a chunk); false at the end of the input. A
-// stream that ends inside a member is truncated; bytes that do not inflate are corrupt.
-bool LineReader::inflate_more() {
-  Gzip& g = *gzip_;
-  z_stream& z = g.stream;
+// Decompresses until some text comes out (at most a chunk); false at the end of the input. A
+// stream that ends inside a frame is truncated; bytes that do not decompress are corrupt.
+bool LineReader::decompress_more() {
   while (true) {
-    if (g.used == g.input.size()) {
-      g.input.resize(kChunk);
-      g.input.resize(read_raw(g.input.data()));
-      g.used = 0;
-      if (g.input.empty()) {
-        if (!g.member_ended) {
-          throw UserError(path_ + ": truncated gzip data (the file ends inside a compressed stream, after " +
-                          std::to_string(hash_.size()) + " bytes)");
+    if (input_used_ == input_.size()) {
+      input_.resize(kChunk);
+      input_.resize(read_raw(input_.data()));
+      input_used_ = 0;
+      if (input_.empty()) {
+        const size_t old = buffer_.size();
+        decompressor_->decompress(input_.data(), 0, buffer_, kChunk);  // output held back for lack of room
+        if (buffer_.size() > old) return true;
+        if (!decompressor_->at_frame_end()) {
+          throw UserError(path_ + ": truncated " + decompressor_->format() +
+                          " data (the file ends inside a compressed stream, after " + std::to_string(hash_.size()) +
+                          " bytes)");
         }
         at_end_ = true;
         return false;
       }
     }
-    if (g.member_ended) {  // another member follows
-      inflateReset(&z);
-      g.member_ended = false;
-    }
-    z.next_in = reinterpret_cast<Bytef*>(g.input.data() + g.used);
-    z.avail_in = static_cast<uInt>(g.input.size() - g.used);
     const size_t old = buffer_.size();
-    buffer_.resize(old + kChunk);
-    z.next_out = reinterpret_cast<Bytef*>(buffer_.data() + old);
-    z.avail_out = static_cast<uInt>(kChunk);
-    const int rc = inflate(&z, Z_NO_FLUSH);
-    const size_t produced = kChunk - z.avail_out;
-    buffer_.resize(old + produced);
-    g.used = g.input.size() - z.avail_in;
-    if (rc == Z_STREAM_END) {
-      g.member_ended = true;
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      throw UserError(path_ + ": corrupt gzip data before compressed byte " +
-                      std::to_string(hash_.size() - (g.input.size() - g.used)) + " (" +
-                      (z.msg ? z.msg : "inflate error " + std::to_string(rc)) + ")");
-    }
-    if (produced > 0) return true;
+    input_used_ += decompressor_->decompress(input_.data() + input_used_, input_.size() - input_used_, buffer_, kChunk);
+    if (buffer_.size() > old) return true;
   }
 }
 

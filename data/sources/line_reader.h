@@ -2,8 +2,8 @@
 // Incremental line reading with byte offsets, from a file or from standard input ("-"), so
 // `tail -f log | stratum ...` streams and every record can name where it came from. The
 // bytes are hashed as they pass, so a manifest can pin a pipe or FIFO without opening it twice.
-// gzip-compressed input (found by its magic bytes) is decompressed on the way: line offsets
-// count decompressed bytes, the hash and byte count pin the compressed bytes as stored.
+// gzip- and zstd-compressed input (found by its magic bytes) is decompressed on the way: line
+// offsets count decompressed bytes, the hash and byte count pin the compressed bytes as stored.
 
 #include <cstdint>
 #include <memory>
@@ -12,6 +12,8 @@
 #include "core/sha256.h"
 
 namespace stratum::data {
+
+class StreamDecompressor;
 
 /// Reads one line at a time; never loads the whole file, never holds more than one line.
 class LineReader {
@@ -40,15 +42,14 @@ class LineReader {
   bool truncated() const { return truncated_; }
   /// Everything up to the end of the input has been read.
   bool at_end() const { return at_end_; }
-  /// Bytes read so far from the file (compressed, for gzip input) and their SHA-256.
+  /// Bytes read so far from the file (compressed, for compressed input) and their SHA-256.
   uint64_t bytes_read() const { return hash_.size(); }
   std::string sha256() const { return hash_.hex(); }
 
  private:
   bool fill();
   size_t read_raw(char* into);
-  bool inflate_more();
-  struct Gzip;  // zlib's state, kept out of this header
+  bool decompress_more();
 
   std::string path_;
   int fd_ = -1;
@@ -57,7 +58,9 @@ class LineReader {
   size_t start_ = 0;  // first unread byte of buffer_
   uint64_t offset_ = 0, line_offset_ = 0, line_number_ = 0;
   bool truncated_ = false, at_end_ = false, sniffed_ = false;
-  std::unique_ptr<Gzip> gzip_;
+  std::unique_ptr<StreamDecompressor> decompressor_;  // null for plain text
+  std::string input_;  // compressed bytes read and not yet decompressed: input_[input_used_..]
+  size_t input_used_ = 0;
   Sha256 hash_;
 };
 

@@ -13,6 +13,7 @@
 #include "data/quality/weak_labels.h"
 #include "data/reject_log.h"
 #include "data/sources/fortune_file.h"
+#include "data/sources/input_paths.h"
 #include "data/sources/line_reader.h"
 #include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
@@ -177,8 +178,8 @@ class TextReading {
 };
 
 
-// Text sources have no held-out file; a single text stream has no sources to hold out, and
-// its labels are only known once read.
+// Text sources have no held-out file; a single text file has no sources to hold out (several,
+// from a pattern, do), and its labels are only known once read.
 void check_unseen(const DataOptions& options, bool multi_file) {
   const UnseenBy by = options.unseen.by;
   const bool labels_known = multi_file || !options.labels.empty();
@@ -222,37 +223,71 @@ std::optional<std::string> parse_text_line(const std::string& line, const TextOp
   return std::nullopt;
 }
 
+namespace {
+
+// Ids of the files `data.unseen.sources` names (by path as matched, or by file name).
+std::vector<uint32_t> resolve_unseen_files(const DataOptions& options, const std::vector<std::string>& paths) {
+  std::vector<uint32_t> ids;
+  if (options.unseen.by != UnseenBy::source) return ids;
+  std::vector<std::string> names;
+  for (const std::string& path : paths) names.push_back(fs::path(path).filename().string());
+  for (const std::string& wanted : options.unseen.sources) {
+    bool found = false;
+    for (size_t i = 0; i < paths.size(); ++i) {
+      if (paths[i] == wanted || names[i] == wanted) ids.push_back(static_cast<uint32_t>(i)), found = true;
+    }
+    if (!found) {
+      throw UserError("data.unseen.sources: no input file \"" + wanted + "\" among the " + std::to_string(paths.size()) +
+                      " that " + options.path + " matches" +
+                      (nearest(wanted, names).empty() ? "" : " (did you mean " + nearest(wanted, names) + "?)"));
+    }
+  }
+  return ids;
+}
+
+}  // namespace
+
 SplitData read_text_source(const DataOptions& options, const DataContext& context) {
-  if (options.path.empty()) throw UserError("data.path: the text source needs a file (or - for standard input)");
+  if (options.path.empty()) throw UserError("data.path: the text source needs a file, a pattern (logs/*.jsonl.gz) or - for standard input");
   if (options.text.format == TextFormat::plain) {
     throw UserError("data.text.format: plain lines carry no label; train a classifier on lines or jsonl, or turn plain "
                     "text into token shards with stratum data prepare (data.source: token_shards)");
   }
-  check_unseen(options, /*multi_file=*/false);
-  TextReading reading(options, context, {}, {resolve_unseen_labels(options, options.labels), {}});
-  LineReader reader(options.path);
-  SourceFile file = line_file("text", options.path);
+  const std::vector<std::string> paths = input_paths(options.path, "data.path");
+  check_unseen(options, /*multi_file=*/paths.size() > 1);
+  TextReading reading(options, context, {},
+                      {resolve_unseen_labels(options, options.labels), resolve_unseen_files(options, paths)});
+  std::vector<SourceFile> files;
   std::string line;
   int64_t accepted = 0;
-  while (reader.next(line)) {
-    if (line.empty()) {
-      ++file.blank_lines;
-      continue;
+  bool more = true;
+  for (size_t f = 0; f < paths.size() && more; ++f) {
+    LineReader reader(paths[f]);
+    SourceFile file = line_file("text", paths[f]);
+    while (reader.next(line)) {
+      if (line.empty()) {
+        ++file.blank_lines;
+        continue;
+      }
+      Record record;
+      const auto problem = reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
+                                              : parse_text_line(line, options.text, reading.labels(), record);
+      if (problem) {
+        reading.reject(file, reader.line_offset(), reader.line_number(), *problem);
+        continue;
+      }
+      if (options.text.time_field.empty()) record.time = static_cast<double>(accepted);
+      record.origin = {static_cast<uint32_t>(f), reader.line_offset()};
+      if (!reading.add(record, file)) {
+        more = false;
+        break;
+      }
+      ++accepted;
     }
-    Record record;
-    const auto problem = reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
-                                            : parse_text_line(line, options.text, reading.labels(), record);
-    if (problem) {
-      reading.reject(file, reader.line_offset(), reader.line_number(), *problem);
-      continue;
-    }
-    if (options.text.time_field.empty()) record.time = static_cast<double>(accepted);
-    record.origin.offset = reader.line_offset();
-    if (!reading.add(record, file)) break;
-    ++accepted;
+    finish_file(file, reader);
+    files.push_back(std::move(file));
   }
-  finish_file(file, reader);
-  return reading.finish({file}, options.path);
+  return reading.finish(std::move(files), options.path);
 }
 
 SplitData read_weak_label_source(const DataOptions& options, const DataContext& context) {

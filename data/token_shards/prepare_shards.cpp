@@ -19,6 +19,7 @@
 #include "data/reject_log.h"
 #include "data/sampling/label_reservoir.h"
 #include "data/sources/fortune_file.h"
+#include "data/sources/input_paths.h"
 #include "data/sources/line_reader.h"
 #include "data/sources/text_source.h"
 #include "data/token_shards/token_shard.h"
@@ -260,30 +261,34 @@ class DocumentReader {
   }
 
   void read_text() {
-    if (options_.path.empty()) throw UserError("data.path: the text source needs a file (or - for standard input)");
-    LineReader reader(options_.path);
-    const int64_t read_before = manifest_.records_read, rejected_before = manifest_.records_rejected;
-    std::string line;
+    if (options_.path.empty()) throw UserError("data.path: the text source needs a file, a pattern or - for standard input");
     double arrival = 0;
-    while (!full() && reader.next(line)) {
-      if (line.empty()) continue;  // a blank line is no document
-      Record record;
-      std::optional<std::string> problem =
-          reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
-                             : parse_text_line(line, options_.text, labels_, record, /*need_label=*/false);
-      if (!problem && record.payload.empty()) problem = "empty text";
-      if (problem) {
-        reject(options_.path, reader.line_offset(), reader.line_number(), *problem);
-        continue;
+    for (const std::string& path : input_paths(options_.path, "data.path")) {
+      if (full()) break;
+      LineReader reader(path);
+      const std::string source = path == options_.path ? path : fs::path(path).filename().string();
+      const int64_t read_before = manifest_.records_read, rejected_before = manifest_.records_rejected;
+      std::string line;
+      while (!full() && reader.next(line)) {
+        if (line.empty()) continue;  // a blank line is no document
+        Record record;
+        std::optional<std::string> problem =
+            reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
+                               : parse_text_line(line, options_.text, labels_, record, /*need_label=*/false);
+        if (!problem && record.payload.empty()) problem = "empty text";
+        if (problem) {
+          reject(path, reader.line_offset(), reader.line_number(), *problem);
+          continue;
+        }
+        Document document;
+        document.text = std::move(record.payload);
+        for (const int32_t id : record.labels) document.labels.push_back(labels_.names()[static_cast<size_t>(id)]);
+        const double time = options_.text.time_field.empty() ? arrival : record.time;
+        arrival += 1;
+        accept(std::move(document), source, time);
       }
-      Document document;
-      document.text = std::move(record.payload);
-      for (const int32_t id : record.labels) document.labels.push_back(labels_.names()[static_cast<size_t>(id)]);
-      const double time = options_.text.time_field.empty() ? arrival : record.time;
-      arrival += 1;
-      accept(std::move(document), options_.path, time);
+      add_file(path, reader, manifest_.records_read - read_before, manifest_.records_rejected - rejected_before);
     }
-    add_file(options_.path, reader, manifest_.records_read - read_before, manifest_.records_rejected - rejected_before);
   }
 
   void read_fortunes() {
