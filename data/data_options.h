@@ -234,6 +234,40 @@ struct WeakLabelOptions {
   }
 };
 
+/// One entry of `data.sources`: a source of its own, mixed into training by share. Its
+/// sections start from the `data` section's, so only what differs needs saying.
+struct SourceOptions {
+  std::string name;
+  double weight = 1.0;
+  double min_share = 0.0;
+  double max_share = 1.0;
+  std::string source;
+  std::string path;
+  int64_t max_records = 0;
+  UnseenOptions unseen;
+  SyntheticOptions synthetic;
+  TextOptions text;
+  WeakLabelOptions weak_labels;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("name", &SourceOptions::name, "what logs, the manifest and the report call this source", required());
+    v.field("weight", &SourceOptions::weight,
+            "relative share of training examples drawn from this source (shares are weights over their sum)",
+            at_least(0.0));
+    v.field("min_share", &SourceOptions::min_share, "the share never falls below this", in_range(0.0, 1.0));
+    v.field("max_share", &SourceOptions::max_share, "the share never rises above this", in_range(0.0, 1.0));
+    v.field("source", &SourceOptions::source, "registered data source (see `stratum info`)", required());
+    v.field("path", &SourceOptions::path, "file, pattern or folder this source reads");
+    v.field("max_records", &SourceOptions::max_records, "read at most this many training records (0: all)",
+            at_least(0));
+    v.section("unseen", &SourceOptions::unseen, "how this source's unseen split is held out (default: data.unseen)");
+    v.section("synthetic", &SourceOptions::synthetic, "source: synthetic (default: data.synthetic)");
+    v.section("text", &SourceOptions::text, "text sources (default: data.text)");
+    v.section("weak_labels", &SourceOptions::weak_labels, "source: weak_labels (default: data.weak_labels)");
+  }
+};
+
 /// Where training data comes from and how it is split.
 struct DataOptions {
   std::string source;
@@ -252,11 +286,36 @@ struct DataOptions {
   TextOptions text;
   TokenizerOptions tokenizer;
   WeakLabelOptions weak_labels;
+  std::vector<SourceOptions> sources;
+
+  /// A `data.sources` entry's defaults: this section's source settings.
+  SourceOptions source_defaults() const {
+    SourceOptions entry;
+    entry.unseen = unseen;
+    entry.synthetic = synthetic;
+    entry.text = text;
+    entry.weak_labels = weak_labels;
+    return entry;
+  }
+
+  /// The options one source of a mix reads with: this section with the entry's settings.
+  DataOptions for_source(const SourceOptions& entry) const {
+    DataOptions out = *this;
+    out.sources.clear();
+    out.source = entry.source;
+    out.path = entry.path;
+    out.max_records = entry.max_records;
+    out.unseen = entry.unseen;
+    out.synthetic = entry.synthetic;
+    out.text = entry.text;
+    out.weak_labels = entry.weak_labels;
+    return out;
+  }
 
   template <class V>
   static void describe(V& v) {
-    v.field("source", &DataOptions::source, "registered data source (see `stratum info`)", required());
-    v.field("path", &DataOptions::path, "file or folder the source reads (- for standard input)");
+    v.field("source", &DataOptions::source, "registered data source (see `stratum info`); or list data.sources");
+    v.field("path", &DataOptions::path, "file, pattern (logs/*.jsonl.zst) or folder the source reads (- for standard input)");
     v.field("validation_fraction", &DataOptions::validation_fraction,
             "share of the training stream held out for validation", in_range(0.0, 0.5));
     v.field("max_records", &DataOptions::max_records, "read at most this many training records (0: all)", at_least(0));
@@ -279,6 +338,9 @@ struct DataOptions {
     v.section("text", &DataOptions::text, "text sources (source: text or fortunes)");
     v.section("tokenizer", &DataOptions::tokenizer, "how text becomes tokens");
     v.section("weak_labels", &DataOptions::weak_labels, "labels combined from labeling functions (source: weak_labels)");
+    // Last: its entries start from the sections above, parsed by then.
+    v.list("sources", &DataOptions::sources, &DataOptions::source_defaults,
+           "several sources mixed by weight, each with its own reservoirs (instead of data.source)");
   }
 };
 

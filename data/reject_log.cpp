@@ -8,9 +8,9 @@
 
 namespace stratum::data {
 
-RejectLog::RejectLog(const std::string& path) : path_(path) {
+RejectLog::RejectLog(const std::string& path, bool append) : path_(path) {
   if (path.empty()) return;
-  file_ = std::fopen(path.c_str(), "w");
+  file_ = std::fopen(path.c_str(), append ? "a" : "w");
   if (!file_) throw UserError(path + ": cannot open for writing: " + std::strerror(errno));
 }
 

@@ -13,9 +13,10 @@ namespace stratum::data {
 /// Counts rejected records and appends them to a JSONL file.
 class RejectLog {
  public:
-  /// Writes one JSON line per rejection to `path` (created empty at once); with an empty
-  /// path it only counts (tools that read data without a run directory).
-  explicit RejectLog(const std::string& path = "");
+  /// Writes one JSON line per rejection to `path` (created empty at once, or appended to with
+  /// `append`: the later sources of a mix); with an empty path it only counts (tools that
+  /// read data without a run directory).
+  explicit RejectLog(const std::string& path = "", bool append = false);
   ~RejectLog();
   RejectLog(const RejectLog&) = delete;
   RejectLog& operator=(const RejectLog&) = delete;

@@ -10,6 +10,7 @@
 
 #include "core/data_spec.h"
 #include "data/drift/drift_event.h"
+#include "data/mixing/mix_schedule.h"
 #include "data/sampling/sampler_stats.h"
 #include "data/tensor_dataset.h"
 
@@ -21,6 +22,7 @@ struct DataContext {
   int rank = 0;                  ///< this process reads records whose index % world_size == rank
   int world_size = 1;
   std::string rejects_path;      ///< rejects.jsonl to write (empty: count rejects only)
+  bool append_rejects = false;   ///< add to rejects_path instead of starting it (a mix's later sources)
   /// When set, text sources append every seen (training) record's text here: the corpus
   /// `stratum data tokenizer` learns from, so no held-out text shapes the vocabulary.
   std::vector<std::string>* seen_text = nullptr;
@@ -65,6 +67,9 @@ struct SplitData {
   int64_t blank_lines = 0;                ///< empty lines skipped by line sources (not records)
   std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence;  ///< label pairs seen together (multi-label)
   std::string manifest;            ///< manifest.json text (see data/manifest.h)
+  /// Several sources (data.sources): each one's rows of the seen split and its share of
+  /// training examples; empty for a single source.
+  std::vector<MixComponent> mix;
 };
 
 }  // namespace stratum::data

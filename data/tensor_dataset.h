@@ -24,7 +24,7 @@ class ExampleStore {
 struct TensorDataset {
   torch::Tensor inputs;
   torch::Tensor targets;
-  std::vector<Provenance> origins;  ///< where each example came from (tools name items by it)
+  std::vector<Provenance> origins{};  ///< where each example came from (tools name items by it)
   std::shared_ptr<const ExampleStore> store{};  ///< when set, the examples (inputs and targets are unused)
 
   int64_t size() const { return store ? store->size() : inputs.defined() ? inputs.size(0) : 0; }

@@ -171,6 +171,14 @@ struct SourcedTree {
 
 void record_positions(const YAML::Node& node, const std::string& prefix, const std::string& file,
                       std::map<std::string, std::string>& where) {
+  if (node.IsSequence()) {  // lists of sections (data.sources): their keys are KEY[i].name
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string key = prefix + "[" + std::to_string(i) + "]";
+      where[key] = position(file, node[i].Mark());
+      record_positions(node[i], key, file, where);
+    }
+    return;
+  }
   if (!node.IsMap()) return;
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string key = join_key(prefix, it->first.Scalar());
@@ -460,6 +468,27 @@ class Parser {
     sub.reject_unknown_keys();
   }
 
+  // A list of sections: each item starts from `defaults` (what the enclosing section says)
+  // and is parsed like a section under KEY[i].
+  template <class Sub>
+  void list(const char* name, std::vector<Sub> S::*member, Sub (S::*defaults)() const, const char*) {
+    known_.push_back(name);
+    const std::string key = join_key(prefix_, name);
+    const YAML::Node child = node_.IsMap() ? node_[name] : YAML::Node();
+    if (!child.IsDefined() || child.IsNull()) return;
+    if (!child.IsSequence()) ctx_.fail(key, "expected a list of sections, got " + describe_node(child));
+    std::vector<Sub> items;
+    for (size_t i = 0; i < child.size(); ++i) {
+      const std::string item_key = key + "[" + std::to_string(i) + "]";
+      if (!child[i].IsMap()) ctx_.fail(item_key, "expected a section (a mapping of keys), got " + describe_node(child[i]));
+      items.push_back((target_.*defaults)());
+      Parser<Sub> sub(items.back(), child[i], item_key, ctx_);
+      Sub::describe(sub);
+      sub.reject_unknown_keys();
+    }
+    target_.*member = std::move(items);
+  }
+
   void reject_unknown_keys() const {
     if (!node_.IsDefined() || !node_.IsMap()) return;
     for (auto it = node_.begin(); it != node_.end(); ++it) {
@@ -525,6 +554,18 @@ class Dumper {
     out_ << YAML::EndMap;
   }
 
+  template <class Sub>
+  void list(const char* name, std::vector<Sub> S::*member, Sub (S::*)() const, const char*) {
+    out_ << YAML::Key << name << YAML::Value << YAML::BeginSeq;
+    for (const Sub& item : source_.*member) {
+      out_ << YAML::BeginMap;
+      Dumper<Sub> sub(item, out_);
+      Sub::describe(sub);
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
+  }
+
  private:
   const S& source_;
   YAML::Emitter& out_;
@@ -546,6 +587,18 @@ class Equal {
     Equal<Sub> sub(a_.*member, b_.*member);
     Sub::describe(sub);
     same = same && sub.same;
+  }
+
+  template <class Sub>
+  void list(const char*, std::vector<Sub> S::*member, Sub (S::*)() const, const char*) {
+    const std::vector<Sub>& a = a_.*member;
+    const std::vector<Sub>& b = b_.*member;
+    same = same && a.size() == b.size();
+    for (size_t i = 0; same && i < a.size(); ++i) {
+      Equal<Sub> sub(a[i], b[i]);
+      Sub::describe(sub);
+      same = sub.same;
+    }
   }
 
  private:
@@ -588,6 +641,15 @@ class Reference {
   template <class Sub>
   void section(const char* name, Sub S::*member, const char*) {
     Reference<Sub> sub(defaults_.*member, join_key(prefix_, name), out_);
+    Sub::describe(sub);
+  }
+
+  template <class Sub>
+  void list(const char* name, std::vector<Sub> S::*, Sub (S::*defaults)() const, const char* help) {
+    const std::string key = join_key(prefix_, name);
+    out_ << "  " << key << " (list of sections, default [])\n      " << help << "\n";
+    const Sub item = (defaults_.*defaults)();
+    Reference<Sub> sub(item, key + "[]", out_);
     Sub::describe(sub);
   }
 

@@ -1,6 +1,7 @@
 #include "engine/preflight.h"
 
 #include <fstream>
+#include <set>
 
 #include "engine/evaluator.h"
 #include "engine/memory_plan.h"
@@ -9,13 +10,49 @@
 #include "core/text.h"
 #include "core/torch_compat.h"
 #include "core/data_spec.h"
+#include "data/mixing/mix_shares.h"
 
 namespace stratum {
+namespace {
+
+// data.source, or each entry of data.sources: registered, and its own settings sound.
+void check_sources(const RunConfig& config, const Registry& registry) {
+  const data::DataOptions& d = config.data;
+  const auto check_one = [&](const std::string& prefix, const std::string& source, const data::SyntheticOptions& synthetic,
+                             const data::WeakLabelOptions& weak) {
+    if (!registry.data_sources.find(source)) config.fail(prefix + "source", registry.data_sources.unknown_message(source));
+    if (source == "synthetic" && synthetic.classes > d.max_classes) {
+      config.fail(prefix + "synthetic.classes", "is more than data.max_classes (" + std::to_string(d.max_classes) + ")");
+    }
+    if (source == "weak_labels" && !weak.votes.empty() && !std::ifstream(weak.votes)) {
+      config.fail(prefix + "weak_labels.votes", "cannot open " + weak.votes);
+    }
+  };
+  if (d.sources.empty()) {
+    if (d.source.empty()) config.fail("data.source", "missing: name a data source (see `stratum info`) or list data.sources");
+    check_one("data.", d.source, d.synthetic, d.weak_labels);
+    return;
+  }
+  if (!d.source.empty()) {
+    config.fail("data.source", "set either data.source (one source) or data.sources (several), not both");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < d.sources.size(); ++i) {
+    const data::SourceOptions& entry = d.sources[i];
+    const std::string prefix = "data.sources[" + std::to_string(i) + "].";
+    if (!names.insert(entry.name).second) config.fail(prefix + "name", "\"" + entry.name + "\" names two sources");
+    if (entry.source == "token_shards") {
+      config.fail(prefix + "source", "token shards cannot be mixed with other sources yet; train on one token_shards folder");
+    }
+    check_one(prefix, entry.source, entry.synthetic, entry.weak_labels);
+  }
+  data::resolve_mix_shares(d.sources);  // impossible weights and bounds, before anything is read
+}
+
+}  // namespace
 
 void preflight(const RunConfig& config, const Registry& registry) {
-  if (!registry.data_sources.find(config.data.source)) {
-    config.fail("data.source", registry.data_sources.unknown_message(config.data.source));
-  }
+  check_sources(config, registry);
   if (!registry.models.find(config.model.name)) {
     config.fail("model.name", registry.models.unknown_message(config.model.name));
   }
@@ -31,11 +68,10 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                    std::to_string(config.data.max_classes) + ")");
   }
   if (config.data.pack == data::Pack::documents && config.data.source != "token_shards") {
-    config.fail("data.pack", "documents packs the windows of token shards (data.source: token_shards); the " +
-                                 config.data.source + " source pads each record instead");
-  }
-  if (config.data.source == "synthetic" && config.data.synthetic.classes > config.data.max_classes) {
-    config.fail("data.synthetic.classes", "is more than data.max_classes (" + std::to_string(config.data.max_classes) + ")");
+    config.fail("data.pack", "documents packs the windows of token shards (data.source: token_shards); " +
+                                 (config.data.source.empty() ? std::string("a mix of sources pads") :
+                                                               "the " + config.data.source + " source pads") +
+                                 " each record instead");
   }
   if (config.trainer.steps == 0 && config.trainer.epochs == 0) {
     config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
@@ -52,10 +88,6 @@ void preflight(const RunConfig& config, const Registry& registry) {
     config.fail("data.tokenizer.path", "cannot open " + config.data.tokenizer.path +
                                            " (write one with `stratum data tokenizer --config ...`, or name a "
                                            "folder with GPT-2's vocab.json and merges.txt)");
-  }
-  if (config.data.source == "weak_labels" && !config.data.weak_labels.votes.empty() &&
-      !std::ifstream(config.data.weak_labels.votes)) {
-    config.fail("data.weak_labels.votes", "cannot open " + config.data.weak_labels.votes);
   }
   if (!config.model.init_from.empty() && !std::ifstream(config.model.init_from)) {
     config.fail("model.init_from", "cannot open " + config.model.init_from);

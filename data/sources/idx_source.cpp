@@ -149,7 +149,7 @@ SplitData read_idx_source(const DataOptions& options, const DataContext& context
   if (!fs::is_directory(options.path, ec)) {
     throw UserError("data.path: " + options.path + ": no such folder" + (ec ? " (" + ec.message() + ")" : std::string()));
   }
-  RejectLog rejects(context.rejects_path);
+  RejectLog rejects(context.rejects_path, context.append_rejects);
 
   if (options.unseen.by == UnseenBy::source) {
     throw UserError("data.unseen.by: \"source\" needs a multi-file source (fortunes); use file, label or time");

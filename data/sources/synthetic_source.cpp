@@ -83,7 +83,7 @@ std::string SyntheticStream::validate(const Record& record, int64_t classes, int
 
 SplitData read_synthetic_source(const DataOptions& options, const DataContext& context) {
   const SyntheticOptions& synthetic = options.synthetic;
-  RejectLog rejects(context.rejects_path);
+  RejectLog rejects(context.rejects_path, context.append_rejects);
   DataSpec spec;
   spec.kind = InputKind::features;
   spec.input_shape = {synthetic.features};

@@ -115,7 +115,7 @@ class TextReading {
               UnseenIds unseen)
       : options_(options),
         context_(context),
-        rejects_(context.rejects_path),
+        rejects_(context.rejects_path, context.append_rejects),
         labels_(options.labels.empty() ? known_labels : options.labels, static_cast<size_t>(options.max_classes)),
         tokenizer_(configured_tokenizer(options.tokenizer)),
         splitter_(options, context, std::move(unseen)) {

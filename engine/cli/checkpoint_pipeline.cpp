@@ -12,6 +12,10 @@ std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, c
   const std::string bytes = read_pipeline_state(dir);
   if (bytes.empty() && !required) return nullptr;
   if (bytes.empty()) throw UserError(dir + "/data_state.bin: missing (a checkpoint written before Stratum saved it)");
+  if (!config.data.sources.empty()) {
+    throw UserError(dir + ": the run mixes " + std::to_string(config.data.sources.size()) +
+                    " sources (data.sources); this tool reads the reservoirs of a single-source run");
+  }
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);
   auto splitter = std::make_unique<data::StreamSplitter>(config.data, context, data::UnseenIds{});

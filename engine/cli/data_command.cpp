@@ -17,6 +17,7 @@
 #include "core/text.h"
 #include "data/token_shards/prepare_shards.h"
 #include "data/tokenizer/byte_bpe.h"
+#include "data/mixing/read_sources.h"
 
 namespace stratum::cli {
 namespace {
@@ -33,7 +34,7 @@ data::SplitData read_data(const std::string& config_path, const std::vector<std:
   context.seed = static_cast<uint64_t>(config.run.seed);
   context.seen_text = seen_text;
   if (used) *used = config;
-  return registry.data_sources.find(config.data.source)->build(config.data, context);
+  return data::read_sources(registry.data_sources, config.data, context);
 }
 
 // Trains the tokenizer on the seen split's text and checks it on that text before writing.
@@ -116,11 +117,27 @@ void print_token_windows(const data::SplitData& data) {
   std::printf("unseen: %s\n", data.unseen_description.c_str());
 }
 
+// A mix: one row per source, the share it is meant to get and the one its first epoch gets.
+void print_sources(const data::SplitData& data) {
+  const auto manifest = nlohmann::json::parse(data.manifest);
+  std::printf("%-16s %7s %7s %11s %9s %11s %9s %9s %9s\n", "source", "weight", "share", "first epoch", "seen",
+              "validation", "unseen", "read", "rejected");
+  for (const auto& s : manifest["sources"]) {
+    std::printf("%-16s %7s %6.1f%% %10.1f%% %9lld %11lld %9lld %9lld %9lld\n", s["name"].get<std::string>().c_str(),
+                format_number(s["weight"].get<double>()).c_str(), 100 * s["target_share"].get<double>(),
+                100 * s["first_epoch_share"].get<double>(), s["examples"]["seen"].get<long long>(),
+                s["examples"]["validation"].get<long long>(), s["examples"]["unseen"].get<long long>(),
+                s["records_read"].get<long long>(), s["records_rejected"].get<long long>());
+  }
+  std::printf("\n");
+}
+
 void print_inspection(const data::SplitData& data) {
   if (data.seen.store) {
     print_token_windows(data);
     return;
   }
+  if (!data.mix.empty()) print_sources(data);
   const auto& seen = data.label_counts.at("seen");
   const auto& validation = data.label_counts.at("validation");
   const auto& unseen = data.label_counts.at("unseen");

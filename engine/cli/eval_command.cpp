@@ -21,6 +21,7 @@
 #include "engine/registry.h"
 #include "engine/run_dir.h"
 #include "engine/training_checkpoint.h"
+#include "data/mixing/read_sources.h"
 
 namespace stratum::cli {
 namespace {
@@ -94,7 +95,7 @@ int eval_command(const Args& args, Registry& registry) {
   if (config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(config.trainer.threads));
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);
-  const data::SplitData data = registry.data_sources.find(config.data.source)->build(config.data, context);
+  const data::SplitData data = data::read_sources(registry.data_sources, config.data, context);
   check_against_data(config, registry, data.spec);
   models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
   apply_model_transforms(registry, *model, config);

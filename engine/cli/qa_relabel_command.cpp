@@ -18,6 +18,7 @@
 #include "data/quality/agreement.h"
 #include "data/quality/label_issues.h"
 #include "data/quality/relabel_queue.h"
+#include "data/mixing/read_sources.h"
 
 namespace stratum::cli {
 namespace {
@@ -30,7 +31,7 @@ std::string class_name(const data::DataSpec& spec, int64_t id) {
 std::vector<data::RelabelReason> model_reasons(const CheckpointModel& loaded, const Registry& registry, int64_t& examined) {
   data::DataContext context;
   context.seed = static_cast<uint64_t>(loaded.config.run.seed);
-  const data::SplitData data = registry.data_sources.find(loaded.config.data.source)->build(loaded.config.data, context);
+  const data::SplitData data = data::read_sources(registry.data_sources, loaded.config.data, context);
   std::vector<data::RelabelReason> reasons;
   for (const data::TensorDataset* split : {&data.seen, &data.validation}) {
     if (split->size() == 0) continue;

@@ -47,6 +47,7 @@ struct Metrics {
   std::string score_name = "accuracy";
   std::vector<json> drift;
   std::vector<json> samples;  // "sample" records: text generated during training
+  json last_train;            // the last "train" record (a mix's achieved shares)
   int64_t unreadable = 0;
 };
 
@@ -68,6 +69,7 @@ Metrics read_metrics(const fs::path& path) {
       m.lr.points.emplace_back(step, number_or_nan(r, "lr"));
       m.throughput.points.emplace_back(step, number_or_nan(r, "samples_per_second"));
       if (r.contains("loss_scale")) m.loss_scale.points.emplace_back(step, number_or_nan(r, "loss_scale"));
+      m.last_train = r;
     } else if (kind == "eval") {
       const std::string split = r.value("split", "?");
       m.eval_loss[split].name = split;
@@ -207,8 +209,28 @@ std::string evaluation_section(const json& eval) {
   return html;
 }
 
-std::string data_section(const json& reservoirs, const Metrics& m) {
-  std::string html = "<h2>Data</h2>";
+// A mix: each source's settings, target share and the share training achieved (metrics.jsonl).
+std::string sources_table(const json& manifest, const Metrics& m) {
+  if (!manifest.is_object() || !manifest.contains("sources") || !manifest["sources"].is_array()) return "";
+  std::string html = "<h3>Sources</h3><table><tr><th>source</th><th>path</th><th>weight</th><th>target share</th>"
+                     "<th>achieved share</th><th>passes</th><th>seen</th><th>validation</th><th>unseen</th>"
+                     "<th>read</th><th>rejected</th></tr>";
+  for (const json& s : manifest["sources"]) {
+    const std::string name = s.value("name", "?");
+    const json examples = s.value("examples", json::object());
+    const double achieved = number_or_nan(m.last_train, ("mix/" + name + "/share").c_str());
+    html += "<tr><td>" + escape_html(name) + "</td><td>" + escape_html(s.value("path", "")) + "</td><td>" +
+            cell(s, "weight") + "</td><td>" + format_number(100 * number_or_nan(s, "target_share")) + "%</td><td>" +
+            (std::isnan(achieved) ? std::string("–") : format_number(100 * achieved) + "%") + "</td><td>" +
+            cell(m.last_train, ("mix/" + name + "/passes").c_str()) + "</td><td>" + cell(examples, "seen") +
+            "</td><td>" + cell(examples, "validation") + "</td><td>" + cell(examples, "unseen") + "</td><td>" +
+            cell(s, "records_read") + "</td><td>" + cell(s, "records_rejected") + "</td></tr>";
+  }
+  return html + "</table>";
+}
+
+std::string data_section(const json& reservoirs, const json& manifest, const Metrics& m) {
+  std::string html = "<h2>Data</h2>" + sources_table(manifest, m);
   std::vector<Marker> markers;
   for (const json& e : m.drift) {
     markers.push_back({number_or_nan(e, "record"), e.value("statistic", "") + " of " + e.value("subject", "") + " = " +
@@ -299,7 +321,7 @@ std::string write_run_report(const std::string& run_dir) {
   html += training_section(metrics);
   html += samples_section(metrics);
   html += evaluation_section(eval);
-  html += data_section(reservoirs, metrics);
+  html += data_section(reservoirs, read_json(dir / "manifest.json"), metrics);
   if (fs::is_regular_file(dir / "config.resolved.yaml")) {
     html += "<h2>Configuration</h2><details><summary>config.resolved.yaml</summary><pre>" +
             escape_html(read_text(dir / "config.resolved.yaml")) + "</pre></details>";

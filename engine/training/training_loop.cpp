@@ -173,6 +173,16 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
   if (scaler_->enabled()) {
     record.add("loss_scale", scaler_->factor()).add("skipped_steps", static_cast<double>(scaler_->skipped_steps()));
   }
+  // A mix: each source's achieved share of the examples trained on so far, and how many times
+  // over its seen examples that is (passes).
+  const std::vector<int64_t>& drawn = sampler_->mix_counts();
+  int64_t all_drawn = 0;
+  for (int64_t n : drawn) all_drawn += n;
+  for (size_t s = 0; s < drawn.size() && all_drawn > 0; ++s) {
+    const data::MixComponent& m = data_.mix[s];
+    record.add("mix/" + m.name + "/share", static_cast<double>(drawn[s]) / static_cast<double>(all_drawn));
+    if (m.end > m.begin) record.add("mix/" + m.name + "/passes", static_cast<double>(drawn[s]) / static_cast<double>(m.end - m.begin));
+  }
   metrics_->write(record);
   if (ranks_.primary) log::status(progress_->line(step, loss, lr, throughput, now));
   window_loss_.zero_();

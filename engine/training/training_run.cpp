@@ -18,6 +18,7 @@
 #include "engine/run_dir.h"
 #include "engine/classification.h"
 #include "engine/training/training_helpers.h"
+#include "data/mixing/read_sources.h"
 
 namespace stratum::training {
 
@@ -61,7 +62,7 @@ TrainingOutcome TrainingRun::run(const std::string& resume_from) {
   sampler_ = std::make_unique<data::Loader>(
       data_.seen, data::LoaderOptions{sharded ? options_.batch_size : global_micro_batch_, derive_seed(seed_, "shuffle"),
                                       config_.data.prefetch, state_.batches, sharded ? 0 : ranks_.replica,
-                                      sharded ? 1 : ranks_.replica_count});
+                                      sharded ? 1 : ranks_.replica_count, data_.mix});
   start_ = monotonic_seconds();
   progress_ = std::make_unique<Progress>(total_steps_, start_, language_model_ ? "tokens" : "samples");
   window_loss_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
@@ -109,7 +110,7 @@ void TrainingRun::read_data() {
   } else if (r.sharded_stream && r.first_part) {
     context.rejects_path = run_dir_.file("rejects.replica-" + std::to_string(r.replica) + ".jsonl");
   }
-  data_ = registry_.data_sources.find(config_.data.source)->build(config_.data, context);
+  data_ = data::read_sources(registry_.data_sources, config_.data, context);
   if (r.sharded_stream && r.tensor) check_same_data_on_every_rank(r.tensor->group(), data_.pipeline_state, data_.manifest);
   if (!r.sharded_stream && r.everyone) check_same_data_on_every_rank(*r.everyone, data_.pipeline_state, data_.manifest);
   // A sharded stream's pipeline states (fixed once the stream is read) go into every checkpoint.

@@ -191,6 +191,51 @@ TEST(Config, ResolvedDumpRoundTripsToEqualStructs) {
   EXPECT_TRUE(changed != original);
 }
 
+// data.sources entries start from the data section's settings; the resolved dump spells every
+// entry out and reads back equal; errors inside an entry name it by index and line.
+TEST(Config, SourceListsInheritTheDataSectionAndRoundTrip) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", R"(data:
+  text: {format: jsonl, max_length: 64}
+  unseen: {by: none}
+  sources:
+    - name: a
+      source: text
+      path: a.jsonl
+      weight: 2
+    - name: b
+      source: text
+      path: b.jsonl.zst
+      text: {max_length: 32}
+      unseen: {by: time, after: 5}
+model: {name: cnn}
+)");
+  const RunConfig c = load_config(path);
+  ASSERT_EQ(c.data.sources.size(), 2u);
+  EXPECT_EQ(c.data.sources[0].text.format, data::TextFormat::jsonl);
+  EXPECT_EQ(c.data.sources[0].text.max_length, 64);
+  EXPECT_EQ(c.data.sources[1].text.format, data::TextFormat::jsonl);  // inherited, with its own length
+  EXPECT_EQ(c.data.sources[1].text.max_length, 32);
+  EXPECT_EQ(c.data.sources[1].unseen.by, data::UnseenBy::time);
+  EXPECT_DOUBLE_EQ(c.data.sources[0].weight, 2);
+  EXPECT_DOUBLE_EQ(c.data.sources[1].weight, 1);  // default
+  const data::DataOptions b = c.data.for_source(c.data.sources[1]);
+  EXPECT_EQ(b.path, "b.jsonl.zst");
+  EXPECT_TRUE(b.sources.empty());
+  const std::string dumped = dump_config(c);
+  const RunConfig reloaded = load_config(dir.write("resolved.yaml", dumped));
+  EXPECT_TRUE(reloaded == c) << dumped;
+  RunConfig changed = reloaded;
+  changed.data.sources[1].weight = 3;
+  EXPECT_TRUE(changed != c);
+
+  const std::string bad = dir.write("bad.yaml", "data:\n  sources:\n    - name: a\n      source: text\n    - name: b\n      weight: lots\nmodel: {name: cnn}\n");
+  EXPECT_EQ(load_error(bad), bad + ":6:7: data.sources[1].weight: expected a number >= 0, got \"lots\"");
+  const std::string scalar = dir.write("scalar.yaml", "data:\n  sources: [a]\nmodel: {name: cnn}\n");
+  EXPECT_EQ(load_error(scalar), scalar + ":2:13: data.sources[0]: expected a section (a mapping of keys), got \"a\"");
+  EXPECT_THAT(config_reference(), HasSubstr("data.sources[].weight (number, default 1.0"));
+}
+
 TEST(Config, LaterChecksLocateKeys) {
   TempDir dir;
   const std::string path = dir.write("c.yaml", kValid);
