@@ -1,6 +1,7 @@
 #include "data/builtin_sources.h"
 
 #include "data/sources/idx_source.h"
+#include "data/sources/image_folder_source.h"
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
 #include "data/sources/token_shard_source.h"
@@ -10,6 +11,8 @@ namespace stratum::data {
 void register_builtin_sources(SourceRegistry& registry) {
   registry.add({"idx", "MNIST-style IDX image folder (train-* and t10k-*, raw or .gz)",
                              &read_idx_source});
+  registry.add({"image_folder", "JPEG / PNG / WebP images in ROOT/CLASS/ folders, decoded, resized and augmented",
+                             &read_image_folder_source});
   registry.add({"synthetic", "drifting Gaussian-class feature stream with injectable corrupt records",
                              &read_synthetic_source});
   registry.add({"text", "labeled text lines or JSONL records from a file or standard input (-)",

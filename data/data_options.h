@@ -59,6 +59,64 @@ inline const ChoiceTable<VoteMethod>& choices(VoteMethod) {
   return table;
 }
 
+/// A random transformation of training images, applied in the order listed.
+enum class ImageAugmentation { random_resized_crop, horizontal_flip, color_jitter };
+inline const ChoiceTable<ImageAugmentation>& choices(ImageAugmentation) {
+  static const ChoiceTable<ImageAugmentation> table{{ImageAugmentation::random_resized_crop, "random_resized_crop"},
+                                                    {ImageAugmentation::horizontal_flip, "horizontal_flip"},
+                                                    {ImageAugmentation::color_jitter, "color_jitter"}};
+  return table;
+}
+
+/// Image sources (source: image_folder): decoding limits, the example size, what is kept in
+/// the reservoirs, augmentation of the training split and normalization.
+struct ImageOptions {
+  int64_t size = 224;
+  int64_t channels = 3;
+  int64_t resize = 0;
+  int64_t max_pixels = int64_t{40} << 20;
+  int64_t max_file_bytes = int64_t{64} << 20;
+  std::vector<ImageAugmentation> augment;
+  std::vector<double> crop_scale = {0.08, 1.0};
+  std::vector<double> crop_ratio = {0.75, 4.0 / 3.0};
+  double flip_probability = 0.5;
+  double brightness = 0.4;
+  double contrast = 0.4;
+  double saturation = 0.4;
+  std::vector<double> mean;
+  std::vector<double> std;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("size", &ImageOptions::size, "examples are size x size pixels", in_range(1, 8192));
+    v.field("channels", &ImageOptions::channels, "1: gray (luma), 3: RGB", in_range(1, 3));
+    v.field("resize", &ImageOptions::resize,
+            "the shorter side each image is resized to when read and kept (evaluation center-crops size from it; "
+            "e.g. 256 for size 224); 0: size", in_range(0, 8192));
+    v.field("max_pixels", &ImageOptions::max_pixels,
+            "images declaring more pixels (height x width) are rejected before decoding", in_range(1, 1e12));
+    v.field("max_file_bytes", &ImageOptions::max_file_bytes, "larger image files are rejected unread", in_range(1, 1e12));
+    v.field("augment", &ImageOptions::augment,
+            "random transformations of training images, in order (evaluation: resize + center crop only)");
+    v.field("crop_scale", &ImageOptions::crop_scale, "random_resized_crop: [min, max] share of the image's area",
+            in_range(0.0, 1.0));
+    v.field("crop_ratio", &ImageOptions::crop_ratio, "random_resized_crop: [min, max] aspect ratio (width / height)",
+            positive());
+    v.field("flip_probability", &ImageOptions::flip_probability, "horizontal_flip: chance of mirroring",
+            in_range(0.0, 1.0));
+    v.field("brightness", &ImageOptions::brightness, "color_jitter: brightness factor drawn from [1 - b, 1 + b]",
+            in_range(0.0, 1.0));
+    v.field("contrast", &ImageOptions::contrast, "color_jitter: contrast factor drawn from [1 - c, 1 + c]",
+            in_range(0.0, 1.0));
+    v.field("saturation", &ImageOptions::saturation, "color_jitter: saturation factor drawn from [1 - s, 1 + s]",
+            in_range(0.0, 1.0));
+    v.field("mean", &ImageOptions::mean,
+            "per-channel mean of [0, 1] pixels to subtract (ImageNet: [0.485, 0.456, 0.406]); empty: the seen split's");
+    v.field("std", &ImageOptions::std,
+            "per-channel deviation to divide by (ImageNet: [0.229, 0.224, 0.225]); empty: the seen split's", positive());
+  }
+};
+
 /// Stratified per-label reservoirs: quotas, caps, recency decay and multi-label handling.
 struct ReservoirOptions {
   int64_t min_per_label = 200;
@@ -286,6 +344,8 @@ struct DataOptions {
   TextOptions text;
   TokenizerOptions tokenizer;
   WeakLabelOptions weak_labels;
+  ImageOptions image;
+  int64_t workers = 0;
   std::vector<SourceOptions> sources;
 
   /// A `data.sources` entry's defaults: this section's source settings.
@@ -338,6 +398,9 @@ struct DataOptions {
     v.section("text", &DataOptions::text, "text sources (source: text or fortunes)");
     v.section("tokenizer", &DataOptions::tokenizer, "how text becomes tokens");
     v.section("weak_labels", &DataOptions::weak_labels, "labels combined from labeling functions (source: weak_labels)");
+    v.section("image", &DataOptions::image, "image sources (source: image_folder)");
+    v.field("workers", &DataOptions::workers,
+            "threads that decode and augment image batches ahead of training (0: cores - 1)", in_range(0, 256));
     // Last: its entries start from the sections above, parsed by then.
     v.list("sources", &DataOptions::sources, &DataOptions::source_defaults,
            "several sources mixed by weight, each with its own reservoirs (instead of data.source)");

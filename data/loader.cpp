@@ -100,7 +100,7 @@ Loader::Item Loader::produce() {
   const int64_t last = global * (options_.shard_index + 1) / options_.shard_count;
   const torch::Tensor index =
       torch::from_blob(order_.data() + cursor_ + first, {last - first}, torch::kInt64);
-  Item item{dataset_.gather(index), produce_epoch_, {}};
+  Item item{dataset_.gather_training(index, produce_epoch_), produce_epoch_, {}};
   if (schedule_) {
     item.from_source.assign(options_.mix.size(), 0);
     for (size_t i = cursor_; i < end; ++i) ++item.from_source[source_of_[i]];

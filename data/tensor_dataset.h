@@ -18,9 +18,16 @@ class ExampleStore {
   virtual ~ExampleStore() = default;
   virtual int64_t size() const = 0;
   virtual Batch gather(const torch::Tensor& indices) const = 0;
+  /// The examples as training sees them in `epoch`: a store that augments draws each
+  /// example's transformation from (seed, epoch, index), never from timing.
+  virtual Batch gather_training(const torch::Tensor& indices, int64_t epoch) const {
+    (void)epoch;
+    return gather(indices);
+  }
 };
 
-/// Examples of one split held as (N, ...) inputs and (N, ...) targets, or read from a store.
+/// Examples of one split held as (N, ...) inputs and (N, ...) targets, or read from a store
+/// (then `targets` may still hold the labels, for counting).
 struct TensorDataset {
   torch::Tensor inputs;
   torch::Tensor targets;
@@ -33,6 +40,12 @@ struct TensorDataset {
   Batch gather(const torch::Tensor& indices) const {
     if (store) return store->gather(indices);
     return {inputs.index_select(0, indices), targets.index_select(0, indices)};
+  }
+
+  /// The examples at `indices` for training in `epoch` (augmented, where the store augments).
+  Batch gather_training(const torch::Tensor& indices, int64_t epoch) const {
+    if (store) return store->gather_training(indices, epoch);
+    return gather(indices);
   }
 
   /// Examples [begin, end) as one batch (without copying when held in tensors).

@@ -399,10 +399,20 @@ bool parse_scalar(const YAML::Node& node, const Rule&, E& out) {
   return node.IsScalar() && parse_choice(node.Scalar(), out);
 }
 
-// The rule a field is checked against: a choice enum's words are its allowed values.
+template <class T>
+struct EnumList : std::false_type {};
+template <class E>
+struct EnumList<std::vector<E>> : std::is_enum<E> {};
+
+// The rule a field is checked against: a choice enum's words (or a list of them) are its
+// allowed values.
 template <class T>
 Rule effective_rule(Rule rule) {
-  if constexpr (std::is_enum_v<T>) rule.choices = choice_words<T>();
+  if constexpr (std::is_enum_v<T>) {
+    rule.choices = choice_words<T>();
+  } else if constexpr (EnumList<T>::value) {
+    rule.choices = choice_words<typename T::value_type>();
+  }
   return rule;
 }
 

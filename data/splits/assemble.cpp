@@ -76,6 +76,7 @@ void standardize(TensorDataset& d, const DataSpec& spec) {
 
 std::vector<int64_t> count_labels(const torch::Tensor& labels, int64_t classes) {
   std::vector<int64_t> counts(static_cast<size_t>(classes), 0);
+  if (!labels.defined()) return counts;
   const auto* ids = labels.data_ptr<int64_t>();
   for (int64_t i = 0; i < labels.size(0); ++i) {
     if (ids[i] >= 0 && ids[i] < classes) ++counts[static_cast<size_t>(ids[i])];
@@ -118,15 +119,18 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
 
   const InputKind kind = facts.spec.kind;
   const Tokenizer* tokenizer = facts.tokenizer.get();
-  TensorDataset seen = collate(seen_records, facts.spec, tokenizer, seen_targets);
-  TensorDataset validation = collate(pointers(splitter.validation()), facts.spec, tokenizer);
-  TensorDataset unseen = collate(unseen_records, facts.spec, tokenizer);
+  const auto make = [&](const std::vector<const Record*>& records, const std::vector<int32_t>& targets, bool is_seen) {
+    return facts.collate ? facts.collate(records, targets, facts.spec, is_seen) : collate(records, facts.spec, tokenizer, targets);
+  };
+  TensorDataset seen = make(seen_records, seen_targets, true);
+  TensorDataset validation = make(pointers(splitter.validation()), {}, false);
+  TensorDataset unseen = make(unseen_records, {}, false);
   if (context.seen_text && kind == InputKind::tokens) {
     for (const Record* r : seen_records) context.seen_text->push_back(r->payload);
   }
 
   // Standardization statistics come from the seen split only, so nothing leaks from held-out data.
-  if (kind != InputKind::tokens) {
+  if (kind != InputKind::tokens && !facts.collate) {
     torch::Tensor mean, stddev;
     if (kind == InputKind::images) {
       mean = seen.inputs.mean().reshape({1});

@@ -2,6 +2,7 @@
 // Turns what a StreamSplitter kept into the tensors and facts of a SplitData: collation,
 // normalization from the seen split only, per-label counts, drift events and the manifest.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ struct SourceFacts {
   std::vector<SourceFile> files;
   int64_t records_rejected = 0;
   int64_t blank_lines = 0;
+  /// Sources whose examples are made when batches are gathered (images): builds each split
+  /// from its records (seen first, with its targets; then validation and unseen with none)
+  /// and sets the spec's standardization itself. Unset: the records are collated here.
+  std::function<TensorDataset(const std::vector<const Record*>& records, const std::vector<int32_t>& targets,
+                              DataSpec& spec, bool seen)>
+      collate;
 };
 
 /// Collates seen (the reservoirs' contents, label by label), validation and unseen records.

@@ -133,7 +133,7 @@ void print_sources(const data::SplitData& data) {
 }
 
 void print_inspection(const data::SplitData& data) {
-  if (data.seen.store) {
+  if (data.seen.store && data.spec.kind == data::InputKind::tokens) {
     print_token_windows(data);
     return;
   }
