@@ -9,6 +9,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # Image codecs: libjpeg-turbo (TurboJPEG API), libpng, libwebp.
 pkg_check_modules(IMAGE_CODECS REQUIRED IMPORTED_TARGET libturbojpeg libpng libwebp)
+# Tar shards (source: webdataset).
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 

@@ -5,6 +5,7 @@
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
 #include "data/sources/token_shard_source.h"
+#include "data/sources/webdataset_source.h"
 
 namespace stratum::data {
 
@@ -21,6 +22,8 @@ void register_builtin_sources(SourceRegistry& registry) {
                              &read_fortunes_source});
   registry.add({"token_shards", "token shards written by stratum data prepare, read through memory maps in windows",
                              &read_token_shard_source});
+  registry.add({"webdataset", "WebDataset tar shards: an image and a .cls / .txt / .json label per sample key",
+                             &read_webdataset_source});
   registry.add({"weak_labels", "JSONL items labeled by combining labeling functions' votes (data.weak_labels)",
                              &read_weak_label_source});
 }

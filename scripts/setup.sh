@@ -21,7 +21,8 @@ PACKAGES=(
   libopenblas0-pthread                # fast BLAS for LibTorch (the reference BLAS is ~28x slower)
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libzstd-dev zstd                    # zstd-compressed inputs (zstd: the tests compress with it)
-  libturbojpeg0-dev libpng-dev libwebp-dev  # image decoding (source: image_folder)
+  libturbojpeg0-dev libpng-dev libwebp-dev  # image decoding (source: image_folder, webdataset)
+  libarchive-dev                      # tar shards (source: webdataset)
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist fortunes      # the bundled data sets
   python3 python3-venv                # the venv below

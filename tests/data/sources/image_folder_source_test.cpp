@@ -168,7 +168,7 @@ TEST(ImageFolderSource, BadFoldersAndSettingsAreErrorsNamingTheKey) {
   options = image_options(root);
   options.unseen.by = UnseenBy::file;
   EXPECT_THAT(testing::user_error([&] { read_image_folder_source(options, {}); }),
-              HasSubstr("data.unseen.by: \"file\" is not available for image_folder"));
+              HasSubstr("data.unseen.by: \"file\" is not available for image sources"));
 }
 
 // Fashion-MNIST's first 500 t10k images exported by Pillow as PNG and as JPEG files read back as

@@ -1,0 +1,42 @@
+#pragma once
+// What the image sources share: checking data.image, turning an image file's bytes into a
+// record (checked, decoded, resized once, packed as 8-bit pixels) with a reason when it cannot
+// be one, and building a split's ImageStore from such records.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/data_spec.h"
+#include "data/data_options.h"
+#include "data/images/image_decode.h"
+#include "data/record.h"
+#include "data/split_data.h"
+#include "data/tensor_dataset.h"
+
+namespace stratum::data {
+
+/// A UserError naming the key when data.image (or data.unseen for image sources) is unusable.
+void check_image_options(const DataOptions& options);
+
+/// The format a file name's extension promises: "jpeg", "png", "webp", or "" when the name is
+/// not an image's.
+std::string image_format_of_name(const std::string& name);
+
+/// Fills `record.payload` with the image in `bytes` (named `name`), decoded to
+/// data.image.channels and resized so its shorter side is data.image.resize (or size); or
+/// says why it cannot: too large a file, a format other than the name's, a decoding problem.
+std::optional<std::string> image_record(const std::string& bytes, const std::string& name, const ImageOptions& options,
+                                        Record& record);
+
+/// The kept image in a record's payload.
+Image unpack_image(const std::string& payload);
+
+/// SourceFacts::collate for image records: each split an ImageStore (evaluation: centered
+/// windows; training: data.image.augment), standardized with data.image.mean / std or the seen
+/// split's per-channel statistics, examples made on data.workers threads.
+std::function<TensorDataset(const std::vector<const Record*>&, const std::vector<int32_t>&, DataSpec&, bool)>
+image_collation(const DataOptions& options, const DataContext& context);
+
+}  // namespace stratum::data
