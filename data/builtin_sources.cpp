@@ -2,6 +2,7 @@
 
 #include "data/sources/idx_source.h"
 #include "data/sources/image_folder_source.h"
+#include "data/sources/image_list_source.h"
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
 #include "data/sources/token_shard_source.h"
@@ -14,6 +15,8 @@ void register_builtin_sources(SourceRegistry& registry) {
                              &read_idx_source});
   registry.add({"image_folder", "JPEG / PNG / WebP images in ROOT/CLASS/ folders, decoded, resized and augmented",
                              &read_image_folder_source});
+  registry.add({"image_list", "a CSV or JSONL list of image paths (relative to the list) and their label(s)",
+                             &read_image_list_source});
   registry.add({"synthetic", "drifting Gaussian-class feature stream with injectable corrupt records",
                              &read_synthetic_source});
   registry.add({"text", "labeled text lines or JSONL records from a file or standard input (-)",

@@ -68,7 +68,7 @@ inline const ChoiceTable<ImageAugmentation>& choices(ImageAugmentation) {
   return table;
 }
 
-/// Image sources (source: image_folder): decoding limits, the example size, what is kept in
+/// Image sources (image_folder, image_list, webdataset): decoding limits, the example size, what is kept in
 /// the reservoirs, augmentation of the training split and normalization.
 struct ImageOptions {
   int64_t size = 224;
@@ -85,6 +85,8 @@ struct ImageOptions {
   double saturation = 0.4;
   std::vector<double> mean;
   std::vector<double> std;
+  std::string path_field = "path";
+  std::string label_field = "label";
 
   template <class V>
   static void describe(V& v) {
@@ -114,6 +116,10 @@ struct ImageOptions {
             "per-channel mean of [0, 1] pixels to subtract (ImageNet: [0.485, 0.456, 0.406]); empty: the seen split's");
     v.field("std", &ImageOptions::std,
             "per-channel deviation to divide by (ImageNet: [0.229, 0.224, 0.225]); empty: the seen split's", positive());
+    v.field("path_field", &ImageOptions::path_field,
+            "source: image_list: the column holding each image's path (relative to the list file)");
+    v.field("label_field", &ImageOptions::label_field,
+            "source: image_list: the column holding the label (JSONL: a string or a list of strings)");
   }
 };
 
@@ -398,7 +404,7 @@ struct DataOptions {
     v.section("text", &DataOptions::text, "text sources (source: text or fortunes)");
     v.section("tokenizer", &DataOptions::tokenizer, "how text becomes tokens");
     v.section("weak_labels", &DataOptions::weak_labels, "labels combined from labeling functions (source: weak_labels)");
-    v.section("image", &DataOptions::image, "image sources (source: image_folder)");
+    v.section("image", &DataOptions::image, "image sources (image_folder, image_list, webdataset)");
     v.field("workers", &DataOptions::workers,
             "threads that decode and augment image batches ahead of training (0: cores - 1)", in_range(0, 256));
     // Last: its entries start from the sections above, parsed by then.

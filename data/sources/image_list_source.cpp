@@ -1,0 +1,138 @@
+#include "data/sources/image_list_source.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/sha256.h"
+#include "core/text.h"
+#include "data/images/image_records.h"
+#include "data/label_vocabulary.h"
+#include "data/quality/labeled_file.h"
+#include "data/reject_log.h"
+#include "data/splits/assemble.h"
+#include "data/splits/stream_splitter.h"
+
+namespace fs = std::filesystem;
+
+namespace stratum::data {
+namespace {
+
+// A row's label cell as label names: JSONL lists arrive as JSON text (["a", "b"]).
+std::optional<std::string> label_names(const std::string& cell, std::vector<std::string>& names) {
+  if (cell.empty()) return std::string("empty label");
+  if (cell.front() == '[') {
+    const auto list = nlohmann::json::parse(cell, nullptr, false);
+    if (list.is_discarded() || !list.is_array()) return std::string("label is not a list of strings");
+    for (const auto& item : list) {
+      if (!item.is_string() || item.get<std::string>().empty()) return std::string("label list holds a non-string or empty item");
+      names.push_back(item.get<std::string>());
+    }
+    if (names.empty()) return std::string("empty label list");
+    return std::nullopt;
+  }
+  names.push_back(cell);
+  return std::nullopt;
+}
+
+}  // namespace
+
+SplitData read_image_list_source(const DataOptions& options, const DataContext& context) {
+  if (options.path.empty()) throw UserError("data.path: the image_list source needs a CSV or JSONL list of images");
+  check_image_options(options);
+  const CsvTable table = read_table_file(options.path);
+  const size_t path_column = table.column(options.image.path_field, options.path);
+  const size_t label_column = table.column(options.image.label_field, options.path);
+  const fs::path base = fs::path(options.path).parent_path();
+
+  RejectLog rejects(context.rejects_path, context.append_rejects);
+  LabelVocabulary labels(options.labels, static_cast<size_t>(options.max_classes));
+  StreamSplitter splitter(options, context, {resolve_unseen_labels(options, options.labels), {}});
+  SourceFile list;
+  list.role = "image list";
+  list.path = options.path;
+  SourceFile images;
+  images.role = "images listed";
+  images.path = base.empty() ? "." : base.string();
+  Sha256 listing;  // the images pinned by their listed names and content hashes, in list order
+  int64_t index = 0;
+  for (const CsvRow& row : table.rows) {
+    const bool mine = index % context.world_size == context.rank;
+    const auto reject = [&](const std::string& why) {
+      if (mine) {
+        ++list.records_read, ++list.records_rejected;
+        rejects.reject(options.path, 0, why, 1, static_cast<uint64_t>(row.line));
+      }
+      ++index;
+    };
+    const std::string& listed = row.fields[path_column];
+    if (listed.empty()) {
+      reject("empty " + options.image.path_field);
+      continue;
+    }
+    std::vector<std::string> names;
+    if (auto problem = label_names(row.fields[label_column], names)) {
+      reject(*problem);
+      continue;
+    }
+    const fs::path file = fs::path(listed).is_absolute() ? fs::path(listed) : base / listed;
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) {
+      reject(printable(listed, 200) + ": " + ec.message());
+      continue;
+    }
+    if (static_cast<int64_t>(size) > options.image.max_file_bytes) {
+      reject(printable(listed, 200) + ": file of " + std::to_string(size) + " bytes is over data.image.max_file_bytes");
+      continue;
+    }
+    std::string bytes(size, '\0');
+    std::ifstream in(file, std::ios::binary);
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+      reject(printable(listed, 200) + ": cannot read the file");
+      continue;
+    }
+    const std::string line = listed + " " + sha256_hex(bytes) + "\n";
+    listing.update(line.data(), line.size());
+    images.bytes_read += size;
+    Record record;
+    std::optional<std::string> problem = image_record(bytes, file.string(), options.image, record);
+    for (size_t i = 0; !problem && i < names.size(); ++i) {
+      const int32_t id = labels.id(names[i]);
+      if (id < 0) {
+        problem = labels.fixed() ? "unknown label \"" + printable(names[i], 60) + "\" (not in data.labels)"
+                                 : std::string("more than data.max_classes labels");
+      } else {
+        record.labels.push_back(id);
+      }
+    }
+    if (problem) {
+      reject(printable(listed, 200) + ": " + *problem);
+      continue;
+    }
+    record.time = static_cast<double>(index);
+    record.origin = {0, static_cast<uint64_t>(row.line)};
+    if (!splitter.add(index, record)) break;
+    if (mine) ++list.records_read, ++list.records_accepted;
+    ++index;
+  }
+  splitter.finish();
+  images.sha256 = listing.hex();
+  images.read_to_end = true;
+  rejects.check_budget(splitter.records_accepted(), options.max_reject_fraction);
+  STRATUM_USER_CHECK(splitter.records_accepted() > 0, "data.path: " + options.path + ": no usable images");
+
+  SourceFacts facts;
+  facts.spec.kind = InputKind::images;
+  facts.spec.input_shape = {options.image.channels, options.image.size, options.image.size};
+  facts.spec.num_classes = static_cast<int64_t>(labels.names().size());
+  facts.spec.class_names = labels.names();
+  facts.unseen_description = "held out from the stream by " + std::string(choice_name(options.unseen.by));
+  facts.files = {list, images};
+  facts.records_rejected = rejects.total();
+  facts.collate = image_collation(options, context);
+  return assemble_splits(splitter, std::move(facts), options, context);
+}
+
+}  // namespace stratum::data
