@@ -13,7 +13,10 @@
 #include "data/images/image_augment.h"
 #include "data/images/image_store.h"
 #include "data/images/resample.h"
+#include "data/reject_log.h"
 #include "data/rng.h"
+#include "data/splits/assemble.h"
+#include "data/splits/stream_splitter.h"
 
 namespace stratum::data {
 namespace {
@@ -175,6 +178,24 @@ image_collation(const DataOptions& options, const DataContext& context) {
                                              splitmix64(seed ^ 0x696d616765ull), workers);
     return out;
   };
+}
+
+SplitData finish_image_source(StreamSplitter& splitter, const RejectLog& rejects, std::vector<std::string> class_names,
+                              std::vector<SourceFile> files, const DataOptions& options, const DataContext& context,
+                              const std::string& nothing) {
+  splitter.finish();
+  rejects.check_budget(splitter.records_accepted(), options.max_reject_fraction);
+  STRATUM_USER_CHECK(splitter.records_accepted() > 0, "data.path: " + options.path + ": " + nothing);
+  SourceFacts facts;
+  facts.spec.kind = InputKind::images;
+  facts.spec.input_shape = {options.image.channels, options.image.size, options.image.size};
+  facts.spec.num_classes = static_cast<int64_t>(class_names.size());
+  facts.spec.class_names = std::move(class_names);
+  facts.unseen_description = "held out from the stream by " + std::string(choice_name(options.unseen.by));
+  facts.files = std::move(files);
+  facts.records_rejected = rejects.total();
+  facts.collate = image_collation(options, context);
+  return assemble_splits(splitter, std::move(facts), options, context);
 }
 
 }  // namespace stratum::data

@@ -17,6 +17,9 @@
 
 namespace stratum::data {
 
+class RejectLog;
+class StreamSplitter;
+
 /// A UserError naming the key when data.image (or data.unseen for image sources) is unusable.
 void check_image_options(const DataOptions& options);
 
@@ -38,5 +41,12 @@ Image unpack_image(const std::string& payload);
 /// split's per-channel statistics, examples made on data.workers threads.
 std::function<TensorDataset(const std::vector<const Record*>&, const std::vector<int32_t>&, DataSpec&, bool)>
 image_collation(const DataOptions& options, const DataContext& context);
+
+/// Ends an image source's read: the final quota plan, the reject budget, and the three splits
+/// of ImageStores (classes `class_names`, manifest entries `files`). `nothing` is the error's
+/// text when no record was accepted ("no usable images").
+SplitData finish_image_source(StreamSplitter& splitter, const RejectLog& rejects, std::vector<std::string> class_names,
+                              std::vector<SourceFile> files, const DataOptions& options, const DataContext& context,
+                              const std::string& nothing);
 
 }  // namespace stratum::data

@@ -10,7 +10,6 @@
 #include "data/images/image_records.h"
 #include "data/reject_log.h"
 #include "data/rng.h"
-#include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
 
 namespace fs = std::filesystem;
@@ -134,21 +133,8 @@ SplitData read_image_folder_source(const DataOptions& options, const DataContext
     files[c].sha256 = listing.hex();
     files[c].read_to_end = more;
   }
-  splitter.finish();
   if (ignored > 0) log::info("data: " + std::to_string(ignored) + " files without an image extension ignored in " + options.path);
-  rejects.check_budget(splitter.records_accepted(), options.max_reject_fraction);
-  STRATUM_USER_CHECK(splitter.records_accepted() > 0, "data.path: " + options.path + ": no usable images");
-
-  SourceFacts facts;
-  facts.spec.kind = InputKind::images;
-  facts.spec.input_shape = {image_options.channels, image_options.size, image_options.size};
-  facts.spec.num_classes = static_cast<int64_t>(names.size());
-  facts.spec.class_names = names;
-  facts.unseen_description = "held out from the stream by " + std::string(choice_name(options.unseen.by));
-  facts.files = std::move(files);
-  facts.records_rejected = rejects.total();
-  facts.collate = image_collation(options, context);
-  return assemble_splits(splitter, std::move(facts), options, context);
+  return finish_image_source(splitter, rejects, names, std::move(files), options, context, "no usable images");
 }
 
 }  // namespace stratum::data

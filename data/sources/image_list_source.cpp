@@ -11,7 +11,6 @@
 #include "data/label_vocabulary.h"
 #include "data/quality/labeled_file.h"
 #include "data/reject_log.h"
-#include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
 
 namespace fs = std::filesystem;
@@ -117,22 +116,9 @@ SplitData read_image_list_source(const DataOptions& options, const DataContext& 
     if (mine) ++list.records_read, ++list.records_accepted;
     ++index;
   }
-  splitter.finish();
   images.sha256 = listing.hex();
   images.read_to_end = true;
-  rejects.check_budget(splitter.records_accepted(), options.max_reject_fraction);
-  STRATUM_USER_CHECK(splitter.records_accepted() > 0, "data.path: " + options.path + ": no usable images");
-
-  SourceFacts facts;
-  facts.spec.kind = InputKind::images;
-  facts.spec.input_shape = {options.image.channels, options.image.size, options.image.size};
-  facts.spec.num_classes = static_cast<int64_t>(labels.names().size());
-  facts.spec.class_names = labels.names();
-  facts.unseen_description = "held out from the stream by " + std::string(choice_name(options.unseen.by));
-  facts.files = {list, images};
-  facts.records_rejected = rejects.total();
-  facts.collate = image_collation(options, context);
-  return assemble_splits(splitter, std::move(facts), options, context);
+  return finish_image_source(splitter, rejects, labels.names(), {list, images}, options, context, "no usable images");
 }
 
 }  // namespace stratum::data

@@ -19,7 +19,6 @@
 #include "data/reject_log.h"
 #include "data/rng.h"
 #include "data/sources/input_paths.h"
-#include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
 
 namespace fs = std::filesystem;
@@ -247,20 +246,7 @@ SplitData read_webdataset_source(const DataOptions& options, const DataContext& 
     file.read_to_end = damage.empty() && more;
     files.push_back(std::move(file));
   }
-  splitter.finish();
-  rejects.check_budget(splitter.records_accepted(), options.max_reject_fraction);
-  STRATUM_USER_CHECK(splitter.records_accepted() > 0, "data.path: " + options.path + ": no usable samples");
-
-  SourceFacts facts;
-  facts.spec.kind = InputKind::images;
-  facts.spec.input_shape = {options.image.channels, options.image.size, options.image.size};
-  facts.spec.num_classes = static_cast<int64_t>(labels.names().size());
-  facts.spec.class_names = labels.names();
-  facts.unseen_description = "held out from the stream by " + std::string(choice_name(options.unseen.by));
-  facts.files = std::move(files);
-  facts.records_rejected = rejects.total();
-  facts.collate = image_collation(options, context);
-  return assemble_splits(splitter, std::move(facts), options, context);
+  return finish_image_source(splitter, rejects, labels.names(), std::move(files), options, context, "no usable samples");
 }
 
 }  // namespace stratum::data
