@@ -24,14 +24,7 @@ void ImageTransform::normalize(const Image& image, float* out) const {
   }
 }
 
-Image ImageTransform::center(const Image& kept) const {
-  const int64_t size = options_.size;
-  // A kept image's shorter side is `resize` >= size, unless it came smaller: then it is scaled up.
-  const Image& base = std::min(kept.height, kept.width) < size ? resize_shorter_side(kept, size) : kept;
-  return center_crop(base, size, size);
-}
-
-void ImageTransform::evaluation(const Image& kept, float* out) const { normalize(center(kept), out); }
+void ImageTransform::evaluation(const Image& kept, float* out) const { normalize(center_window(kept, options_.size), out); }
 
 // torchvision's RandomResizedCrop: ten tries at a window of random area share and aspect ratio
 // (log-uniform) that fits, then the centered window of the ratio closest to allowed.
@@ -42,22 +35,24 @@ Image ImageTransform::random_resized_crop(const Image& image, Rng& rng) const {
   for (int attempt = 0; attempt < 10; ++attempt) {
     const double target = area * (lo + (hi - lo) * rng.uniform());
     const double ratio = std::exp(log_lo + (log_hi - log_lo) * rng.uniform());
-    const auto w = static_cast<int64_t>(std::nearbyint(std::sqrt(target * ratio)));
-    const auto h = static_cast<int64_t>(std::nearbyint(std::sqrt(target / ratio)));
-    if (w > 0 && h > 0 && w <= image.width && h <= image.height) {
+    // Compared as doubles first: an extreme configured ratio gives sizes no integer holds.
+    const double wd = std::nearbyint(std::sqrt(target * ratio)), hd = std::nearbyint(std::sqrt(target / ratio));
+    if (wd >= 1 && hd >= 1 && wd <= static_cast<double>(image.width) && hd <= static_cast<double>(image.height)) {
+      const auto w = static_cast<int64_t>(wd), h = static_cast<int64_t>(hd);
       const auto top = static_cast<int64_t>(rng.below(static_cast<uint64_t>(image.height - h + 1)));
       const auto left = static_cast<int64_t>(rng.below(static_cast<uint64_t>(image.width - w + 1)));
       return resize_bilinear(crop(image, top, left, h, w), options_.size, options_.size);
     }
   }
   const double in_ratio = static_cast<double>(image.width) / static_cast<double>(image.height);
-  int64_t w = image.width, h = image.height;
+  double w = static_cast<double>(image.width), h = static_cast<double>(image.height);
   if (in_ratio < options_.crop_ratio[0]) {
-    h = static_cast<int64_t>(std::nearbyint(static_cast<double>(w) / options_.crop_ratio[0]));
+    h = std::nearbyint(w / options_.crop_ratio[0]);
   } else if (in_ratio > options_.crop_ratio[1]) {
-    w = static_cast<int64_t>(std::nearbyint(static_cast<double>(h) * options_.crop_ratio[1]));
+    w = std::nearbyint(h * options_.crop_ratio[1]);
   }
-  return resize_bilinear(center_crop(image, std::max<int64_t>(h, 1), std::max<int64_t>(w, 1)), options_.size, options_.size);
+  const auto fit = [](double v, int64_t limit) { return static_cast<int64_t>(std::clamp(v, 1.0, static_cast<double>(limit))); };
+  return resize_bilinear(center_crop(image, fit(h, image.height), fit(w, image.width)), options_.size, options_.size);
 }
 
 namespace {
@@ -92,7 +87,7 @@ void ImageTransform::training(const Image& kept, Rng& rng, float* out) const {
   const auto& ops = options_.augment;
   const bool crops = std::find(ops.begin(), ops.end(), ImageAugmentation::random_resized_crop) != ops.end();
   // Without a random crop, training examples start from the evaluation window.
-  Image image = crops ? kept : center(kept);
+  Image image = crops ? kept : center_window(kept, options_.size);
   for (const ImageAugmentation op : ops) {
     if (op == ImageAugmentation::random_resized_crop) image = random_resized_crop(image, rng);
     if (op == ImageAugmentation::horizontal_flip && rng.uniform() < options_.flip_probability) image = flip_horizontal(image);

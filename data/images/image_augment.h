@@ -28,9 +28,6 @@ class ImageTransform {
   /// A training example: the configured augmentations in order, each drawing from `rng`.
   void training(const Image& kept, Rng& rng, float* out) const;
 
-  /// The centered window as 8-bit pixels (what statistics and previews use).
-  Image center(const Image& kept) const;
-
  private:
   void normalize(const Image& image, float* out) const;
   Image random_resized_crop(const Image& image, Rng& rng) const;

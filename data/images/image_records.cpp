@@ -62,12 +62,12 @@ std::string format_of_extension(const std::string& name) {
 }
 
 // Per-channel mean and deviation of [0, 1] pixels over the seen split's evaluation windows.
-void seen_statistics(const std::vector<Image>& images, const ImageTransform& center_of, int64_t channels,
-                     std::vector<float>& mean, std::vector<float>& std) {
+void seen_statistics(const std::vector<Image>& images, int64_t size, int64_t channels, std::vector<float>& mean,
+                     std::vector<float>& std) {
   std::vector<double> sum(static_cast<size_t>(channels), 0), squares(static_cast<size_t>(channels), 0);
   double count = 0;
   for (const Image& kept : images) {
-    const Image window = center_of.center(kept);
+    const Image window = center_window(kept, size);
     const int64_t plane = window.height * window.width;
     for (int64_t i = 0; i < plane; ++i) {
       for (int64_t c = 0; c < channels; ++c) {
@@ -163,9 +163,7 @@ image_collation(const DataOptions& options, const DataContext& context) {
       std::vector<float> std(image.std.begin(), image.std.end());
       if (mean.empty() || std.empty()) {
         std::vector<float> m, s;
-        const ImageTransform centering(image, std::vector<float>(static_cast<size_t>(image.channels), 0),
-                                       std::vector<float>(static_cast<size_t>(image.channels), 1));
-        seen_statistics(images, centering, image.channels, m, s);
+        seen_statistics(images, image.size, image.channels, m, s);
         if (mean.empty()) mean = m;
         if (std.empty()) std = s;
       }

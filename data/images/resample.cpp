@@ -127,6 +127,12 @@ Image center_crop(const Image& image, int64_t height, int64_t width) {
   return crop(image, top, left, height, width);
 }
 
+Image center_window(const Image& kept, int64_t size) {
+  // A kept image's shorter side is data.image.resize >= size, unless the file was smaller.
+  if (std::min(kept.height, kept.width) < size) return center_crop(resize_shorter_side(kept, size), size, size);
+  return center_crop(kept, size, size);
+}
+
 Image flip_horizontal(const Image& image) {
   Image out = image;
   const int64_t c = image.channels;

@@ -23,6 +23,10 @@ Image crop(const Image& image, int64_t top, int64_t left, int64_t height, int64_
 /// CenterCrop); an image smaller than the window is a caller error.
 Image center_crop(const Image& image, int64_t height, int64_t width);
 
+/// The evaluation window of a kept image: the centered `size` x `size` crop (the image first
+/// scaled up when its shorter side is under `size`).
+Image center_window(const Image& kept, int64_t size);
+
 /// Mirrored left to right.
 Image flip_horizontal(const Image& image);
 

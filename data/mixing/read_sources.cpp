@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "data/manifest.h"
 #include "data/mixing/mix_shares.h"
+#include "data/splits/assemble.h"
 
 namespace stratum::data {
 namespace {
@@ -148,16 +149,6 @@ std::string joined_states(const std::vector<SplitData>& parts, const DataOptions
     out += parts[s].pipeline_state;
   }
   return out;
-}
-
-std::vector<int64_t> count_labels(const torch::Tensor& labels, int64_t classes) {
-  std::vector<int64_t> counts(static_cast<size_t>(classes), 0);
-  if (!labels.defined()) return counts;
-  const auto* ids = labels.data_ptr<int64_t>();
-  for (int64_t i = 0; i < labels.numel(); ++i) {
-    if (ids[i] >= 0 && ids[i] < classes) ++counts[static_cast<size_t>(ids[i])];
-  }
-  return counts;
 }
 
 // Per-label sizes remapped to the mix's ids and added to `base`.

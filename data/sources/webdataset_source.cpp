@@ -202,8 +202,11 @@ SplitData read_webdataset_source(const DataOptions& options, const DataContext& 
       if (archive_entry_filetype(entry) != AE_IFREG) continue;
       std::string key, extension;
       split_name(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "", key, extension);
-      if (key != sample.key) more = finish_sample(sample), sample.key = key;
-      if (!more) break;
+      if (key != sample.key) {  // a new sample begins: the previous one is complete
+        more = finish_sample(sample);
+        if (!more) break;
+        sample.key = key;
+      }
       const int64_t size = archive_entry_size(entry);
       const bool image = !image_format_of_name("x." + extension).empty();
       const bool label = extension == "cls" || extension == "txt" || extension == "json";

@@ -74,15 +74,6 @@ void standardize(TensorDataset& d, const DataSpec& spec) {
   d.inputs = (d.inputs - mean) / stddev;
 }
 
-std::vector<int64_t> count_labels(const torch::Tensor& labels, int64_t classes) {
-  std::vector<int64_t> counts(static_cast<size_t>(classes), 0);
-  if (!labels.defined()) return counts;
-  const auto* ids = labels.data_ptr<int64_t>();
-  for (int64_t i = 0; i < labels.size(0); ++i) {
-    if (ids[i] >= 0 && ids[i] < classes) ++counts[static_cast<size_t>(ids[i])];
-  }
-  return counts;
-}
 
 std::vector<const Record*> pointers(const std::vector<Record>& records) {
   std::vector<const Record*> out;
@@ -91,6 +82,16 @@ std::vector<const Record*> pointers(const std::vector<Record>& records) {
 }
 
 }  // namespace
+
+std::vector<int64_t> count_labels(const torch::Tensor& targets, int64_t classes) {
+  std::vector<int64_t> counts(static_cast<size_t>(classes), 0);
+  if (!targets.defined()) return counts;
+  const auto* ids = targets.data_ptr<int64_t>();
+  for (int64_t i = 0; i < targets.size(0); ++i) {
+    if (ids[i] >= 0 && ids[i] < classes) ++counts[static_cast<size_t>(ids[i])];
+  }
+  return counts;
+}
 
 TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
                               const Tokenizer* tokenizer) {

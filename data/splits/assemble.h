@@ -39,6 +39,10 @@ struct SourceFacts {
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataOptions& options,
                           const DataContext& context);
 
+/// Examples per class id 0..classes-1 in a split's (N) targets (-1 and out-of-range ids are
+/// not counted; undefined targets count nothing).
+std::vector<int64_t> count_labels(const torch::Tensor& targets, int64_t classes);
+
 /// Collates records exactly as training inputs are (see above), standardized with
 /// `spec.input_mean` / `input_std`; a record without labels gets target -1. For inputs that
 /// arrive after training (`stratum qa select` pools).
