@@ -8,6 +8,11 @@
 
 namespace stratum {
 
+/// The central `level` interval of `samples` (a statistic's values over bootstrap resamples):
+/// the percentile ranks floor(tail) and ceil(n - tail) - 1 of the sorted samples, tail = (1 -
+/// level) / 2 · n. Empty samples give {0, 0}.
+std::pair<double, double> percentile_interval(std::vector<double> samples, double level = 0.95);
+
 /// The central `level` interval of the mean of `values` over `resamples` resamples of them
 /// with replacement, drawn from `seed` (the same seed gives the same interval). Empty values
 /// give {0, 0}.

@@ -42,6 +42,8 @@ void write_record(std::ostream& out, const Record& record) {
   write_f64(out, record.time);
   write_u64(out, record.origin.source);
   write_u64(out, record.origin.offset);
+  write_u64(out, record.fields.size());
+  for (const std::string& f : record.fields) write_string(out, f);
 }
 
 uint64_t read_u64(std::istream& in, const std::string& where) {
@@ -84,6 +86,8 @@ Record read_record(std::istream& in, const std::string& where) {
   r.time = read_f64(in, where);
   r.origin.source = static_cast<uint32_t>(read_u64(in, where));
   r.origin.offset = read_u64(in, where);
+  r.fields.resize(read_count(in, where, 1 << 10));
+  for (std::string& f : r.fields) f = read_string(in, where);
   return r;
 }
 

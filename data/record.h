@@ -14,18 +14,25 @@ struct Provenance {
 };
 
 /// A labeled example: raw payload (image bytes or UTF-8 text), optional numeric features,
-/// label ids (the first is the primary label), a timestamp and its provenance.
+/// label ids (the first is the primary label), a timestamp, its provenance and the values of
+/// the fields evaluation slices by.
 struct Record {
   std::string payload;
   std::vector<float> features;
   std::vector<int32_t> labels;
   double time = 0;  ///< timestamp, or arrival index when the source has none
   Provenance origin;
+  /// DataContext::slice_fields' values in that order, each as its JSON text ("\"north\"", "42");
+  /// empty where the record lacks the field.
+  std::vector<std::string> fields;
 
   /// Bytes this record accounts for under the reservoirs' byte cap. Computed from sizes,
   /// not allocator capacities, so a restored sampler counts exactly what the original did.
   size_t bytes() const {
-    return sizeof(Record) + payload.size() + features.size() * sizeof(float) + labels.size() * sizeof(int32_t);
+    size_t field_bytes = 0;
+    for (const std::string& f : fields) field_bytes += sizeof(std::string) + f.size();
+    return sizeof(Record) + payload.size() + features.size() * sizeof(float) + labels.size() * sizeof(int32_t) +
+           field_bytes;
   }
 };
 

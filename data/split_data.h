@@ -26,11 +26,15 @@ struct DataContext {
   /// When set, text sources append every seen (training) record's text here: the corpus
   /// `stratum data tokenizer` learns from, so no held-out text shapes the vocabulary.
   std::vector<std::string>* seen_text = nullptr;
+  /// JSON fields (dotted paths into nested objects) each record keeps for evaluation by slice
+  /// (Record::fields, in this order); sources that read JSONL or CSV rows fill them.
+  std::vector<std::string> slice_fields;
 };
 
 /// One file a source read, for the manifest: records_read = records_accepted + records_rejected.
 struct SourceFile {
   std::string role;  ///< e.g. "train-images"
+  std::string source;  ///< the data.sources entry that read it (empty: the run has one source)
   std::string path;
   int64_t records_read = 0;
   int64_t records_accepted = 0;

@@ -32,7 +32,16 @@ struct TensorDataset {
   torch::Tensor inputs;
   torch::Tensor targets;
   std::vector<Provenance> origins{};  ///< where each example came from (tools name items by it)
+  std::vector<double> times{};        ///< each example's record time (timestamp, or arrival index)
+  std::vector<std::vector<std::string>> fields{};  ///< each example's Record::fields (evaluation by slice)
   std::shared_ptr<const ExampleStore> store{};  ///< when set, the examples (inputs and targets are unused)
+
+  /// Appends what a record tells about its example (origin, time, fields), in example order.
+  void add_record_facts(const Record& record) {
+    origins.push_back(record.origin);
+    times.push_back(record.time);
+    fields.push_back(record.fields);
+  }
 
   int64_t size() const { return store ? store->size() : inputs.defined() ? inputs.size(0) : 0; }
 

@@ -155,12 +155,66 @@ struct TrainerOptions {
   }
 };
 
-/// When and how the model is evaluated on every split.
+/// One way of cutting every evaluated split into groups (eval.slices): by one dimension or the
+/// crossing of two. Dimensions: source, label, time, feature:N (a numeric input feature), or
+/// any other name: a JSON field of the records (a dotted path into nested objects).
+struct SliceOptions {
+  std::string name;             ///< how reports call it (default: the dimensions joined by " x ")
+  std::vector<std::string> by;  ///< one or two dimensions
+  std::string every;            ///< time: bucket width ("1d", "6h", "30m", "45s", "2w", or a number)
+  int64_t buckets = 0;          ///< numbers (time too): this many equal-count buckets
+  std::vector<double> bins;     ///< numbers: bucket edges, ascending; a value outside them is an error
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("name", &SliceOptions::name, "name shown in eval.json and the report (default: the dimensions)");
+    v.field("by", &SliceOptions::by,
+            "one or two dimensions: source, label, time, feature:N, or a JSON field of the records (dotted path "
+            "into nested objects); two cross each other",
+            required());
+    v.field("every", &SliceOptions::every,
+            "time: bucket width on timestamps in seconds (45s, 30m, 6h, 1d, 2w: buckets named by their UTC start) "
+            "or a plain number of time units");
+    v.field("buckets", &SliceOptions::buckets, "numeric dimensions without bins or every: N equal-count buckets",
+            in_range(0, 1000));
+    v.field("bins", &SliceOptions::bins,
+            "numeric fields and features: ascending bucket edges [e0, e1, ...]; buckets are [e_i, e_i+1), the last "
+            "closed; a value outside [e0, last] is an error");
+  }
+};
+
+/// When a gap between slices is reported as an alert (eval.slice_alerts).
+struct SliceAlertOptions {
+  std::string metric;        ///< accuracy, macro_f1, loss, ece or perplexity (empty: no alerts)
+  double max_gap = 0;        ///< alert when the best minus the worst ranked slice exceeds this (0: off)
+  double min_ratio = 0;      ///< alert when worst / best falls below this (0: off)
+  std::vector<std::string> splits = {"validation", "unseen"};
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("metric", &SliceAlertOptions::metric,
+            "the metric compared across slices: accuracy, macro_f1, loss, ece or perplexity (empty: no alerts)");
+    v.field("max_gap", &SliceAlertOptions::max_gap, "alert when the best minus the worst ranked slice exceeds this (0: off)",
+            at_least(0));
+    v.field("min_ratio", &SliceAlertOptions::min_ratio,
+            "alert when the smaller / larger value of the metric falls below this (0: off)", in_range(0.0, 1.0));
+    v.field("splits", &SliceAlertOptions::splits, "the splits whose slices are checked");
+  }
+};
+
+/// When and how the model is evaluated on every split, and by which slices.
 struct EvalOptions {
   int64_t every = 0;
   int64_t batch_size = 256;
   int64_t max_samples = 10000;
   double reject_threshold = 0.5;
+  std::vector<SliceOptions> slices;
+  int64_t min_slice_size = 30;
+  int64_t max_slices = 100;
+  int64_t slice_bootstrap = 1000;
+  SliceAlertOptions slice_alerts;
+
+  SliceOptions slice_defaults() const { return {}; }
 
   template <class V>
   static void describe(V& v) {
@@ -170,6 +224,15 @@ struct EvalOptions {
     v.field("reject_threshold", &EvalOptions::reject_threshold,
             "with unseen.by: label: inputs whose max-softmax confidence is below this count as rejected",
             in_range(0.0, 1.0));
+    v.list("slices", &EvalOptions::slices, &EvalOptions::slice_defaults,
+           "metrics by group on every split at every evaluation (see SliceOptions: by, every, buckets, bins)");
+    v.field("min_slice_size", &EvalOptions::min_slice_size,
+            "slices with fewer examples are reported but not ranked or compared", at_least(1));
+    v.field("max_slices", &EvalOptions::max_slices,
+            "most groups one slice definition may make (a field with more values needs bins)", in_range(1, 100000));
+    v.field("slice_bootstrap", &EvalOptions::slice_bootstrap,
+            "resamples for the slices' 95% confidence intervals (seeded; 0: no intervals)", in_range(0, 100000));
+    v.section("slice_alerts", &EvalOptions::slice_alerts, "when a gap between slices raises an alert");
   }
 };
 

@@ -63,13 +63,21 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   model.eval();
   torch::NoGradGuard no_grad;
   const bool language_model = result.language_model;
+  // Per-example outcomes for metrics by slice: every rank needs every example's, so they travel
+  // with the per-example rows below. Sharded splits hold different examples per rank: no slices.
+  const bool outcomes = !options.slices.empty() && !own_split;
   const auto counter = torch::TensorOptions().dtype(torch::kInt64).device(device);
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   torch::Tensor token_count = torch::zeros({}, counter), token_correct = torch::zeros({}, counter);
   std::vector<double> latencies_ms;
-  // Per position (all n, so that ranks can add theirs up): max-softmax confidence, correctness.
-  std::vector<float> confidence(static_cast<size_t>(language_model ? 0 : n), 0.0f);
-  std::vector<float> correct(confidence.size(), 0.0f);
+  // Per position (all n, so that ranks can add theirs up), one row per kind of figure.
+  // Classifiers: max-softmax confidence, correctness, then with outcomes predicted class, target
+  // and loss. Language models with outcomes: summed token loss, tokens scored, tokens right.
+  enum Row { kConfidence = 0, kCorrect = 1, kPredicted = 2, kTarget = 3, kLoss = 4 };
+  enum LmRow { kLmLoss = 0, kLmTokens = 1, kLmCorrect = 2 };
+  const int64_t rows = language_model ? (outcomes ? 3 : 0) : (outcomes ? 5 : 2);
+  std::vector<double> per_example(static_cast<size_t>(rows * n), 0.0);
+  const auto put = [&](int64_t row, int64_t at, double value) { per_example[static_cast<size_t>(row * n + at)] = value; };
   const double start = monotonic_seconds();
   for (int64_t begin = 0; begin < local; begin += options.batch_size) {
     const double t0 = monotonic_seconds();
@@ -77,28 +85,49 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     const data::Batch batch = dataset.gather(examples.slice(0, begin, end)).to(device);
     const torch::Tensor logits = model.forward(batch);
     if (language_model) {
-      const TokenLoss terms = next_token_loss_terms(logits, next_token_sequence(batch), pad_token);
+      const torch::Tensor sequence = next_token_sequence(batch);
+      const TokenLoss terms = next_token_loss_terms(logits, sequence, pad_token);
       loss_sum += terms.sum.to(torch::kFloat64);
       token_count += terms.count;
       token_correct += terms.correct;
+      if (outcomes) {
+        const TokenLoss each = next_token_loss_per_sequence(logits, sequence, pad_token);
+        const torch::Tensor table =
+            torch::stack({each.sum.to(torch::kFloat64), each.count.to(torch::kFloat64), each.correct.to(torch::kFloat64)})
+                .to(torch::kCPU)
+                .contiguous();
+        const auto t = table.accessor<double, 2>();
+        for (int64_t k = 0; k < end - begin; ++k) {
+          for (int64_t r = 0; r < 3; ++r) put(r, position[begin + k], t[r][k]);
+        }
+      }
       latencies_ms.push_back((monotonic_seconds() - t0) * 1e3);
       continue;
     }
     loss_sum += classification_loss(logits, batch.targets, 0.0).to(torch::kFloat64) * batch.size();
     result.confusion.add(logits, batch.targets);
-    const auto [batch_confidence, predicted] = torch::softmax(logits.to(torch::kFloat32), 1).max(1);
-    const torch::Tensor confidence_cpu = batch_confidence.to(torch::kCPU).contiguous();
-    const torch::Tensor correct_cpu = predicted.eq(batch.targets).to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor probabilities = torch::softmax(logits.to(torch::kFloat32), 1);
+    const auto [batch_confidence, predicted] = probabilities.max(1);
+    std::vector<torch::Tensor> figures = {batch_confidence.to(torch::kFloat64),
+                                          predicted.eq(batch.targets).to(torch::kFloat64)};
+    if (outcomes) {
+      figures.push_back(predicted.to(torch::kFloat64));
+      figures.push_back(batch.targets.to(torch::kFloat64));
+      figures.push_back(torch::nn::functional::cross_entropy(
+                            logits.to(torch::kFloat32), batch.targets,
+                            torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+                            .to(torch::kFloat64));
+    }
+    const torch::Tensor table = torch::stack(figures).to(torch::kCPU).contiguous();
+    const auto t = table.accessor<double, 2>();
     for (int64_t k = 0; k < end - begin; ++k) {
-      const auto at = static_cast<size_t>(position[begin + k]);
-      confidence[at] = confidence_cpu.data_ptr<float>()[k];
-      correct[at] = correct_cpu.data_ptr<float>()[k];
+      for (int64_t r = 0; r < rows; ++r) put(r, position[begin + k], t[r][k]);
     }
     latencies_ms.push_back((monotonic_seconds() - t0) * 1e3);
   }
   if (collectives) {
     // Every rank takes part even with no examples of its own; the sums are exact (integers,
-    // and float64 / float32 sums where all but one rank add zeros).
+    // and float64 sums where all but one rank add zeros).
     torch::Tensor sums = torch::stack({loss_sum, token_count.to(torch::kFloat64), token_correct.to(torch::kFloat64)})
                              .to(torch::kCPU);
     collectives->all_reduce_sum(sums);
@@ -107,23 +136,48 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     token_correct = sums[2].to(torch::kInt64);
     if (!language_model) {
       torch::Tensor counts = torch::tensor(result.confusion.counts(), torch::kInt64);
-      const torch::Tensor mine = torch::stack({torch::tensor(confidence), torch::tensor(correct)});
+      collectives->all_reduce_sum(counts);
+      result.confusion.set_counts(std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()));
+    }
+    if (rows > 0) {
       // Replicated splits: every rank filled its positions of the same n. Local splits: the
       // ranks' examples follow one another in rank order.
       const int64_t offset = own_split ? std::accumulate(rank_sizes.begin(), rank_sizes.begin() + rank, int64_t{0}) : 0;
-      torch::Tensor per_example = torch::zeros({2, total}, torch::kFloat32);
-      per_example.narrow(1, offset, n).copy_(mine);
-      collectives->all_reduce_sum(counts);
-      collectives->all_reduce_sum(per_example);
-      result.confusion.set_counts(std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()));
-      confidence.assign(per_example[0].data_ptr<float>(), per_example[0].data_ptr<float>() + total);
-      correct.assign(per_example[1].data_ptr<float>(), per_example[1].data_ptr<float>() + total);
+      torch::Tensor table = torch::zeros({rows, total}, torch::kFloat64);
+      table.narrow(1, offset, n).copy_(torch::tensor(per_example, torch::kFloat64).reshape({rows, n}));
+      collectives->all_reduce_sum(table);
+      per_example.assign(table.data_ptr<double>(), table.data_ptr<double>() + rows * total);
     }
   }
   const double seconds = monotonic_seconds() - start;
   if (was_training) model.train();
 
+  const auto row_values = [&](int64_t row) {
+    return std::vector<double>(per_example.begin() + row * total, per_example.begin() + (row + 1) * total);
+  };
   result.samples = total;
+  if (outcomes) {
+    ExampleOutcomes& o = result.outcomes;
+    o.language_model = language_model;
+    o.num_classes = num_classes;
+    // Replicated splits: position p scored example examples[p] on whichever rank had it.
+    const torch::Tensor all_positions = torch::arange(total, torch::kInt64);
+    const torch::Tensor all_examples =
+        total < dataset.size() ? all_positions.mul(dataset.size()).div(total, /*rounding_mode=*/"floor") : all_positions;
+    o.example.assign(all_examples.data_ptr<int64_t>(), all_examples.data_ptr<int64_t>() + total);
+    const auto as_ints = [](const std::vector<double>& v) { return std::vector<int64_t>(v.begin(), v.end()); };
+    if (language_model) {
+      o.loss = row_values(kLmLoss);
+      o.tokens = as_ints(row_values(kLmTokens));
+      o.correct_tokens = as_ints(row_values(kLmCorrect));
+    } else {
+      const std::vector<double> confidence = row_values(kConfidence);
+      o.confidence.assign(confidence.begin(), confidence.end());
+      o.predicted = as_ints(row_values(kPredicted));
+      o.target = as_ints(row_values(kTarget));
+      o.loss = row_values(kLoss);
+    }
+  }
   if (language_model) {
     result.tokens = token_count.item<int64_t>();
     const double predictions = static_cast<double>(std::max<int64_t>(1, result.tokens));
@@ -133,9 +187,10 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   } else {
     result.loss = loss_sum.item<double>() / static_cast<double>(total);
     result.scores = result.confusion.scores();
+    const std::vector<double> confidence = row_values(kConfidence), correct = row_values(kCorrect);
     std::vector<uint8_t> hits(correct.size());
-    std::transform(correct.begin(), correct.end(), hits.begin(), [](float c) { return static_cast<uint8_t>(c > 0.5f); });
-    result.confidence = std::move(confidence);
+    std::transform(correct.begin(), correct.end(), hits.begin(), [](double c) { return static_cast<uint8_t>(c > 0.5); });
+    result.confidence.assign(confidence.begin(), confidence.end());
     result.ece = expected_calibration_error(result.confidence, hits);
   }
   result.samples_per_second = seconds > 0 ? static_cast<double>(total) / seconds : 0;
@@ -154,6 +209,10 @@ std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::Spli
                                     {"unseen", &data.unseen}}) {
     out.push_back(
         evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives, local_splits));
+    SplitEvaluation& e = out.back();
+    if (!config.eval.slices.empty() && e.outcomes.size() > 0) {
+      e.slices = evaluate_slices(config, slice_facts(data, *split, config), name, e.outcomes);
+    }
   }
   if (open_set && config.data.unseen.by == data::UnseenBy::label) {
     const auto& known = out[1].confidence;
@@ -261,6 +320,9 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
                  {"batch_latency_p50_ms", s.latency_p50_ms},
                  {"batch_latency_p95_ms", s.latency_p95_ms}};
     out["splits"][s.split] = j;
+  }
+  for (const auto& s : splits) {
+    if (!s.slices.empty()) out["slices"][s.split] = nlohmann::ordered_json::parse(slices_json(s.slices));
   }
   if (open_set.available) {
     out["open_set"] = {{"auroc_max_softmax", open_set.auroc},

@@ -10,6 +10,7 @@
 #include "engine/classification.h"
 #include "distributed/collectives.h"
 #include "engine/config.h"
+#include "engine/slices/slice_evaluation.h"
 #include "data/split_data.h"
 #include "data/tensor_dataset.h"
 #include "models/model.h"
@@ -32,6 +33,8 @@ struct SplitEvaluation {
   double latency_p95_ms = 0;
   double ece = 0;                 ///< expected calibration error of the max-softmax confidence
   std::vector<float> confidence;  ///< max-softmax probability per evaluated example
+  ExampleOutcomes outcomes;       ///< per evaluated example, kept when eval.slices is set
+  std::vector<SliceEvaluation> slices;  ///< each eval.slices entry on this split
 };
 
 /// How well the max-softmax confidence tells known inputs (validation) from inputs of classes

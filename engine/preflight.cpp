@@ -101,6 +101,12 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                          compat::torch_version() + "); use bf16, or train on a CUDA device");
   }
 
+  check_slice_config(config);
+  if (!config.eval.slices.empty() && config.distributed.stream == distributed::StreamSharding::sharded) {
+    config.fail("eval.slices", "distributed.stream: sharded gives each replica its own part of the held-out splits; "
+                               "evaluation by slice needs the whole splits on every rank (stream: replicated)");
+  }
+
   if (config.logging.sample_every > 0) {
     if (config.logging.sample_prompts.empty()) config.fail("logging.sample_prompts", "no prompts to continue");
     for (const std::string& prompt : config.logging.sample_prompts) {

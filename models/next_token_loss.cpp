@@ -42,6 +42,21 @@ TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor
   return {sum, real.sum(), correct};
 }
 
+TokenLoss next_token_loss_per_sequence(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token) {
+  const int64_t rows = tokens.size(0), scored = tokens.size(1) - 1;
+  const torch::Tensor predictions = scored_logits(logits, tokens);
+  torch::Tensor targets = tokens.narrow(1, 1, tokens.size(1) - 1).reshape({-1});
+  const torch::Tensor real = real_targets(targets, pad_token);
+  // Unscored targets point at class 0 and are masked out of the sums.
+  const torch::Tensor safe = targets.masked_fill(real.logical_not(), 0);
+  const torch::Tensor per_token = torch::nn::functional::cross_entropy(
+      predictions, safe, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  const torch::Tensor mask = real.to(per_token.scalar_type());
+  const torch::Tensor hits = predictions.argmax(1).eq(safe).logical_and(real);
+  return {(per_token * mask).reshape({rows, scored}).sum(1), real.reshape({rows, scored}).sum(1),
+          hits.reshape({rows, scored}).sum(1)};
+}
+
 torch::Tensor next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token) {
   const TokenLoss terms = next_token_loss_terms(logits, tokens, pad_token);
   return terms.sum / terms.count.clamp_min(1).to(terms.sum.scalar_type());

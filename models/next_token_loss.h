@@ -32,6 +32,10 @@ torch::Tensor scored_tokens(const torch::Tensor& tokens, int64_t pad_token);
 /// The loss terms of one batch (`pad_token` < 0: every position counts).
 TokenLoss next_token_loss_terms(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
 
+/// The loss terms per sequence of a batch (B each: summed loss as float32, predictions scored,
+/// argmax hits), for metrics by group of sequences.
+TokenLoss next_token_loss_per_sequence(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
+
 /// Mean next-token cross-entropy of one batch: what the trainer minimises.
 torch::Tensor next_token_loss(const torch::Tensor& logits, const torch::Tensor& tokens, int64_t pad_token);
 

@@ -155,7 +155,7 @@ image_collation(const DataOptions& options, const DataContext& context) {
     for (size_t i = 0; i < records.size(); ++i) {
       images.push_back(unpack_image(records[i]->payload));
       labels.push_back(!targets.empty() ? targets[i] : records[i]->labels.empty() ? -1 : records[i]->labels[0]);
-      out.origins.push_back(records[i]->origin);
+      out.add_record_facts(*records[i]);
     }
     if (seen) {
       // Standardization from the seen split only (or as configured).

@@ -135,6 +135,8 @@ TensorDataset concatenate(const std::vector<TensorDataset*>& pieces, const std::
       origin.source += file_offsets[s];  // an index into the mix's list of files
       out.origins.push_back(origin);
     }
+    out.times.insert(out.times.end(), d.times.begin(), d.times.end());
+    out.fields.insert(out.fields.end(), d.fields.begin(), d.fields.end());
   }
   if (!inputs.empty()) out.inputs = torch::cat(inputs), out.targets = torch::cat(targets);
   return out;
@@ -219,6 +221,7 @@ SplitData combine(std::vector<SplitData> parts, const std::vector<double>& share
     file_offsets.push_back(static_cast<uint32_t>(out.files.size()));
     for (SourceFile file : part.files) {
       file.role = name + "/" + file.role;
+      file.source = name;
       out.files.push_back(std::move(file));
     }
     for (TensorDataset* d : {&part.seen, &part.validation, &part.unseen}) d->targets = remap_targets(d->targets, remap[s]);

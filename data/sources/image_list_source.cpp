@@ -1,5 +1,6 @@
 #include "data/sources/image_list_source.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "data/images/image_records.h"
 #include "data/label_vocabulary.h"
 #include "data/quality/labeled_file.h"
+#include "data/record_fields.h"
 #include "data/reject_log.h"
 #include "data/splits/stream_splitter.h"
 
@@ -44,6 +46,11 @@ SplitData read_image_list_source(const DataOptions& options, const DataContext& 
   const size_t path_column = table.column(options.image.path_field, options.path);
   const size_t label_column = table.column(options.image.label_field, options.path);
   const fs::path base = fs::path(options.path).parent_path();
+  std::vector<long> field_columns;
+  for (const std::string& field : context.slice_fields) {
+    const auto at = std::find(table.header.begin(), table.header.end(), field);
+    field_columns.push_back(at == table.header.end() ? -1 : static_cast<long>(at - table.header.begin()));
+  }
 
   RejectLog rejects(context.rejects_path, context.append_rejects);
   LabelVocabulary labels(options.labels, static_cast<size_t>(options.max_classes));
@@ -112,6 +119,7 @@ SplitData read_image_list_source(const DataOptions& options, const DataContext& 
     }
     record.time = static_cast<double>(index);
     record.origin = {0, static_cast<uint64_t>(row.line)};
+    if (!field_columns.empty()) record.fields = row_fields(row.fields, field_columns);
     if (!splitter.add(index, record)) break;
     if (mine) ++list.records_read, ++list.records_accepted;
     ++index;

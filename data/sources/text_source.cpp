@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "data/quality/weak_labels.h"
+#include "data/record_fields.h"
 #include "data/reject_log.h"
 #include "data/sources/fortune_file.h"
 #include "data/sources/input_paths.h"
@@ -54,7 +55,7 @@ std::optional<std::string> utf8_problem(const std::string& line) {
 }
 
 std::optional<std::string> parse_jsonl(const std::string& line, const TextOptions& options, LabelVocabulary& labels,
-                                       Record& record, bool need_label) {
+                                       Record& record, bool need_label, const std::vector<std::string>& fields) {
   if (auto problem = utf8_problem(line)) return problem;
   const nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return std::string("malformed JSON");
@@ -89,6 +90,7 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextOption
     if (!std::isfinite(v)) return "non-finite value in \"" + field + "\"";
     record.features.push_back(static_cast<float>(v));
   }
+  if (!fields.empty()) record.fields = json_fields(object, fields);
   return std::nullopt;
 }
 
@@ -208,9 +210,10 @@ std::shared_ptr<const Tokenizer> configured_tokenizer(const TokenizerOptions& op
 
 
 std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
-                                           LabelVocabulary& labels, Record& record, bool need_label) {
+                                           LabelVocabulary& labels, Record& record, bool need_label,
+                                           const std::vector<std::string>& fields) {
   record = Record{};
-  if (options.format == TextFormat::jsonl) return parse_jsonl(line, options, labels, record, need_label);
+  if (options.format == TextFormat::jsonl) return parse_jsonl(line, options, labels, record, need_label, fields);
   if (options.format == TextFormat::plain) {
     if (need_label) return std::string("no label (data.text.format: plain documents are for stratum data prepare)");
     record.payload = line;
@@ -271,7 +274,8 @@ SplitData read_text_source(const DataOptions& options, const DataContext& contex
       }
       Record record;
       const auto problem = reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
-                                              : parse_text_line(line, options.text, reading.labels(), record);
+                                              : parse_text_line(line, options.text, reading.labels(), record,
+                                                                /*need_label=*/true, context.slice_fields);
       if (problem) {
         reading.reject(file, reader.line_offset(), reader.line_number(), *problem);
         continue;

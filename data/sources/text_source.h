@@ -26,9 +26,11 @@ DataSpec text_spec(const DataOptions& options, const Tokenizer* tokenizer);
 
 /// Parses one line of a `text` source into `record` (labels through `labels`). Returns the
 /// reason the line must be rejected, or nothing when it is usable. Without `need_label`, a
-/// record may carry no label (documents for `stratum data prepare`).
+/// record may carry no label (documents for `stratum data prepare`). A JSONL record keeps the
+/// values of `fields` (see DataContext::slice_fields).
 std::optional<std::string> parse_text_line(const std::string& line, const TextOptions& options,
-                                           LabelVocabulary& labels, Record& record, bool need_label = true);
+                                           LabelVocabulary& labels, Record& record, bool need_label = true,
+                                           const std::vector<std::string>& fields = {});
 
 /// source: text — `data.path` is a file or "-"; `data.text` says the format.
 SplitData read_text_source(const DataOptions& options, const DataContext& context);

@@ -57,13 +57,12 @@ TensorDataset collate(const std::vector<const Record*>& records, const DataSpec&
       }
     }
   }
-  std::vector<Provenance> origins;
-  origins.reserve(records.size());
+  TensorDataset out{inputs, labels};
   for (int64_t i = 0; i < n; ++i) {
     ids[i] = !targets.empty() ? targets[i] : records[i]->labels.empty() ? -1 : records[i]->labels[0];
-    origins.push_back(records[i]->origin);
+    out.add_record_facts(*records[i]);
   }
-  return {inputs, labels, std::move(origins)};
+  return out;
 }
 
 // Standardizes `d` in place with the spec's statistics (images: scalar; features: per feature).

@@ -103,7 +103,9 @@ void StreamSplitter::finish() {
 
 namespace {
 
-constexpr uint64_t kSplitterMagic = 0x53545253504C5432ull;  // "STRSPLT2"
+// Format 3 added each record's slice fields; a state of format 2 cannot be resumed.
+constexpr uint64_t kSplitterMagic = 0x53545253504C5433ull;  // "STRSPLT3"
+constexpr uint64_t kSplitterMagicV2 = 0x53545253504C5432ull;
 
 void save_records(std::ostream& out, const std::vector<Record>& records) {
   binary::write_u64(out, records.size());
@@ -135,7 +137,12 @@ void StreamSplitter::save(std::ostream& out) const {
 }
 
 void StreamSplitter::load(std::istream& in, const std::string& where) {
-  if (binary::read_u64(in, where) != kSplitterMagic) throw UserError(where + ": not a Stratum data-pipeline state");
+  const uint64_t magic = binary::read_u64(in, where);
+  if (magic == kSplitterMagicV2) {
+    throw UserError(where + ": a data-pipeline state of an earlier Stratum (format 2, before records kept slice "
+                            "fields); start the run afresh");
+  }
+  if (magic != kSplitterMagic) throw UserError(where + ": not a Stratum data-pipeline state");
   read_ = static_cast<int64_t>(binary::read_u64(in, where));
   validation_ = load_records(in, where);
   unseen_ = load_records(in, where);

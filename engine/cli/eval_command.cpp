@@ -22,6 +22,7 @@
 #include "engine/run_dir.h"
 #include "engine/training_checkpoint.h"
 #include "data/mixing/read_sources.h"
+#include "engine/slices/slice_evaluation.h"
 
 namespace stratum::cli {
 namespace {
@@ -69,6 +70,10 @@ int eval_command(const Args& args, Registry& registry) {
   parser.option("--config", "FILE", "run configuration (YAML) the checkpoint was trained with", &config_path);
   parser.option("--checkpoint", "PATH", "a checkpoint directory, or a run directory (its latest checkpoint)", &checkpoint);
   parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
+  std::string slices;
+  parser.option("--slices", "YAML",
+                "evaluate by slice: eval.slices as a YAML list, e.g. '[{by: [source]}, {by: [source, region]}]'",
+                &slices);
   parser.repeated("--plugin", "LIB.so", "load a plugin (after the config's plugins:)", &plugins);
   parser.option("--out", "FILE", "where to write the evaluation (default eval.json)", &out);
   parser.option("--task", "NAME", "splits (default: every split of the configured data) or multiple_choice", &task);
@@ -87,6 +92,7 @@ int eval_command(const Args& args, Registry& registry) {
     throw UserError("stratum eval: --data, --weights and --items go with --task multiple_choice");
   }
   if (config_path.empty()) throw UserError("stratum eval: missing required option --config FILE (see --help)");
+  if (!slices.empty()) overrides.push_back("eval.slices=" + slices);
   if (checkpoint.empty()) throw UserError("stratum eval: missing required option --checkpoint PATH (see --help)");
   const RunConfig config = load_config(config_path, overrides);
   load_plugins(config.plugins, plugins, registry);
@@ -95,7 +101,9 @@ int eval_command(const Args& args, Registry& registry) {
   if (config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(config.trainer.threads));
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);
+  context.slice_fields = slice_fields(config.eval.slices);
   const data::SplitData data = data::read_sources(registry.data_sources, config.data, context);
+  check_slices_against_data(config, data);
   check_against_data(config, registry, data.spec);
   models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
   apply_model_transforms(registry, *model, config);
@@ -104,6 +112,7 @@ int eval_command(const Args& args, Registry& registry) {
   OpenSetScores open_set;
   const std::vector<SplitEvaluation> splits = evaluate_all(*model, data, config, torch::kCPU, &open_set);
   print_evaluation_table(splits);
+  print_slice_tables(splits);
   if (open_set.available) {
     std::printf("open set (unseen classes vs validation): AUROC %.4f; at confidence < %.2f rejects %.1f%% of unseen, "
                 "%.1f%% of validation\n",

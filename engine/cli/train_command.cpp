@@ -28,6 +28,7 @@ namespace {
 
 void print_summary(const TrainingOutcome& outcome) {
   print_evaluation_table(outcome.final_evaluation);
+  print_slice_tables(outcome.final_evaluation);
   const bool language_model = !outcome.final_evaluation.empty() && outcome.final_evaluation[0].language_model;
   for (const auto& e : outcome.final_evaluation) {
     if (e.split != "unseen" || e.samples == 0) continue;

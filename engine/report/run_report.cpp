@@ -1,5 +1,6 @@
 #include "engine/report/run_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -40,12 +41,18 @@ std::string cell(const json& j, const char* key) {
   return std::isnan(v) ? "–" : format_number(v);
 }
 
+// Item `i` of a JSON array of numbers, formatted ("–" when absent).
+std::string item(const json& a, size_t i) {
+  return a.is_array() && i < a.size() && a[i].is_number() ? format_number(a[i].get<double>()) : "–";
+}
+
 // What metrics.jsonl recorded, sorted into the series the report draws.
 struct Metrics {
   Series loss{"training loss", {}}, lr{"learning rate", {}}, throughput{"throughput", {}}, loss_scale{"loss scale", {}};
   std::map<std::string, Series> eval_loss, eval_score;  // split -> series
   std::string score_name = "accuracy";
   std::vector<json> drift;
+  std::vector<json> slice_alerts;  // "slice_alert" events of every evaluation
   std::vector<json> samples;  // "sample" records: text generated during training
   json last_train;            // the last "train" record (a mix's achieved shares)
   int64_t unreadable = 0;
@@ -79,6 +86,8 @@ Metrics read_metrics(const fs::path& path) {
       m.eval_score[split].points.emplace_back(step, number_or_nan(r, m.score_name.c_str()));
     } else if (kind == "event" && r.value("event", "") == "drift") {
       m.drift.push_back(r);
+    } else if (kind == "event" && r.value("event", "") == "slice_alert") {
+      m.slice_alerts.push_back(r);
     } else if (kind == "sample") {
       m.samples.push_back(r);
     }
@@ -209,6 +218,76 @@ std::string evaluation_section(const json& eval) {
   return html;
 }
 
+// Evaluation by slice (eval.json "slices"): per split and slice definition, each group's
+// metrics with bars and 95% intervals, the gap between the ranked groups, alerts in red; and
+// the alerts raised at evaluations during training (metrics.jsonl).
+std::string slices_section(const json& eval, const Metrics& m) {
+  const bool any = eval.is_object() && eval.contains("slices") && eval["slices"].is_object();
+  if (!any && m.slice_alerts.empty()) return "";
+  std::string html = "<h2>Evaluation by slice</h2><p class=\"note\">Groups under eval.min_slice_size are shown but "
+                     "not ranked; bars show the value with its bootstrap 95% interval.</p>";
+  for (const char* split : {"validation", "unseen", "seen"}) {
+    if (!any || !eval["slices"].contains(split) || !eval["slices"][split].is_array()) continue;
+    for (const json& slice : eval["slices"][split]) {
+      if (!slice.is_object()) continue;
+      const json groups = slice.value("groups", json::array());
+      const json disparity = slice.value("disparity", json::object());
+      const json alerts = slice.value("alerts", json::array());
+      const bool language_model = !groups.empty() && groups[0].contains("perplexity");
+      const std::vector<std::string> metrics = language_model ? std::vector<std::string>{"perplexity", "loss", "accuracy"}
+                                                              : std::vector<std::string>{"accuracy", "macro_f1", "loss", "ece"};
+      const std::string headline = metrics.front();
+      std::vector<std::string> flagged;  // groups named worst by an alert
+      for (const json& a : alerts) flagged.push_back(a.value("worst", ""));
+      double scale = headline == "accuracy" ? 1.0 : 0.0;
+      for (const json& g : groups) scale = std::max(scale, number_or_nan(g, headline.c_str()));
+      html += "<h3>" + std::string(split) + " split by " + escape_html(slice.value("name", "?")) +
+              "</h3><table><tr><th>slice</th><th>examples</th><th>" + headline + " (95% interval)</th>";
+      for (size_t i = 1; i < metrics.size(); ++i) html += "<th>" + metrics[i] + "</th>";
+      html += "<th>ranked</th></tr>";
+      for (const json& g : groups) {
+        const std::string name = g.value("slice", "?");
+        const bool alert = std::find(flagged.begin(), flagged.end(), name) != flagged.end();
+        const json ci = g.value(headline + "_ci95", json());
+        const bool has_ci = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number();
+        const double low = has_ci ? ci[0].get<double>() : 0, high = has_ci ? ci[1].get<double>() : 0;
+        html += std::string("<tr") + (alert ? " style=\"background:#fde2e2\"" : "") + "><td>" + escape_html(name) +
+                "</td><td>" + cell(g, "count") + "</td><td style=\"text-align:left\">" +
+                render_interval_bar(number_or_nan(g, headline.c_str()), low, high, scale, alert) + " " +
+                cell(g, headline.c_str()) +
+                (has_ci ? " (" + format_number(low) + "–" + format_number(high) + ")" : std::string()) + "</td>";
+        for (size_t i = 1; i < metrics.size(); ++i) html += "<td>" + cell(g, metrics[i].c_str()) + "</td>";
+        html += std::string("<td>") + (g.value("ranked", false) ? "yes" : "no (too few)") + "</td></tr>";
+      }
+      html += "</table>";
+      if (disparity.contains(headline)) {
+        const json& d = disparity[headline];
+        const json ci = d.value("difference_ci95", json());
+        html += "<p>Gap in " + headline + " between ranked slices: " + cell(d, "difference") +
+                (ci.is_array() && ci.size() == 2 ? " (95% interval " + item(ci, 0) + "–" + item(ci, 1) + ")" : "") +
+                "; ratio " + cell(d, "ratio") + "; worst: " + escape_html(d.value("worst", "?")) + ".</p>";
+      }
+      for (const json& a : alerts) {
+        html += "<p style=\"color:#b00020;font-weight:600\">" + escape_html(a.value("message", "slice alert")) + "</p>";
+      }
+    }
+  }
+  if (!m.slice_alerts.empty()) {
+    html += "<h3>Slice alerts during training (" + std::to_string(m.slice_alerts.size()) +
+            ")</h3><table><tr><th>step</th><th>split</th><th>slices by</th><th>metric</th><th>worst</th><th>best</th>"
+            "<th>gap</th><th>threshold</th></tr>";
+    for (size_t i = 0; i < m.slice_alerts.size() && i < kMaxDriftRows; ++i) {
+      const json& a = m.slice_alerts[i];
+      html += "<tr style=\"background:#fde2e2\"><td>" + cell(a, "step") + "</td><td>" + escape_html(a.value("split", "")) +
+              "</td><td>" + escape_html(a.value("slice", "")) + "</td><td>" + escape_html(a.value("metric", "")) +
+              "</td><td>" + escape_html(a.value("worst", "")) + "</td><td>" + escape_html(a.value("best", "")) +
+              "</td><td>" + cell(a, "difference") + "</td><td>" + cell(a, "max_gap") + "</td></tr>";
+    }
+    html += "</table>";
+  }
+  return html;
+}
+
 // A mix: each source's settings, target share and the share training achieved (metrics.jsonl).
 std::string sources_table(const json& manifest, const Metrics& m) {
   if (!manifest.is_object() || !manifest.contains("sources") || !manifest["sources"].is_array()) return "";
@@ -321,6 +400,7 @@ std::string write_run_report(const std::string& run_dir) {
   html += training_section(metrics);
   html += samples_section(metrics);
   html += evaluation_section(eval);
+  html += slices_section(eval, metrics);
   html += data_section(reservoirs, read_json(dir / "manifest.json"), metrics);
   if (fs::is_regular_file(dir / "config.resolved.yaml")) {
     html += "<h2>Configuration</h2><details><summary>config.resolved.yaml</summary><pre>" +

@@ -178,6 +178,26 @@ std::string render_line_chart(const LineChart& chart) {
   return svg + "</svg>";
 }
 
+std::string render_interval_bar(double value, double low, double high, double scale, bool alert) {
+  constexpr double kWidth = 160, kHeight = 14;
+  const auto x = [&](double v) {
+    return std::isfinite(v) && scale > 0 ? std::clamp(v / scale, 0.0, 1.0) * kWidth : 0.0;
+  };
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bar\" width=\"" + coordinate(kWidth) +
+                    "\" height=\"" + coordinate(kHeight) + "\" role=\"img\">";
+  svg += "<rect x=\"0\" y=\"2\" width=\"" + coordinate(x(value)) + "\" height=\"10\" fill=\"" +
+         (alert ? "#d62728" : "#4c78a8") + "\"/>";
+  if (low != 0 || high != 0) {
+    svg += "<line x1=\"" + coordinate(x(low)) + "\" x2=\"" + coordinate(x(high)) +
+           "\" y1=\"7\" y2=\"7\" stroke=\"#222\" stroke-width=\"1.2\"/>";
+    for (const double end : {low, high}) {
+      svg += "<line x1=\"" + coordinate(x(end)) + "\" x2=\"" + coordinate(x(end)) +
+             "\" y1=\"3\" y2=\"11\" stroke=\"#222\" stroke-width=\"1.2\"/>";
+    }
+  }
+  return svg + "</svg>";
+}
+
 std::string render_heatmap(const std::vector<std::vector<int64_t>>& counts, const std::vector<std::string>& labels,
                            const std::string& title) {
   const size_t n = counts.size();

@@ -40,6 +40,10 @@ std::string render_line_chart(const LineChart& chart);
 std::string render_heatmap(const std::vector<std::vector<int64_t>>& counts, const std::vector<std::string>& labels,
                            const std::string& title);
 
+/// A small inline <svg> bar for a table cell: `value` as a bar on [0, `scale`] with its
+/// interval [`low`, `high`] as a whisker (none when low == high == 0); red when `alert`.
+std::string render_interval_bar(double value, double low, double high, double scale, bool alert);
+
 /// Text safe inside HTML / SVG elements and attribute values.
 std::string escape_html(const std::string& text);
 

@@ -48,6 +48,33 @@ void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metri
   }
   record.add("samples_per_second", e.samples_per_second);
   metrics.write(record);
+  for (const SliceEvaluation& slice : e.slices) {
+    MetricRecord figures{"slices", step, {}, {}};
+    figures.add("split", e.split).add("slice", slice.name);
+    for (const SliceDisparity& d : slice.result.disparities) {
+      if (!d.available) continue;
+      figures.add(d.metric + "_difference", d.difference).add(d.metric + "_worst_value", d.worst_value);
+      figures.add(d.metric + "_worst", d.worst);
+    }
+    metrics.write(figures);
+    for (const SliceAlert& alert : slice.alerts) {
+      log::warn(alert.describe());
+      MetricRecord event{"event", step, {}, {}};
+      event.add("event", std::string("slice_alert"))
+          .add("split", alert.split)
+          .add("slice", alert.slice)
+          .add("metric", alert.metric)
+          .add("worst", alert.worst)
+          .add("best", alert.best)
+          .add("difference", alert.difference)
+          .add("difference_low", alert.difference_interval.first)
+          .add("difference_high", alert.difference_interval.second)
+          .add("ratio", alert.ratio)
+          .add("max_gap", alert.max_gap)
+          .add("min_ratio", alert.min_ratio);
+      metrics.write(event);
+    }
+  }
 }
 
 // Each rank's `row` (same length on every rank) stacked into a (world, length) table on every rank.

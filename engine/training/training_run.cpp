@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/sha256.h"
+#include "engine/slices/slice_evaluation.h"
 #include "core/text.h"
 #include "distributed/tensor_parallelism.h"
 #include "core/random_state.h"
@@ -104,6 +105,7 @@ void TrainingRun::read_data() {
   const RankLayout& r = ranks_;
   data::DataContext context;
   context.seed = seed_;
+  context.slice_fields = slice_fields(config_.eval.slices);
   if (r.sharded_stream) context.rank = r.replica, context.world_size = r.replica_count;
   if (r.primary) {
     context.rejects_path = run_dir_.file("rejects.jsonl");
@@ -111,6 +113,7 @@ void TrainingRun::read_data() {
     context.rejects_path = run_dir_.file("rejects.replica-" + std::to_string(r.replica) + ".jsonl");
   }
   data_ = data::read_sources(registry_.data_sources, config_.data, context);
+  check_slices_against_data(config_, data_);
   if (r.sharded_stream && r.tensor) check_same_data_on_every_rank(r.tensor->group(), data_.pipeline_state, data_.manifest);
   if (!r.sharded_stream && r.everyone) check_same_data_on_every_rank(*r.everyone, data_.pipeline_state, data_.manifest);
   // A sharded stream's pipeline states (fixed once the stream is read) go into every checkpoint.

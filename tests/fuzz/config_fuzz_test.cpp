@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "engine/config.h"
+#include "engine/slices/slice_grouping.h"
 #include "fuzz/fuzz_tally.h"
 #include "fuzz/mutator.h"
 #include "support/temp_dir.h"
@@ -47,6 +48,21 @@ TEST(ConfigFuzz, MutatedOverridesLoadOrNameTheOverride) {
   for (int i = 0; i < 1000; ++i) {
     const std::string assignment = mutator.mutate(overrides[static_cast<size_t>(i) % overrides.size()]);
     tally.run(i, [&] { load_config(path, {assignment}); }, assignment);
+  }
+}
+
+TEST(ConfigFuzz, MutatedSliceDefinitionsLoadOrNameTheKey) {
+  TempDir dir;
+  const std::string path = dir.write("c.yaml", read_file(std::string(STRATUM_SOURCE_DIR) + "/configs/smoke.yaml"));
+  const std::vector<std::string> overrides = {
+      "eval.slices=[{by: [region, label]}]", "eval.slices=[{by: [time], every: 1d}]",
+      "eval.slices=[{by: [feature:3], bins: [0, 1, 2]}]", "eval.slices=[{by: [user.age], buckets: 4, name: age}]",
+      "eval.slice_alerts={metric: accuracy, max_gap: 0.05, splits: [validation]}"};
+  Mutator mutator(11, kYamlTokens);
+  FuzzTally tally("eval.slices overrides");
+  for (int i = 0; i < 1000; ++i) {
+    const std::string assignment = mutator.mutate(overrides[static_cast<size_t>(i) % overrides.size()]);
+    tally.run(i, [&] { check_slice_config(load_config(path, {assignment})); }, assignment);
   }
 }
 

@@ -32,6 +32,13 @@ TEST(LanguageModeling, NextTokenLossScoresEachPositionAgainstTheFollowingTokenAn
   EXPECT_EQ(terms.correct.item<int64_t>(), correct);
   EXPECT_NEAR(terms.sum.item<double>(), sum, 1e-5);
   EXPECT_NEAR(next_token_loss(logits, tokens, pad).item<double>(), sum / 4, 1e-6);
+  // Per sequence, the same terms split by row.
+  const TokenLoss rows = next_token_loss_per_sequence(logits, tokens, pad);
+  EXPECT_EQ(rows.count[0].item<int64_t>(), 3);
+  EXPECT_EQ(rows.count[1].item<int64_t>(), 1);
+  EXPECT_EQ(rows.correct.sum().item<int64_t>(), correct);
+  EXPECT_NEAR(rows.sum.sum().item<double>(), sum, 1e-5);
+  EXPECT_NEAR(rows.sum[1].item<double>(), -log_probs[1][0][1].item<double>(), 1e-5);
   // Without a padding token every one of the 2 x 3 predictions counts.
   EXPECT_EQ(next_token_loss_terms(logits, tokens.clamp_max(3), -1).count.item<int64_t>(), 6);
 }

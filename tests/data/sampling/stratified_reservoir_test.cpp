@@ -139,7 +139,11 @@ TEST(StratifiedReservoir, CheckpointRestoreGivesTheSameSubsequentSamples) {
     StratifiedReservoir original(o, 21), restored(o, 21);
     Rng stream(8);
     std::vector<Record> records;
-    for (uint64_t i = 0; i < 60000; ++i) records.push_back(make_record(i, {skewed_label(stream) % 4}));
+    for (uint64_t i = 0; i < 60000; ++i) {
+      records.push_back(make_record(i, {skewed_label(stream) % 4}));
+      // Slice fields are part of what the reservoirs keep (and of their byte count).
+      if (i % 3 == 0) records.back().fields = {"\"north\"", i % 2 ? "" : std::to_string(i)};
+    }
     for (uint64_t i = 0; i < 30000; ++i) original.offer(records[i]);
     std::stringstream state;
     original.save(state);
@@ -150,7 +154,10 @@ TEST(StratifiedReservoir, CheckpointRestoreGivesTheSameSubsequentSamples) {
       const auto& x = original.reservoir(label).items();
       const auto& y = restored.reservoir(label).items();
       ASSERT_EQ(x.size(), y.size());
-      for (size_t j = 0; j < x.size(); ++j) EXPECT_EQ(x[j].origin.offset, y[j].origin.offset);
+      for (size_t j = 0; j < x.size(); ++j) {
+        EXPECT_EQ(x[j].origin.offset, y[j].origin.offset);
+        EXPECT_EQ(x[j].fields, y[j].fields);
+      }
     }
     EXPECT_EQ(original.total_bytes(), restored.total_bytes());
   }

@@ -31,6 +31,20 @@ std::optional<std::string> parse(const std::string& line, const data::TextOption
   return parse_text_line(line, options, labels, record);
 }
 
+TEST(TextLines, JsonlRecordsKeepTheSliceFieldsAsJsonText) {
+  data::TextOptions options;
+  options.format = data::TextFormat::jsonl;
+  LabelVocabulary labels({});
+  Record r;
+  const std::vector<std::string> fields = {"region", "user.age", "user", "absent", "a.b", "none"};
+  EXPECT_FALSE(parse_text_line(R"({"text": "hi", "label": "x", "region": "north", "user": {"age": 42}, "a.b": true,)"
+                               R"( "none": null})",
+                               options, labels, r, true, fields));
+  EXPECT_EQ(r.fields, (std::vector<std::string>{R"("north")", "42", R"({"age":42})", "", "true", ""}));
+  EXPECT_FALSE(parse(R"({"text": "hi", "label": "x"})", options, labels, r));
+  EXPECT_TRUE(r.fields.empty());  // no slice fields asked for: nothing kept
+}
+
 TEST(TextLines, LabelTabText) {
   data::TextOptions options;
   LabelVocabulary labels({});
