@@ -10,6 +10,11 @@ namespace stratum {
 torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing,
                                   const torch::Tensor& class_weights) {
   namespace F = torch::nn::functional;
+  if (targets.is_floating_point()) {
+    const torch::Tensor weights = class_weights.defined() ? targets * class_weights.to(targets.device()).unsqueeze(0)
+                                                          : targets;
+    return -(weights * torch::log_softmax(logits, 1)).sum() / weights.sum().clamp_min(1e-12);
+  }
   auto options = F::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
   if (class_weights.defined()) options.weight(class_weights);
   return F::cross_entropy(logits, targets, options);

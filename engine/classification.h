@@ -10,7 +10,9 @@
 namespace stratum {
 
 /// Mean cross-entropy of (B, C) logits against (B) class ids, with label smoothing and
-/// optional per-class weights (C).
+/// optional per-class weights (C). Against (B, C) float soft targets (Mixup / CutMix; their
+/// smoothing is already in them): Σ_i Σ_c w_c p_ic (-log softmax(z_i)_c) / Σ_i Σ_c w_c p_ic, which
+/// is the weighted hard-target loss again when the rows are one-hot.
 torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, double label_smoothing,
                                   const torch::Tensor& class_weights = {});
 

@@ -96,6 +96,31 @@ struct CheckpointOptions {
   }
 };
 
+/// Mixup and CutMix for classifiers (trainer.mixup): each training batch blended with itself
+/// reversed, by a share drawn from Beta(alpha, alpha), with soft targets to match.
+struct MixupOptions {
+  double mixup_alpha = 0;           ///< Beta parameter of Mixup's share (0: no Mixup)
+  double cutmix_alpha = 0;          ///< Beta parameter of CutMix's share (0: no CutMix; images only)
+  double probability = 1.0;         ///< share of batches mixed at all
+  double switch_probability = 0.5;  ///< with both on: share of mixed batches that take CutMix
+
+  bool enabled() const { return mixup_alpha > 0 || cutmix_alpha > 0; }
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("mixup_alpha", &MixupOptions::mixup_alpha,
+            "Mixup: blend each batch with itself reversed by lambda ~ Beta(alpha, alpha) (0: off; timm uses 0.8)",
+            in_range(0.0, 100.0));
+    v.field("cutmix_alpha", &MixupOptions::cutmix_alpha,
+            "CutMix: paste a box of the reversed batch, area 1 - lambda, lambda ~ Beta(alpha, alpha) (0: off; images "
+            "only; timm uses 1.0)",
+            in_range(0.0, 100.0));
+    v.field("probability", &MixupOptions::probability, "share of training batches mixed", in_range(0.0, 1.0));
+    v.field("switch_probability", &MixupOptions::switch_probability,
+            "with both alphas set: share of mixed batches that use CutMix instead of Mixup", in_range(0.0, 1.0));
+  }
+};
+
 /// The optimisation loop.
 struct TrainerOptions {
   DeviceChoice device = DeviceChoice::cpu;
@@ -121,6 +146,7 @@ struct TrainerOptions {
   bool gradient_checkpointing = false;
   int64_t gradient_checkpointing_every = 1;
   int64_t threads = 0;
+  MixupOptions mixup;
   CheckpointOptions checkpoint;
 
   template <class V>
@@ -151,6 +177,7 @@ struct TrainerOptions {
     v.field("gradient_checkpointing_every", &TrainerOptions::gradient_checkpointing_every,
             "with gradient_checkpointing: recompute every N-th transformer block (1: all)", at_least(1));
     v.field("threads", &TrainerOptions::threads, "intra-op CPU threads (0: LibTorch's default)", in_range(0, 1024));
+    v.section("mixup", &TrainerOptions::mixup, "Mixup / CutMix of training batches (classifiers)");
     v.section("checkpoint", &TrainerOptions::checkpoint, "checkpoint policy");
   }
 };

@@ -138,6 +138,14 @@ void check_against_data(const RunConfig& config, const Registry& registry, const
                                          std::to_string(config.model.num_classes) + " and up would have no output "
                                          "(set 0 to take the data's)");
   }
+  const MixupOptions& mixup = config.trainer.mixup;
+  if (mixup.enabled() && spec.kind == data::InputKind::tokens) {
+    config.fail(mixup.mixup_alpha > 0 ? "trainer.mixup.mixup_alpha" : "trainer.mixup.cutmix_alpha",
+                "Mixup and CutMix blend float inputs (images, features); this data is token ids");
+  }
+  if (mixup.cutmix_alpha > 0 && spec.kind != data::InputKind::images) {
+    config.fail("trainer.mixup.cutmix_alpha", "CutMix pastes image patches; this data is feature vectors (use mixup_alpha)");
+  }
   check_memory_plan(config, plan_memory(config, registry, spec), available_memory_bytes());
 }
 

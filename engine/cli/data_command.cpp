@@ -1,5 +1,6 @@
-// `stratum data inspect|manifest|tokenizer|prepare --config F.yaml`: read the configured data
-// exactly as training would, without training; or turn a text source into token shards.
+// `stratum data inspect|manifest|tokenizer|prepare|preview --config F.yaml`: read the configured
+// data exactly as training would, without training; turn a text source into token shards; or
+// draw image examples as training and evaluation see them.
 
 #include <algorithm>
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/data_preview.h"
 #include "engine/config.h"
 #include "core/error.h"
 #include "engine/metrics_writer.h"
@@ -182,29 +184,36 @@ void print_inspection(const data::SplitData& data) {
 }  // namespace
 
 int data_command(const Args& args, Registry& registry) {
-  const std::string usage = "inspect|manifest|tokenizer|prepare --config FILE [--set KEY=VALUE]... [--out FILE|DIR]";
+  const std::string usage =
+      "inspect|manifest|tokenizer|prepare|preview --config FILE [--set KEY=VALUE]... [--out FILE|DIR]";
   if (args.empty()) {
-    throw UserError("stratum data: no action given (inspect, manifest, tokenizer or prepare); see stratum data --help");
+    throw UserError(
+        "stratum data: no action given (inspect, manifest, tokenizer, prepare or preview); see stratum data --help");
   }
   if (args[0] == "--help" || args[0] == "-h") {
     std::printf("usage: stratum data %s\n\n"
                 "  inspect    per-label counts per split, balance ratio, sampler figures and drift statistics\n"
                 "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
                 "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n"
-                "  prepare    tokenize a text or fortunes source into token shards (data.source: token_shards)\n",
+                "  prepare    tokenize a text or fortunes source into token shards (data.source: token_shards)\n"
+                "  preview    image examples as training (augmented, mixed) and evaluation see them, as PNG grids\n",
                 usage.c_str());
     return kExitOk;
   }
   const std::string action = args[0];
-  if (action != "inspect" && action != "manifest" && action != "tokenizer" && action != "prepare") {
-    throw UserError("stratum data: unknown action \"" + action + "\" (expected inspect, manifest, tokenizer or prepare)");
+  if (action != "inspect" && action != "manifest" && action != "tokenizer" && action != "prepare" && action != "preview") {
+    throw UserError("stratum data: unknown action \"" + action +
+                    "\" (expected inspect, manifest, tokenizer, prepare or preview)");
   }
   std::string config_path, out = action == "manifest" ? "manifest.json" : "", workers, shard_tokens, per_label;
+  std::string count = "32", epoch = "0";
   std::vector<std::string> overrides;
   const char* summary = action == "inspect"    ? "Read the configured data as training would and print what it holds."
                         : action == "manifest" ? "Write the data manifest without training."
                         : action == "prepare"  ? "Tokenize the configured text or fortunes source into token shards "
                                                  "(seen / validation / unseen) and shards.json."
+                        : action == "preview"  ? "Write PNG grids of seen image examples as training (augmented, and "
+                                                 "mixed with trainer.mixup) and evaluation see them."
                                                : "Learn a byte-level BPE vocabulary (data.tokenizer.vocab_size ids) "
                                                  "from the seen split's text.";
   ArgParser parser("stratum data " + action, "--config FILE [--set KEY=VALUE]...", summary);
@@ -222,6 +231,11 @@ int data_command(const Args& args, Registry& registry) {
     parser.option("--per-label", "N", "seen split: a uniform sample of at most N documents per label (default: all)",
                   &per_label);
   }
+  if (action == "preview") {
+    parser.option("--out", "DIR", "where to write training.png, evaluation.png and preview.json", &out, /*required=*/true);
+    parser.option("--count", "N", "examples to draw, evenly spaced over the seen split (default 32)", &count);
+    parser.option("--epoch", "E", "the epoch whose augmentations to draw (default 0)", &epoch);
+  }
   if (!parser.parse({args.begin() + 1, args.end()})) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
@@ -232,6 +246,14 @@ int data_command(const Args& args, Registry& registry) {
   }
   if (action == "tokenizer") {
     train_tokenizer(config_path, overrides, registry, out);
+    return kExitOk;
+  }
+  if (action == "preview") {
+    const int64_t examples = parse_count_flag("--count", count, 1, 1024);
+    const int64_t which = parse_count_flag("--epoch", epoch, 0, int64_t{1} << 40);
+    RunConfig config;
+    const data::SplitData data = read_data(config_path, overrides, registry, nullptr, &config);
+    std::printf("preview: %s\n", write_preview(config, data, out, examples, which).c_str());
     return kExitOk;
   }
   const data::SplitData data = read_data(config_path, overrides, registry);

@@ -153,6 +153,10 @@ double loss_normalizer(const data::Batch& batch, bool language_model, int64_t pa
                        const torch::Tensor& class_weights) {
   if (batch.size() == 0) return 0;
   if (language_model) return static_cast<double>(scored_tokens(next_token_sequence(batch), pad_token).item<int64_t>());
+  if (batch.targets.is_floating_point()) {  // soft targets (Mixup / CutMix): Σ_i Σ_c w_c p_ic
+    return class_weights.defined() ? (batch.targets * class_weights.unsqueeze(0)).sum().item<double>()
+                                   : static_cast<double>(batch.size());
+  }
   if (class_weights.defined()) return class_weights.index_select(0, batch.targets).sum().item<double>();
   return static_cast<double>(batch.size());
 }

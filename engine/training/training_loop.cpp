@@ -12,6 +12,7 @@
 #include "distributed/tensor_parallelism.h"
 #include "engine/classification.h"
 #include "engine/lr_schedule.h"
+#include "engine/mixup.h"
 #include "engine/optimizer.h"
 #include "engine/registry.h"
 #include "engine/report/run_report.h"
@@ -61,8 +62,17 @@ bool TrainingRun::train_step(int64_t step, double lr) {
 // replica's normalizer) and carries each rank's stop flag: a SIGINT / SIGTERM reaches the ranks
 // at different moments, and they must stop after the same step or one would be left waiting in
 // a collective.
-void TrainingRun::micro_batch(const data::Batch& host_batch) {
+void TrainingRun::micro_batch(const data::Batch& loaded) {
   const RankLayout& r = ranks_;
+  // Mixup / CutMix on the host, before the normalizers see the (soft) targets. The draws come
+  // from the seed, the micro-batch's number and the replica: a resumed run repeats them.
+  const data::Batch host_batch =
+      options_.mixup.enabled() && !language_model_ && loaded.size() > 0
+          ? mix_batch(loaded, config_.model.num_classes > 0 ? config_.model.num_classes : data_.spec.num_classes,
+                      options_.label_smoothing, options_.mixup,
+                      derive_seed(seed_, "mixup/" + std::to_string(state_.batches) + "/" + std::to_string(r.replica)))
+                .batch
+          : loaded;
   double shard_share = 0;
   torch::Tensor global_terms;  // (normalizer, ranks asked to stop), summed over ranks
   std::unique_ptr<PendingCollective> summing;

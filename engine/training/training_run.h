@@ -64,7 +64,7 @@ class TrainingRun {
   void connect_replicas();
   // The loop (training_loop.cpp).
   bool train_step(int64_t step, double lr);  ///< false: a stop request abandoned the step
-  void micro_batch(const data::Batch& host_batch);
+  void micro_batch(const data::Batch& loaded);
   double apply_gradients(int64_t step);
   void log_window(int64_t step, double lr, double grad_norm);
   void evaluate_during_training(int64_t step);

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 
+#include "data/images/image_encode.h"
 #include "data/images/resample.h"
 #include "support/image_files.h"
 
@@ -94,6 +95,31 @@ TEST(ImageDecode, DecompressionBombsAreRefusedFromTheHeader) {
   // A lower limit applies to ordinary sizes too.
   EXPECT_THAT(decode_image(encode_png(test_pattern(30, 30, 3, 6), 30, 30, 3), 3, {899}).problem,
               HasSubstr("image of 30x30 pixels is over"));
+}
+
+TEST(ImageEncode, PngRoundTripsExactlyAndGridsPlaceEachImage) {
+  for (const int64_t channels : {1, 3}) {
+    Image image;
+    image.height = 5, image.width = 7, image.channels = channels;
+    for (int64_t i = 0; i < 5 * 7 * channels; ++i) image.pixels.push_back(static_cast<uint8_t>((i * 37) % 256));
+    const DecodeResult back = decode_image(encode_png(image), channels);
+    ASSERT_TRUE(back.image) << back.problem;
+    EXPECT_EQ(back.image->pixels, image.pixels);
+    EXPECT_EQ(back.image->width, 7);
+  }
+  // Three 2 x 3 gray images in rows of two, 1-pixel gaps: 2 x 3 + 3 wide, 2 x 2 + 3 high.
+  std::vector<Image> images;
+  for (uint8_t v : {10, 20, 30}) images.push_back({2, 3, 1, std::vector<uint8_t>(6, v)});
+  const Image grid = tile_images(images, 2, 1, 255);
+  EXPECT_EQ(grid.width, 9);
+  EXPECT_EQ(grid.height, 7);
+  const auto at = [&](int64_t y, int64_t x) { return grid.pixels[static_cast<size_t>(y * grid.width + x)]; };
+  EXPECT_EQ(at(0, 0), 255);  // the gap
+  EXPECT_EQ(at(1, 1), 10);
+  EXPECT_EQ(at(2, 3), 10);
+  EXPECT_EQ(at(1, 5), 20);
+  EXPECT_EQ(at(4, 1), 30);
+  EXPECT_EQ(at(4, 5), 255);  // no fourth image
 }
 
 TEST(Resample, CropsFlipsAndCenterWindowsAreExact) {
