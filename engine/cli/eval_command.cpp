@@ -1,4 +1,4 @@
-// `stratum eval --config F.yaml --checkpoint DIR`: evaluate a saved model on every split.
+// `stratum eval --checkpoint DIR [--config F.yaml] [--slices YAML]`: evaluate a saved model on every split.
 
 #include <torch/torch.h>
 
@@ -62,12 +62,14 @@ int eval_command(const Args& args, Registry& registry) {
   std::string config_path, checkpoint, out = "eval.json", task = "splits", items_path, weights, items_out;
   std::vector<std::string> overrides, plugins;
   ArgParser parser("stratum eval",
-                   "--config FILE --checkpoint PATH [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]\n"
+                   "--checkpoint PATH [--config FILE] [--slices YAML] [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]\n"
                    "       stratum eval --task multiple_choice --data FILE.jsonl (--checkpoint PATH | --config FILE "
                    "[--weights F]) [--items FILE.jsonl]",
                    "Evaluate a checkpoint's model on the seen, validation and unseen splits of the configured data, "
                    "or (--task multiple_choice) a language model on HellaSwag-style items.");
-  parser.option("--config", "FILE", "run configuration (YAML) the checkpoint was trained with", &config_path);
+  parser.option("--config", "FILE",
+                "run configuration (YAML); default: the checkpoint's config.resolved.yaml (what it was trained with)",
+                &config_path);
   parser.option("--checkpoint", "PATH", "a checkpoint directory, or a run directory (its latest checkpoint)", &checkpoint);
   parser.repeated("--set", "KEY=VALUE", "override one config key", &overrides);
   std::string slices;
@@ -91,13 +93,14 @@ int eval_command(const Args& args, Registry& registry) {
   if (!items_path.empty() || !weights.empty() || !items_out.empty()) {
     throw UserError("stratum eval: --data, --weights and --items go with --task multiple_choice");
   }
-  if (config_path.empty()) throw UserError("stratum eval: missing required option --config FILE (see --help)");
-  if (!slices.empty()) overrides.push_back("eval.slices=" + slices);
   if (checkpoint.empty()) throw UserError("stratum eval: missing required option --checkpoint PATH (see --help)");
+  if (!slices.empty()) overrides.push_back("eval.slices=" + slices);
+  const std::string dir = resolve_checkpoint(checkpoint);
+  // Without --config, the checkpoint's own resolved config (what it was trained with).
+  if (config_path.empty()) config_path = dir + "/config.resolved.yaml";
   const RunConfig config = load_config(config_path, overrides);
   load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);
-  const std::string dir = resolve_checkpoint(checkpoint);
   if (config.trainer.threads > 0) torch::set_num_threads(static_cast<int>(config.trainer.threads));
   data::DataContext context;
   context.seed = static_cast<uint64_t>(config.run.seed);

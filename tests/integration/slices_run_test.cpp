@@ -130,10 +130,11 @@ TEST(SlicesRun, PlantedBiasIsRankedWorstAndAlertedEverywhere) {
   EXPECT_THAT(report, HasSubstr("exceeds eval.slice_alerts.max_gap 0.15"));
   EXPECT_THAT(report, HasSubstr("Slice alerts during training ("));
 
-  // Slicing the finished run again, by another definition, without training.
+  // Slicing the finished run again, by another definition, without training (its config is the
+  // checkpoint's own).
   const std::string out = dir.path() + "/again.json";
-  const CommandResult again = run_stratum("eval --config " + dir.path() + "/slices.yaml --checkpoint " + run.run_dir +
-                                          " --slices '[{by: [label]}, {by: [region]}]' --out " + out);
+  const CommandResult again =
+      run_stratum("eval --checkpoint " + run.run_dir + " --slices '[{by: [label]}, {by: [region]}]' --out " + out);
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   const nlohmann::json reevaluated = nlohmann::json::parse(read_file(out));
   EXPECT_EQ(reevaluated["slices"]["validation"].size(), 2u);
