@@ -55,8 +55,11 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   // those examples; a rank of a multi-process job scores positions rank, rank + world, ...
   // (or, with local splits, all of its own).
   torch::Tensor positions = own_split ? torch::arange(n, torch::kInt64) : torch::arange(rank, n, world, torch::kInt64);
-  const torch::Tensor examples =
-      n < dataset.size() ? positions.mul(dataset.size()).div(n, /*rounding_mode=*/"floor") : positions;
+  // Position p of `count` evenly spaced examples is example p · size / count.
+  const auto spaced = [&](const torch::Tensor& at, int64_t count) {
+    return count < dataset.size() ? at.mul(dataset.size()).div(count, /*rounding_mode=*/"floor") : at;
+  };
+  const torch::Tensor examples = spaced(positions, n);
   const int64_t local = positions.numel();
   const auto position = positions.accessor<int64_t, 1>();
   const bool was_training = model.is_training();
@@ -161,9 +164,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
     o.language_model = language_model;
     o.num_classes = num_classes;
     // Replicated splits: position p scored example examples[p] on whichever rank had it.
-    const torch::Tensor all_positions = torch::arange(total, torch::kInt64);
-    const torch::Tensor all_examples =
-        total < dataset.size() ? all_positions.mul(dataset.size()).div(total, /*rounding_mode=*/"floor") : all_positions;
+    const torch::Tensor all_examples = spaced(torch::arange(total, torch::kInt64), total);
     o.example.assign(all_examples.data_ptr<int64_t>(), all_examples.data_ptr<int64_t>() + total);
     const auto as_ints = [](const std::vector<double>& v) { return std::vector<int64_t>(v.begin(), v.end()); };
     if (language_model) {

@@ -181,10 +181,10 @@ class DimensionCells {
     } else {
       const auto at = std::find(facts_.fields.begin(), facts_.fields.end(), dim_.name);
       const auto column = static_cast<size_t>(at - facts_.fields.begin());
+      const bool carried = d.fields.size() == static_cast<size_t>(d.size());
       for (size_t i = 0; i < examples_.size(); ++i) {
-        const auto& values = d.fields.size() == static_cast<size_t>(d.size()) ? d.fields[static_cast<size_t>(examples_[i])]
-                                                                             : std::vector<std::string>{};
-        const FieldValue v = decode_field(column < values.size() ? values[column] : std::string());
+        const std::vector<std::string>* values = carried ? &d.fields[static_cast<size_t>(examples_[i])] : nullptr;
+        const FieldValue v = decode_field(values && column < values->size() ? (*values)[column] : std::string());
         if (!v.present) {
           out[i] = {kLast, kMissing};
         } else if (categorical) {
