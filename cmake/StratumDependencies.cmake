@@ -83,3 +83,30 @@ function(stratum_use_torch_pch target)
     target_precompile_headers(${target} REUSE_FROM stratum_pch)
   endif()
 endfunction()
+
+# Parquet: Apache Arrow's C++ libraries and headers as the pyarrow wheel in .venv ships them
+# (Debian has no Arrow package), the way the torch wheel ships LibTorch. Their headers need
+# C++20, so only data/sources/parquet_rows.cpp includes them. The glob is checked again at every
+# build: a tree configured before scripts/setup.sh installed pyarrow picks it up by itself.
+set(STRATUM_ARROW_DIR "" CACHE PATH "pyarrow's package folder (libarrow.so.N, libparquet.so.N, include/); empty: .venv's")
+if(STRATUM_ARROW_DIR)
+  file(GLOB _stratum_parquet_libs "${STRATUM_ARROW_DIR}/libparquet.so.[0-9]*")
+else()
+  file(GLOB _stratum_parquet_libs CONFIGURE_DEPENDS
+       "${PROJECT_SOURCE_DIR}/.venv/lib/python3*/site-packages/pyarrow/libparquet.so.[0-9]*")
+endif()
+set(STRATUM_HAVE_PARQUET OFF)
+if(_stratum_parquet_libs)
+  list(GET _stratum_parquet_libs 0 _stratum_parquet_lib)
+  get_filename_component(_stratum_arrow_dir "${_stratum_parquet_lib}" DIRECTORY)
+  string(REGEX REPLACE ".*/libparquet\\.so\\." "" _stratum_arrow_so "${_stratum_parquet_lib}")
+  set(_stratum_arrow_lib "${_stratum_arrow_dir}/libarrow.so.${_stratum_arrow_so}")
+  if(EXISTS "${_stratum_arrow_lib}" AND EXISTS "${_stratum_arrow_dir}/include/parquet/arrow/reader.h")
+    set(STRATUM_HAVE_PARQUET ON)
+    add_library(stratum_arrow INTERFACE)
+    target_include_directories(stratum_arrow SYSTEM INTERFACE "${_stratum_arrow_dir}/include")
+    target_link_libraries(stratum_arrow INTERFACE "${_stratum_parquet_lib}" "${_stratum_arrow_lib}")
+    target_link_options(stratum_arrow INTERFACE "LINKER:-rpath,${_stratum_arrow_dir}")
+  endif()
+endif()
+message(STATUS "Stratum: Parquet (Arrow C++ from pyarrow): ${STRATUM_HAVE_PARQUET}")

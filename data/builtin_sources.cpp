@@ -21,6 +21,8 @@ void register_builtin_sources(SourceRegistry& registry) {
                              &read_synthetic_source});
   registry.add({"text", "labeled text lines or JSONL records from a file or standard input (-)",
                              &read_text_source});
+  registry.add({"parquet", "rows of Parquet files read like JSONL records (data.text's fields), a batch at a time",
+                             &read_parquet_source});
   registry.add({"fortunes", "the fortunes corpus: file name = label, records separated by % lines",
                              &read_fortunes_source});
   registry.add({"token_shards", "token shards written by stratum data prepare, read through memory maps in windows",

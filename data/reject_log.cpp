@@ -20,18 +20,27 @@ RejectLog::~RejectLog() {
 
 void RejectLog::reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records,
                        uint64_t line_number) {
+  if (line_number > 0) {
+    record(source, " line " + std::to_string(line_number) + " (byte " + std::to_string(offset) + ")", reason, records,
+           {{"offset", offset}, {"line", line_number}});
+  } else {
+    record(source, " at offset " + std::to_string(offset), reason, records, {{"offset", offset}});
+  }
+}
+
+void RejectLog::reject_row(const std::string& source, uint64_t row, const std::string& reason) {
+  record(source, " row " + std::to_string(row), reason, 1, {{"row", row}});
+}
+
+void RejectLog::record(const std::string& source, const std::string& where, const std::string& reason, int64_t records,
+                       const std::vector<std::pair<const char*, uint64_t>>& position) {
   total_ += records;
   by_source_[source] += records;
-  if (first_.empty()) {
-    first_ = source + (line_number > 0 ? " line " + std::to_string(line_number) + " (byte " + std::to_string(offset) + ")"
-                                       : " at offset " + std::to_string(offset)) +
-             ": " + reason;
-  }
+  if (first_.empty()) first_ = source + where + ": " + reason;
   if (!file_) return;
   nlohmann::ordered_json line;
   line["source"] = source;
-  line["offset"] = offset;
-  if (line_number > 0) line["line"] = line_number;
+  for (const auto& [key, value] : position) line[key] = value;
   line["reason"] = reason;
   line["records"] = records;
   const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

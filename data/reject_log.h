@@ -1,12 +1,14 @@
 #pragma once
 // Rejected records are never dropped silently: each is counted per source and written to
-// rejects.jsonl with its source, byte offset (and line, for line sources) and reason, and the
+// rejects.jsonl with its source, byte offset (and line, for line sources; row, for tables) and reason, and the
 // run stops with exit 2 once the share of rejects passes the configured error budget.
 
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace stratum::data {
 
@@ -26,6 +28,9 @@ class RejectLog {
   void reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records = 1,
               uint64_t line = 0);
 
+  /// Records that row `row` (0-based) of a table file `source` (Parquet) was rejected for `reason`.
+  void reject_row(const std::string& source, uint64_t row, const std::string& reason);
+
   int64_t total() const { return total_; }
   const std::map<std::string, int64_t>& by_source() const { return by_source_; }
 
@@ -34,6 +39,11 @@ class RejectLog {
   void check_budget(int64_t accepted, double max_fraction) const;
 
  private:
+  // Counts, keeps the first for check_budget's message (`where` follows the source's name)
+  // and appends the JSON line, `position` naming where in the source the record was.
+  void record(const std::string& source, const std::string& where, const std::string& reason, int64_t records,
+              const std::vector<std::pair<const char*, uint64_t>>& position);
+
   std::FILE* file_ = nullptr;
   std::string path_;
   int64_t total_ = 0;

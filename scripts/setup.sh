@@ -67,12 +67,13 @@ done
 # statistics of `stratum qa agreement`), PEFT (the LoRA parity test) and bitsandbytes (the NF4
 # parity test; its CPU backend runs here), Pillow and torchvision (the image pipeline's parity
 # test and the Fashion-MNIST export to image folders and shards), Fairlearn and scikit-learn
-# (the parity test of evaluation by slice). Several GB on
+# (the parity test of evaluation by slice), and pyarrow (Apache Arrow's C++ libraries and headers,
+# which the build links for source: parquet, and the tests' Parquet writer). Several GB on
 # first run, reused afterwards; a failed download is retried, and failing for good stops
 # the run with a message instead of silently skipping the tests that need it.
 PYTHON_PACKAGES=(torch==2.11.0 transformers==5.24.0 timm==1.0.31 safetensors==0.8.0 tensorboard==2.21.0
                  statsmodels==0.15.0 krippendorff==0.9.0 peft==0.21.2 bitsandbytes==0.50.2 pillow==13.0.0
-                 torchvision==0.26.0 fairlearn==0.15.0 scikit-learn==1.9.1 numpy)
+                 torchvision==0.26.0 fairlearn==0.15.0 scikit-learn==1.9.1 pyarrow==26.0.1 numpy)
 VENV=.venv
 venv_ready() {
   "$VENV/bin/python" - <<'PY' 2>/dev/null
@@ -80,7 +81,7 @@ import importlib.metadata as m
 wanted = {"torch": "2.11.0", "transformers": "5.24.0", "timm": "1.0.31", "safetensors": "0.8.0", "tensorboard": "2.21.0",
           "statsmodels": "0.15.0", "krippendorff": "0.9.0", "peft": "0.21.2",
           "bitsandbytes": "0.50.2", "pillow": "13.0.0", "torchvision": "0.26.0", "fairlearn": "0.15.0",
-          "scikit-learn": "1.9.1"}
+          "scikit-learn": "1.9.1", "pyarrow": "26.0.1"}
 raise SystemExit(any(m.version(p).split("+")[0] != v for p, v in wanted.items()))
 PY
 }

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "core/text.h"
 #include "data/quality/weak_labels.h"
 #include "data/record_fields.h"
@@ -16,6 +17,7 @@
 #include "data/sources/fortune_file.h"
 #include "data/sources/input_paths.h"
 #include "data/sources/line_reader.h"
+#include "data/sources/parquet_rows.h"
 #include "data/splits/assemble.h"
 #include "data/splits/stream_splitter.h"
 #include "data/tokenizer/tokenizer.h"
@@ -54,6 +56,11 @@ std::optional<std::string> utf8_problem(const std::string& line) {
   return "invalid UTF-8 at byte " + std::to_string(bad) + " of the line";
 }
 
+// Integer class ids (Hugging Face datasets' ClassLabel columns) are labels named by their digits.
+std::string label_name(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
 std::optional<std::string> parse_jsonl(const std::string& line, const TextOptions& options, LabelVocabulary& labels,
                                        Record& record, bool need_label, const std::vector<std::string>& fields) {
   if (auto problem = utf8_problem(line)) return problem;
@@ -66,15 +73,15 @@ std::optional<std::string> parse_jsonl(const std::string& line, const TextOption
   for (const auto& field : options.label_fields) {
     const auto value = object.find(field);
     if (value == object.end()) return "missing label field \"" + field + "\"";
-    if (value->is_string()) {
-      if (auto problem = add_label(value->get<std::string>(), labels, record)) return problem;
+    if (value->is_string() || value->is_number_integer()) {
+      if (auto problem = add_label(label_name(*value), labels, record)) return problem;
     } else if (value->is_array()) {
       for (const auto& item : *value) {
-        if (!item.is_string()) return "label field \"" + field + "\" holds a non-string";
-        if (auto problem = add_label(item.get<std::string>(), labels, record)) return problem;
+        if (!item.is_string() && !item.is_number_integer()) return "label field \"" + field + "\" holds a value that is neither a string nor an integer";
+        if (auto problem = add_label(label_name(item), labels, record)) return problem;
       }
     } else {
-      return "label field \"" + field + "\" is neither a string nor a list of strings";
+      return "label field \"" + field + "\" is neither a string, an integer nor a list of them";
     }
   }
   if (record.labels.empty() && need_label) return std::string("no label");
@@ -143,6 +150,13 @@ class TextReading {
     if (index_++ % context_.world_size != context_.rank) return;
     ++file.records_read, ++file.records_rejected;
     rejects_.reject(file.path, offset, reason, 1, line);
+  }
+
+  // A table's rows are named by number, not by byte.
+  void reject_row(SourceFile& file, uint64_t row, const std::string& reason) {
+    if (index_++ % context_.world_size != context_.rank) return;
+    ++file.records_read, ++file.records_rejected;
+    rejects_.reject_row(file.path, row, reason);
   }
 
   SplitData finish(std::vector<SourceFile> files, const std::string& what) {
@@ -289,6 +303,55 @@ SplitData read_text_source(const DataOptions& options, const DataContext& contex
       ++accepted;
     }
     finish_file(file, reader);
+    files.push_back(std::move(file));
+  }
+  return reading.finish(std::move(files), options.path);
+}
+
+SplitData read_parquet_source(const DataOptions& options, const DataContext& context) {
+  if (options.path.empty()) throw UserError("data.path: the parquet source needs a file or a pattern (data/train-*.parquet)");
+  const std::vector<std::string> paths = input_paths(options.path, "data.path");
+  check_unseen(options, /*multi_file=*/paths.size() > 1);
+  // A row becomes the JSON object of its columns and is then read exactly as a JSONL line.
+  TextOptions text = options.text;
+  text.format = TextFormat::jsonl;
+  std::vector<std::string> required = text.label_fields;
+  required.push_back(text.text_field);
+  if (!text.time_field.empty()) required.push_back(text.time_field);
+  required.insert(required.end(), text.feature_fields.begin(), text.feature_fields.end());
+  std::vector<std::string> optional;
+  for (const std::string& field : context.slice_fields) optional.push_back(field.substr(0, field.find('.')));
+
+  TextReading reading(options, context, {},
+                      {resolve_unseen_labels(options, options.labels), resolve_unseen_files(options, paths)});
+  std::vector<SourceFile> files;
+  int64_t accepted = 0;
+  bool more = true;
+  ParquetRow row;
+  for (size_t f = 0; f < paths.size() && more; ++f) {
+    ParquetRows rows(paths[f], required, optional);
+    SourceFile file = line_file("parquet", paths[f]);
+    while (rows.next(row)) {
+      const auto offset = static_cast<uint64_t>(row.index);
+      Record record;
+      const auto problem = row.problem ? row.problem
+                                       : parse_text_line(row.json, text, reading.labels(), record, /*need_label=*/true,
+                                                         context.slice_fields);
+      if (problem) {
+        reading.reject_row(file, offset, *problem);
+        continue;
+      }
+      if (text.time_field.empty()) record.time = static_cast<double>(accepted);
+      record.origin = {static_cast<uint32_t>(f), offset};
+      if (!reading.add(record, file)) {
+        more = false;
+        break;
+      }
+      ++accepted;
+    }
+    file.read_to_end = more;
+    file.bytes_read = static_cast<uint64_t>(fs::file_size(paths[f]));
+    file.sha256 = sha256_file(paths[f]);
     files.push_back(std::move(file));
   }
   return reading.finish(std::move(files), options.path);

@@ -35,6 +35,11 @@ std::optional<std::string> parse_text_line(const std::string& line, const TextOp
 /// source: text — `data.path` is a file or "-"; `data.text` says the format.
 SplitData read_text_source(const DataOptions& options, const DataContext& context);
 
+/// source: parquet — `data.path` is a Parquet file or a pattern of them; each row is read like
+/// a JSONL record with `data.text`'s fields (lists of strings for several labels, structs for
+/// dotted slice fields), decoding only those columns, one record batch at a time.
+SplitData read_parquet_source(const DataOptions& options, const DataContext& context);
+
 /// source: fortunes — `data.path` is a folder of fortune files (or one file); each record is
 /// labeled with its file's name.
 SplitData read_fortunes_source(const DataOptions& options, const DataContext& context);

@@ -77,8 +77,14 @@ TEST(TextJsonl, FieldsMultiLabelTimeAndFeatures) {
   EXPECT_EQ(*parse(R"({"text": "hi", "tags": "a", "ts": 1, "score": 1)", options, labels, r), "malformed JSON");
   EXPECT_EQ(*parse(R"({"tags": "a", "ts": 1, "score": 1})", options, labels, r), "missing string field \"text\"");
   EXPECT_EQ(*parse(R"({"text": "x", "ts": 1, "score": 1})", options, labels, r), "missing label field \"tags\"");
-  EXPECT_EQ(*parse(R"({"text": "x", "tags": 3, "ts": 1, "score": 1})", options, labels, r),
-            "label field \"tags\" is neither a string nor a list of strings");
+  EXPECT_EQ(*parse(R"({"text": "x", "tags": 3.5, "ts": 1, "score": 1})", options, labels, r),
+            "label field \"tags\" is neither a string, an integer nor a list of them");
+  EXPECT_EQ(*parse(R"({"text": "x", "tags": [true], "ts": 1, "score": 1})", options, labels, r),
+            "label field \"tags\" holds a value that is neither a string nor an integer");
+  // Integer class ids (Hugging Face ClassLabel columns) are labels named by their digits.
+  EXPECT_FALSE(parse(R"({"text": "x", "tags": [3, "b"], "ts": 1, "score": 1})", options, labels, r));
+  EXPECT_EQ(labels.names()[static_cast<size_t>(r.labels[0])], "3");
+  EXPECT_EQ(labels.names()[static_cast<size_t>(r.labels[1])], "b");
   EXPECT_EQ(*parse(R"({"text": "x", "tags": "a", "score": 1})", options, labels, r), "missing numeric field \"ts\"");
   EXPECT_EQ(*parse(R"([1, 2])", options, labels, r), "not a JSON object");
 }
@@ -119,7 +125,7 @@ TEST(TextSource, EveryLineIsAccountedForWhateverIsWrongWithIt) {
       "[1, 2]",                                                  // not an object
       "{\"label\": \"a\"}",                                      // no text
       "{\"text\": \"x\"}",                                       // no label
-      "{\"text\": \"x\", \"label\": 7}",                         // label of the wrong type
+      "{\"text\": \"x\", \"label\": 7.5}",                       // label of the wrong type
       "{\"text\": \"x\", \"label\": \"\"}",                      // empty label
       "{\"text\": \"caf\xC3\", \"label\": \"a\"}",                // invalid UTF-8
       "{\"text\": \"x\", \"label\": \"" + std::string(300, 'L') + "\"}",  // label too long
