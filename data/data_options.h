@@ -60,11 +60,12 @@ inline const ChoiceTable<VoteMethod>& choices(VoteMethod) {
 }
 
 /// A random transformation of training images, applied in the order listed.
-enum class ImageAugmentation { random_resized_crop, horizontal_flip, color_jitter };
+enum class ImageAugmentation { random_resized_crop, horizontal_flip, color_jitter, rand_augment };
 inline const ChoiceTable<ImageAugmentation>& choices(ImageAugmentation) {
   static const ChoiceTable<ImageAugmentation> table{{ImageAugmentation::random_resized_crop, "random_resized_crop"},
                                                     {ImageAugmentation::horizontal_flip, "horizontal_flip"},
-                                                    {ImageAugmentation::color_jitter, "color_jitter"}};
+                                                    {ImageAugmentation::color_jitter, "color_jitter"},
+                                                    {ImageAugmentation::rand_augment, "rand_augment"}};
   return table;
 }
 
@@ -83,6 +84,9 @@ struct ImageOptions {
   double brightness = 0.4;
   double contrast = 0.4;
   double saturation = 0.4;
+  int64_t rand_augment_ops = 2;
+  int64_t rand_augment_magnitude = 9;
+  int64_t rand_augment_bins = 31;
   std::vector<double> mean;
   std::vector<double> std;
   std::string path_field = "path";
@@ -112,6 +116,14 @@ struct ImageOptions {
             in_range(0.0, 1.0));
     v.field("saturation", &ImageOptions::saturation, "color_jitter: saturation factor drawn from [1 - s, 1 + s]",
             in_range(0.0, 1.0));
+    v.field("rand_augment_ops", &ImageOptions::rand_augment_ops,
+            "rand_augment: operations applied to each training image, each drawn from the 14 (torchvision's N)",
+            in_range(1, 16));
+    v.field("rand_augment_magnitude", &ImageOptions::rand_augment_magnitude,
+            "rand_augment: the strength, a bin of rand_augment_bins (torchvision's M; 9 of 31 by default)",
+            in_range(0, 1000));
+    v.field("rand_augment_bins", &ImageOptions::rand_augment_bins,
+            "rand_augment: bins the magnitude range of every operation is cut into", in_range(2, 1000));
     v.field("mean", &ImageOptions::mean,
             "per-channel mean of [0, 1] pixels to subtract (ImageNet: [0.485, 0.456, 0.406]); empty: the seen split's");
     v.field("std", &ImageOptions::std,

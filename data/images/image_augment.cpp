@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "data/images/rand_augment.h"
 #include "data/images/resample.h"
 
 namespace stratum::data {
@@ -91,6 +92,10 @@ void ImageTransform::training(const Image& kept, Rng& rng, float* out) const {
   for (const ImageAugmentation op : ops) {
     if (op == ImageAugmentation::random_resized_crop) image = random_resized_crop(image, rng);
     if (op == ImageAugmentation::horizontal_flip && rng.uniform() < options_.flip_probability) image = flip_horizontal(image);
+    if (op == ImageAugmentation::rand_augment) {
+      image = rand_augment(image, static_cast<int>(options_.rand_augment_ops), static_cast<int>(options_.rand_augment_magnitude),
+                           static_cast<int>(options_.rand_augment_bins), rng);
+    }
     if (op == ImageAugmentation::color_jitter) break;  // the float stage below
   }
   const bool jitter = std::find(ops.begin(), ops.end(), ImageAugmentation::color_jitter) != ops.end();

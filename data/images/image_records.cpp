@@ -5,11 +5,11 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "data/images/decode_batch.h"
 #include "data/images/image_augment.h"
 #include "data/images/image_store.h"
 #include "data/images/resample.h"
@@ -115,6 +115,14 @@ void check_image_options(const DataOptions& options) {
       at(ImageAugmentation::random_resized_crop) != 0) {
     throw UserError("data.image.augment: random_resized_crop must come first (it chooses the window the others work on)");
   }
+  if (at(ImageAugmentation::rand_augment) > at(ImageAugmentation::color_jitter)) {
+    throw UserError("data.image.augment: rand_augment works on 8-bit pixels; list it before color_jitter");
+  }
+  if (image.rand_augment_magnitude >= image.rand_augment_bins) {
+    throw UserError("data.image.rand_augment_magnitude: " + std::to_string(image.rand_augment_magnitude) +
+                    " is not a bin of rand_augment_bins (" + std::to_string(image.rand_augment_bins) + "): at most " +
+                    std::to_string(image.rand_augment_bins - 1));
+  }
   for (const ImageAugmentation op : ops) {
     if (std::count(ops.begin(), ops.end(), op) > 1) {
       throw UserError(std::string("data.image.augment: ") + choice_name(op) + " is listed twice");
@@ -144,8 +152,7 @@ std::optional<std::string> image_record(const std::string& bytes, const std::str
 
 std::function<TensorDataset(const std::vector<const Record*>&, const std::vector<int32_t>&, DataSpec&, bool)>
 image_collation(const DataOptions& options, const DataContext& context) {
-  const int64_t workers = options.workers > 0 ? options.workers
-                                              : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()) - 1);
+  const int64_t workers = image_workers(options);
   auto transform = std::make_shared<std::shared_ptr<const ImageTransform>>();
   return [image = options.image, seed = context.seed, workers, transform](const std::vector<const Record*>& records,
                                                           const std::vector<int32_t>& targets, DataSpec& spec, bool seen) {

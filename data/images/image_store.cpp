@@ -3,8 +3,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <exception>
-#include <thread>
+
+#include "core/parallel_ranges.h"
 
 namespace stratum::data {
 
@@ -52,26 +52,8 @@ Batch ImageStore::assemble(const torch::Tensor& indices, int64_t epoch, bool tra
       labels[i] = labels_[static_cast<size_t>(ids[i])];
     }
   };
-  const int64_t threads = std::min(workers_, std::max<int64_t>(1, n / 4));
-  if (threads <= 1) {
-    work(0, n);
-  } else {
-    std::vector<std::thread> pool;
-    std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
-    for (int64_t t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        try {
-          work(n * t / threads, n * (t + 1) / threads);
-        } catch (...) {
-          errors[static_cast<size_t>(t)] = std::current_exception();
-        }
-      });
-    }
-    for (std::thread& thread : pool) thread.join();
-    for (const auto& error : errors) {
-      if (error) std::rethrow_exception(error);
-    }
-  }
+  // A few examples per thread at least: threads cost more than tiny batches save.
+  parallel_ranges(n, std::min(workers_, std::max<int64_t>(1, n / 4)), work);
   return {inputs.reshape(shape_for(n)), targets};
 }
 

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "data/manifest.h"
+#include "data/mixing/concat_store.h"
 #include "data/mixing/mix_shares.h"
 #include "data/splits/assemble.h"
 
@@ -45,7 +46,7 @@ void check_compatible(const std::vector<SplitData>& parts, const DataOptions& op
   for (size_t i = 0; i < parts.size(); ++i) {
     const DataSpec& spec = parts[i].spec;
     const std::string who = entry_key(i) + " (" + options.sources[i].name + ")";
-    if (parts[i].seen.store) {
+    if (parts[i].seen.store && spec.kind != InputKind::images) {
       throw UserError(who + ": " + options.sources[i].source +
                       " examples are read from disk on demand and cannot be mixed yet; list one token_shards folder");
     }
@@ -86,9 +87,17 @@ torch::Tensor remap_targets(const torch::Tensor& targets, const std::vector<int6
   return out;
 }
 
+// How one source's examples become the mix's: restandardization and class ids.
+struct PartMapping {
+  torch::Tensor scale, shift, class_map;
+};
+
 // Inputs standardized with each source's own seen statistics, restated with the mixture's:
 // mean and variance of the sources' seen inputs weighted by share (what training draws).
-void restandardize(std::vector<SplitData>& parts, const std::vector<double>& shares, DataSpec& spec) {
+// Examples held in tensors are rewritten; for those made on demand (a store) the returned
+// scale and shift say how.
+void restandardize(std::vector<SplitData>& parts, const std::vector<double>& shares, DataSpec& spec,
+                   std::vector<PartMapping>& mappings) {
   if (spec.kind == InputKind::tokens || parts[0].spec.input_mean.empty()) return;
   const size_t width = parts[0].spec.input_mean.size();
   std::vector<double> mean(width, 0), var(width, 0);
@@ -112,25 +121,39 @@ void restandardize(std::vector<SplitData>& parts, const std::vector<double>& sha
     spec.input_std[f] = static_cast<float>(std::max(std::sqrt(var[f]), 1e-6));
   }
   const torch::Tensor new_mean = torch::tensor(spec.input_mean), new_std = torch::tensor(spec.input_std);
-  for (SplitData& part : parts) {
+  for (size_t s = 0; s < parts.size(); ++s) {
+    SplitData& part = parts[s];
     // x was (raw - m) / sd; raw = x sd + m; the mixture's x' = (raw - M) / S = x a + b.
-    const torch::Tensor a = torch::tensor(part.spec.input_std) / new_std;
-    const torch::Tensor b = (torch::tensor(part.spec.input_mean) - new_mean) / new_std;
+    torch::Tensor a = torch::tensor(part.spec.input_std) / new_std;
+    torch::Tensor b = (torch::tensor(part.spec.input_mean) - new_mean) / new_std;
+    if (spec.kind == InputKind::images) a = a.view({-1, 1, 1}), b = b.view({-1, 1, 1});  // per channel of (C, H, W)
+    mappings[s].scale = a, mappings[s].shift = b;
     for (TensorDataset* d : {&part.seen, &part.validation, &part.unseen}) {
       if (!d->inputs.defined() || d->size() == 0) continue;
-      d->inputs = spec.kind == InputKind::images ? d->inputs * a.squeeze() + b.squeeze() : d->inputs * a + b;
+      d->inputs = d->inputs * a + b;
     }
   }
 }
 
-TensorDataset concatenate(const std::vector<TensorDataset*>& pieces, const std::vector<uint32_t>& file_offsets) {
+// One split of the mix: the sources' examples one after another, in tensors, or behind a
+// ConcatStore when any source makes its examples on demand.
+TensorDataset concatenate(const std::vector<TensorDataset*>& pieces, const std::vector<uint32_t>& file_offsets,
+                          const std::vector<PartMapping>& mappings) {
   std::vector<torch::Tensor> inputs, targets;
   TensorDataset out;
+  const bool stored = std::any_of(pieces.begin(), pieces.end(), [](const TensorDataset* d) { return d->store != nullptr; });
+  std::vector<ConcatStore::Part> parts;
   for (size_t s = 0; s < pieces.size(); ++s) {
     const TensorDataset& d = *pieces[s];
-    if (!d.inputs.defined()) continue;
-    inputs.push_back(d.inputs);
-    targets.push_back(d.targets);
+    if (stored) {
+      // Tensors were restandardized and their targets remapped already; a store's examples are made later.
+      parts.push_back({d, d.store ? mappings[s].scale : torch::Tensor(), d.store ? mappings[s].shift : torch::Tensor(),
+                       d.store ? mappings[s].class_map : torch::Tensor()});
+      if (d.targets.defined()) targets.push_back(d.targets);
+    } else if (d.inputs.defined()) {
+      inputs.push_back(d.inputs);
+      targets.push_back(d.targets);
+    }
     for (Provenance origin : d.origins) {
       origin.source += file_offsets[s];  // an index into the mix's list of files
       out.origins.push_back(origin);
@@ -138,7 +161,12 @@ TensorDataset concatenate(const std::vector<TensorDataset*>& pieces, const std::
     out.times.insert(out.times.end(), d.times.begin(), d.times.end());
     out.fields.insert(out.fields.end(), d.fields.begin(), d.fields.end());
   }
-  if (!inputs.empty()) out.inputs = torch::cat(inputs), out.targets = torch::cat(targets);
+  if (stored) {
+    out.store = std::make_shared<ConcatStore>(std::move(parts));
+    if (!targets.empty()) out.targets = torch::cat(targets);  // for counting labels
+  } else if (!inputs.empty()) {
+    out.inputs = torch::cat(inputs), out.targets = torch::cat(targets);
+  }
   return out;
 }
 
@@ -208,7 +236,8 @@ SplitData combine(std::vector<SplitData> parts, const std::vector<double>& share
   out.spec = parts[0].spec;
   out.spec.class_names = merge_labels(parts, remap);
   out.spec.num_classes = parts[0].spec.num_classes > 0 ? static_cast<int64_t>(out.spec.class_names.size()) : 0;
-  restandardize(parts, shares, out.spec);
+  std::vector<PartMapping> mappings(parts.size());
+  restandardize(parts, shares, out.spec, mappings);
 
   std::vector<uint32_t> file_offsets;
   std::vector<TensorDataset*> seen, validation, unseen;
@@ -225,6 +254,7 @@ SplitData combine(std::vector<SplitData> parts, const std::vector<double>& share
       out.files.push_back(std::move(file));
     }
     for (TensorDataset* d : {&part.seen, &part.validation, &part.unseen}) d->targets = remap_targets(d->targets, remap[s]);
+    if (!remap[s].empty()) mappings[s].class_map = torch::tensor(remap[s], torch::kInt64);
     const int64_t begin = out.mix.empty() ? 0 : out.mix.back().end;
     out.mix.push_back({name, begin, begin + part.seen.size(), shares[s]});
     seen.push_back(&part.seen), validation.push_back(&part.validation), unseen.push_back(&part.unseen);
@@ -265,9 +295,9 @@ SplitData combine(std::vector<SplitData> parts, const std::vector<double>& share
       out.cooccurrence[{id(pair.first), id(pair.second)}] += count;
     }
   }
-  out.seen = concatenate(seen, file_offsets);
-  out.validation = concatenate(validation, file_offsets);
-  out.unseen = concatenate(unseen, file_offsets);
+  out.seen = concatenate(seen, file_offsets, mappings);
+  out.validation = concatenate(validation, file_offsets, mappings);
+  out.unseen = concatenate(unseen, file_offsets, mappings);
   out.unseen_description = join(unseen_descriptions, "; ");
   out.pipeline_state = joined_states(parts, options);
   for (const auto& [name, split] : {std::pair<std::string, const TensorDataset*>{"seen", &out.seen},

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/sha256.h"
+#include "data/images/decode_batch.h"
 #include "data/images/image_records.h"
 #include "data/reject_log.h"
 #include "data/rng.h"
@@ -74,54 +75,54 @@ SplitData read_image_folder_source(const DataOptions& options, const DataContext
   std::vector<std::vector<std::pair<std::string, std::string>>> digests(classes.size());  // (relative path, sha256)
   int64_t index = 0;
   bool more = true;
+  // Files are read here in stream order and decoded on the workers; what follows decoding
+  // (counting, labels, the splitter) runs in the same order (DecodeBatch).
+  DecodeBatch batch(image_options, image_workers(options));
   for (const Entry& e : entries) {
     SourceFile& file = files[e.folder];
-    const std::string& class_name = classes[e.folder];
-    const auto label = std::find(names.begin(), names.end(), class_name);
-    const bool mine = index % context.world_size == context.rank;
-    const auto reject = [&](const std::string& why) {
-      if (mine) {
-        ++file.records_read, ++file.records_rejected;
-        rejects.reject(e.path.string(), 0, why);
+    const auto label = std::find(names.begin(), names.end(), classes[e.folder]);
+    const DecodeBatch::Continuation then = [&, e, label](Record& record, const std::optional<std::string>& problem) {
+      SourceFile& f = files[e.folder];
+      const bool mine = index % context.world_size == context.rank;
+      if (problem) {
+        if (mine) {
+          ++f.records_read, ++f.records_rejected;
+          rejects.reject(e.path.string(), 0, *problem);
+        }
+        ++index;
+        return true;
       }
+      record.labels = {static_cast<int32_t>(label - names.begin())};
+      record.time = static_cast<double>(index);
+      record.origin = {static_cast<uint32_t>(e.folder), e.position};
+      if (!splitter.add(index, record)) return false;
+      if (mine) ++f.records_read, ++f.records_accepted;
       ++index;
+      return true;
     };
     const auto size = fs::file_size(e.path, ec);
     if (ec) {
-      reject("cannot read: " + ec.message());
-      continue;
+      more = batch.add_rejected("cannot read: " + ec.message(), then);
+    } else if (static_cast<int64_t>(size) > image_options.max_file_bytes) {
+      more = batch.add_rejected("file of " + std::to_string(size) + " bytes is over data.image.max_file_bytes", then);
+    } else {
+      std::string bytes(size, '\0');
+      std::ifstream in(e.path, std::ios::binary);
+      if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+        more = batch.add_rejected("cannot read the file", then);
+      } else {
+        digests[e.folder].emplace_back(fs::relative(e.path, file.path, ec).string(), sha256_hex(bytes));
+        file.bytes_read += size;
+        if (label == names.end()) {
+          more = batch.add_rejected("class folder \"" + classes[e.folder] + "\" is not in data.labels", then);
+        } else {
+          more = batch.add(std::move(bytes), e.path.string(), then);
+        }
+      }
     }
-    if (static_cast<int64_t>(size) > image_options.max_file_bytes) {
-      reject("file of " + std::to_string(size) + " bytes is over data.image.max_file_bytes");
-      continue;
-    }
-    std::string bytes(size, '\0');
-    std::ifstream in(e.path, std::ios::binary);
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
-      reject("cannot read the file");
-      continue;
-    }
-    digests[e.folder].emplace_back(fs::relative(e.path, file.path, ec).string(), sha256_hex(bytes));
-    file.bytes_read += size;
-    if (label == names.end()) {
-      reject("class folder \"" + class_name + "\" is not in data.labels");
-      continue;
-    }
-    Record record;
-    if (auto problem = image_record(bytes, e.path.string(), image_options, record)) {
-      reject(*problem);
-      continue;
-    }
-    record.labels = {static_cast<int32_t>(label - names.begin())};
-    record.time = static_cast<double>(index);
-    record.origin = {static_cast<uint32_t>(e.folder), e.position};
-    if (!splitter.add(index, record)) {
-      more = false;
-      break;
-    }
-    if (mine) ++file.records_read, ++file.records_accepted;
-    ++index;
+    if (!more) break;
   }
+  if (more) more = batch.flush();
   // Each class folder pinned by its files' names and content hashes, in name order.
   for (size_t c = 0; c < classes.size(); ++c) {
     std::sort(digests[c].begin(), digests[c].end());

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "core/text.h"
+#include "data/images/decode_batch.h"
 #include "data/images/image_records.h"
 #include "data/label_vocabulary.h"
 #include "data/quality/labeled_file.h"
@@ -63,69 +64,78 @@ SplitData read_image_list_source(const DataOptions& options, const DataContext& 
   images.path = base.empty() ? "." : base.string();
   Sha256 listing;  // the images pinned by their listed names and content hashes, in list order
   int64_t index = 0;
-  for (const CsvRow& row : table.rows) {
-    const bool mine = index % context.world_size == context.rank;
-    const auto reject = [&](const std::string& why) {
-      if (mine) {
+  bool more = true;
+  // Rows are checked and their files read here in list order, decoded on the workers, then
+  // labelled, counted and offered in list order (DecodeBatch).
+  DecodeBatch batch(options.image, image_workers(options));
+  const auto rejected = [&](const CsvRow& row) {
+    return [&, line = static_cast<uint64_t>(row.line)](Record&, const std::optional<std::string>& why) {
+      if (index % context.world_size == context.rank) {
         ++list.records_read, ++list.records_rejected;
-        rejects.reject(options.path, 0, why, 1, static_cast<uint64_t>(row.line));
+        rejects.reject(options.path, 0, *why, 1, line);
       }
       ++index;
+      return true;
     };
+  };
+  for (const CsvRow& row : table.rows) {
     const std::string& listed = row.fields[path_column];
-    if (listed.empty()) {
-      reject("empty " + options.image.path_field);
-      continue;
-    }
     std::vector<std::string> names;
-    if (auto problem = label_names(row.fields[label_column], names)) {
-      reject(*problem);
-      continue;
-    }
-    const fs::path file = fs::path(listed).is_absolute() ? fs::path(listed) : base / listed;
-    std::error_code ec;
-    const auto size = fs::file_size(file, ec);
-    if (ec) {
-      reject(printable(listed, 200) + ": " + ec.message());
-      continue;
-    }
-    if (static_cast<int64_t>(size) > options.image.max_file_bytes) {
-      reject(printable(listed, 200) + ": file of " + std::to_string(size) + " bytes is over data.image.max_file_bytes");
-      continue;
-    }
-    std::string bytes(size, '\0');
-    std::ifstream in(file, std::ios::binary);
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
-      reject(printable(listed, 200) + ": cannot read the file");
-      continue;
-    }
-    const std::string line = listed + " " + sha256_hex(bytes) + "\n";
-    listing.update(line.data(), line.size());
-    images.bytes_read += size;
-    Record record;
-    std::optional<std::string> problem = image_record(bytes, file.string(), options.image, record);
-    for (size_t i = 0; !problem && i < names.size(); ++i) {
-      const int32_t id = labels.id(names[i]);
-      if (id < 0) {
-        problem = labels.fixed() ? "unknown label \"" + printable(names[i], 60) + "\" (not in data.labels)"
-                                 : std::string("more than data.max_classes labels");
+    if (listed.empty()) {
+      more = batch.add_rejected("empty " + options.image.path_field, rejected(row));
+    } else if (auto problem = label_names(row.fields[label_column], names)) {
+      more = batch.add_rejected(*problem, rejected(row));
+    } else {
+      const fs::path file = fs::path(listed).is_absolute() ? fs::path(listed) : base / listed;
+      const std::string shown = printable(listed, 200) + ": ";
+      std::error_code ec;
+      const auto size = fs::file_size(file, ec);
+      std::string bytes;
+      const auto read_whole = [&] {
+        bytes.resize(size);
+        std::ifstream in(file, std::ios::binary);
+        return static_cast<bool>(in.read(bytes.data(), static_cast<std::streamsize>(size)));
+      };
+      if (ec) {
+        more = batch.add_rejected(shown + ec.message(), rejected(row));
+      } else if (static_cast<int64_t>(size) > options.image.max_file_bytes) {
+        more = batch.add_rejected(shown + "file of " + std::to_string(size) + " bytes is over data.image.max_file_bytes",
+                                  rejected(row));
+      } else if (!read_whole()) {
+        more = batch.add_rejected(shown + "cannot read the file", rejected(row));
       } else {
-        record.labels.push_back(id);
+        const std::string line = listed + " " + sha256_hex(bytes) + "\n";
+        listing.update(line.data(), line.size());
+        images.bytes_read += size;
+        more = batch.add(std::move(bytes), file.string(), [&, names, shown, reject = rejected(row), at = &row](
+                                                              Record& record, const std::optional<std::string>& decoded) {
+          std::optional<std::string> problem = decoded;
+          for (size_t i = 0; !problem && i < names.size(); ++i) {
+            const int32_t id = labels.id(names[i]);
+            if (id < 0) {
+              problem = labels.fixed() ? "unknown label \"" + printable(names[i], 60) + "\" (not in data.labels)"
+                                       : std::string("more than data.max_classes labels");
+            } else {
+              record.labels.push_back(id);
+            }
+          }
+          if (problem) return reject(record, shown + *problem);
+          const bool mine = index % context.world_size == context.rank;
+          record.time = static_cast<double>(index);
+          record.origin = {0, static_cast<uint64_t>(at->line)};
+          if (!field_columns.empty()) record.fields = row_fields(at->fields, field_columns);
+          if (!splitter.add(index, record)) return false;
+          if (mine) ++list.records_read, ++list.records_accepted;
+          ++index;
+          return true;
+        });
       }
     }
-    if (problem) {
-      reject(printable(listed, 200) + ": " + *problem);
-      continue;
-    }
-    record.time = static_cast<double>(index);
-    record.origin = {0, static_cast<uint64_t>(row.line)};
-    if (!field_columns.empty()) record.fields = row_fields(row.fields, field_columns);
-    if (!splitter.add(index, record)) break;
-    if (mine) ++list.records_read, ++list.records_accepted;
-    ++index;
+    if (!more) break;
   }
+  if (more) more = batch.flush();
   images.sha256 = listing.hex();
-  images.read_to_end = true;
+  images.read_to_end = more;
   return finish_image_source(splitter, rejects, labels.names(), {list, images}, options, context, "no usable images");
 }
 

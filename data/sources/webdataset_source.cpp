@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "core/text.h"
+#include "data/images/decode_batch.h"
 #include "data/images/image_records.h"
 #include "data/label_vocabulary.h"
 #include "data/reject_log.h"
@@ -123,6 +124,7 @@ SplitData read_webdataset_source(const DataOptions& options, const DataContext& 
   std::vector<SourceFile> files;
   int64_t count = 0;
   bool more = true;
+  DecodeBatch batch(options.image, image_workers(options));
   for (size_t s = 0; s < mine.size() && more; ++s) {
     const std::string& path = mine[s];
     SourceFile file;
@@ -135,52 +137,59 @@ SplitData read_webdataset_source(const DataOptions& options, const DataContext& 
     archive_read_support_format_tar(a);
     archive_read_support_filter_none(a);
     uint64_t sample_index = 0;
+    // A complete sample: checked here in stream order, its image decoded on the workers, and
+    // labelled, counted and offered in the same order afterwards (DecodeBatch).
     const auto finish_sample = [&](Sample& sample) {
       if (sample.key.empty()) return true;
-      Record record;
       std::string name;
       std::optional<std::string> problem;
       if (!sample.problem.empty()) problem = sample.problem;
       if (!problem && sample.image_name.empty()) problem = "no image member (.jpg, .jpeg, .png or .webp)";
       if (!problem) problem = label_of(sample, name);
-      if (!problem) problem = image_record(sample.image, sample.image_name, options.image, record);
-      if (!problem && sample.label_member == "cls") {
-        // A class number is the class id: with data.labels it names the class; otherwise the
-        // classes are "0", "1", ... in number order.
-        const auto number = static_cast<size_t>(std::stoll(name));
-        if (labels.fixed()) {
-          if (number >= labels.names().size()) {
-            problem = "class number " + name + " is outside data.labels (" + std::to_string(labels.names().size()) + " names)";
+      const bool cls = sample.label_member == "cls";
+      const DecodeBatch::Continuation then = [&, key = sample.key, name, cls, at = sample_index, s](
+                                                 Record& record, const std::optional<std::string>& decoded) mutable {
+        std::optional<std::string> why = decoded;
+        if (!why && cls) {
+          // A class number is the class id: with data.labels it names the class; otherwise the
+          // classes are "0", "1", ... in number order.
+          const auto number = static_cast<size_t>(std::stoll(name));
+          if (labels.fixed()) {
+            if (number >= labels.names().size()) {
+              why = "class number " + name + " is outside data.labels (" + std::to_string(labels.names().size()) + " names)";
+            } else {
+              name = labels.names()[number];
+            }
           } else {
-            name = labels.names()[number];
+            for (size_t k = labels.names().size(); k < number && k < labels.max_labels(); ++k) labels.id(std::to_string(k));
           }
-        } else {
-          for (size_t k = labels.names().size(); k < number && k < labels.max_labels(); ++k) labels.id(std::to_string(k));
         }
-      }
-      if (!problem) {
-        const int32_t id = labels.id(name);
-        if (id < 0) {
-          problem = labels.fixed() ? "unknown label \"" + printable(name, 60) + "\" (not in data.labels)"
-                                   : "more than data.max_classes labels";
-        } else {
-          record.labels = {id};
+        if (!why) {
+          const int32_t id = labels.id(name);
+          if (id < 0) {
+            why = labels.fixed() ? "unknown label \"" + printable(name, 60) + "\" (not in data.labels)"
+                                 : "more than data.max_classes labels";
+          } else {
+            record.labels = {id};
+          }
         }
-      }
-      ++file.records_read;
-      if (problem) {
-        ++file.records_rejected;
-        rejects.reject(path, sample_index, "sample " + printable(sample.key, 80) + ": " + *problem);
-      } else {
-        record.time = static_cast<double>(count);
-        record.origin = {static_cast<uint32_t>(s), sample_index};
-        if (!splitter.add(index_of(count), record)) return false;
-        ++file.records_accepted;
-      }
-      ++count;
+        ++file.records_read;
+        if (why) {
+          ++file.records_rejected;
+          rejects.reject(path, at, "sample " + printable(key, 80) + ": " + *why);
+        } else {
+          record.time = static_cast<double>(count);
+          record.origin = {static_cast<uint32_t>(s), at};
+          if (!splitter.add(index_of(count), record)) return false;
+          ++file.records_accepted;
+        }
+        ++count;
+        return true;
+      };
       ++sample_index;
+      const bool go_on = problem ? batch.add_rejected(*problem, then) : batch.add(std::move(sample.image), sample.image_name, then);
       sample = Sample{};
-      return true;
+      return go_on;
     };
     if (archive_read_open(a, &input, nullptr, read_shard, nullptr) != ARCHIVE_OK) {
       const std::string why = archive_error_string(a) ? archive_error_string(a) : "unreadable";
@@ -235,6 +244,7 @@ SplitData read_webdataset_source(const DataOptions& options, const DataContext& 
       }
     }
     if (more && !damage_counted) more = finish_sample(sample);
+    if (more) more = batch.flush();  // before the shard's facts are final
     if (!damage.empty() && !damage_counted && more) {
       // A damaged header: whatever followed the last whole sample is lost, counted as one record.
       ++file.records_read, ++file.records_rejected;

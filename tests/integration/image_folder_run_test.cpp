@@ -28,7 +28,7 @@ TEST(ImageFolderRuns, AViTTrainsOnAugmentedImagesAndResumesExactly) {
                            " --set trainer.epochs=0 --set trainer.steps=20 --set trainer.batch_size=32" +
                            " --set trainer.checkpoint.every=10 --set trainer.checkpoint.keep_last=3" +
                            " --set logging.every=1 --set data.workers=2" +
-                           " --set 'data.image.augment=[random_resized_crop, horizontal_flip, color_jitter]'" +
+                           " --set 'data.image.augment=[random_resized_crop, horizontal_flip, rand_augment, color_jitter]'" +
                            " --set trainer.mixup.mixup_alpha=0.8 --set trainer.mixup.cutmix_alpha=1.0" +
                            " --set trainer.label_smoothing=0.1";
   const CommandResult full = run_stratum(args);
@@ -71,7 +71,7 @@ TEST(ImageFolderRuns, DataPreviewDrawsWhatTrainingAndEvaluationSee) {
   const auto index = nlohmann::json::parse(read_file(dir.path() + "/preview/preview.json"));
   EXPECT_EQ(index["cells"].size(), 16u);
   EXPECT_FALSE(index["mixing"].is_null());
-  EXPECT_EQ(index["augment"].size(), 2u);
+  EXPECT_EQ(index["augment"], nlohmann::json({"random_resized_crop", "horizontal_flip", "rand_augment"}));
   // The same command draws the same pictures; another epoch other augmentations.
   ASSERT_EQ(run_stratum(args).exit_code, 0);
   EXPECT_EQ(read_file(dir.path() + "/preview/training.png"), training);

@@ -7,10 +7,15 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 
+#include "data/builtin_sources.h"
 #include "data/loader.h"
 #include "data/mixing/mix_schedule.h"
 #include "data/mixing/mix_shares.h"
+#include "data/mixing/read_sources.h"
+#include "support/image_files.h"
+#include "support/temp_dir.h"
 #include "support/user_error.h"
 
 namespace stratum::data {
@@ -189,6 +194,87 @@ TEST(MixedLoader, StartingMidStreamContinuesTheSameSequenceAcrossEpochs) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(torch::equal(torch::cat({rank0.next().targets, rank1.next().targets}), expected[i])) << i;
   }
+}
+
+// ROOT/CLASS/N.png for each class, `count` test patterns each, brightened by `lift` levels.
+std::string image_folder(const testing::TempDir& dir, const std::string& name, const std::vector<std::string>& classes,
+                         int count, int lift) {
+  for (const std::string& c : classes) {
+    std::filesystem::create_directories(dir.path() + "/" + name + "/" + c);
+    for (int i = 0; i < count; ++i) {
+      std::vector<uint8_t> pixels = testing::test_pattern(24, 24, 3, i + 31 * static_cast<int>(c.size()));
+      for (uint8_t& v : pixels) v = static_cast<uint8_t>(std::min(255, v / 2 + lift));
+      dir.write(name + "/" + c + "/" + std::to_string(i) + ".png", testing::encode_png(pixels, 24, 24, 3));
+    }
+  }
+  return dir.path() + "/" + name;
+}
+
+// Two image folders in one mix, a dark one and a bright one with overlapping classes: one split
+// behind a store whose rows are each folder's examples restated with the mixture's statistics
+// (so the dark folder's examples sit below zero and the bright one's above, the whole at mean
+// 0 and deviation 1), labelled with the merged class ids, augmented in training.
+TEST(MixedImageSources, TwoFoldersMixAsOneSplitRestandardizedAndRelabelled) {
+  testing::TempDir dir;
+  DataOptions options;
+  options.image.size = 16;
+  options.image.resize = 20;
+  options.image.augment = {ImageAugmentation::random_resized_crop, ImageAugmentation::horizontal_flip};
+  options.unseen.by = UnseenBy::none;
+  options.validation_fraction = 0;
+  options.workers = 2;
+  for (const auto& [name, classes, lift] : {std::tuple<std::string, std::vector<std::string>, int>{"dark", {"cat", "dog"}, 0},
+                                            {"bright", {"dog", "emu"}, 120}}) {
+    SourceOptions source;
+    source.name = name;
+    source.source = "image_folder";
+    source.path = image_folder(dir, name, classes, 12, lift);
+    source.weight = 0.5;
+    source.unseen.by = UnseenBy::none;
+    options.sources.push_back(source);
+  }
+  SourceRegistry registry("data source");
+  register_builtin_sources(registry);
+  DataContext context;
+  context.seed = 3;
+  const SplitData mix = read_sources(registry, options, context);
+  EXPECT_EQ(mix.spec.class_names, (std::vector<std::string>{"cat", "dog", "emu"}));
+  ASSERT_EQ(mix.seen.size(), 48);
+  ASSERT_TRUE(mix.seen.store);
+  ASSERT_EQ(mix.mix.size(), 2u);
+  const Batch all = mix.seen.gather(torch::arange(48));
+  EXPECT_EQ(all.inputs.sizes(), (std::vector<int64_t>{48, 3, 16, 16}));
+  const torch::Tensor dark = all.inputs.slice(0, mix.mix[0].begin, mix.mix[0].end);
+  const torch::Tensor bright = all.inputs.slice(0, mix.mix[1].begin, mix.mix[1].end);
+  EXPECT_LT(dark.mean().item<double>(), -0.5);
+  EXPECT_GT(bright.mean().item<double>(), 0.5);
+  for (int64_t c = 0; c < 3; ++c) {
+    EXPECT_NEAR(all.inputs.select(1, c).mean().item<double>(), 0.0, 0.05) << "channel " << c;
+    EXPECT_NEAR(all.inputs.select(1, c).std().item<double>(), 1.0, 0.1) << "channel " << c;
+  }
+  // Class ids: the dark folder's cat / dog are 0 / 1, the bright folder's dog / emu 1 / 2.
+  const torch::Tensor dark_labels = all.targets.slice(0, mix.mix[0].begin, mix.mix[0].end);
+  const torch::Tensor bright_labels = all.targets.slice(0, mix.mix[1].begin, mix.mix[1].end);
+  EXPECT_EQ(dark_labels.eq(0).sum().item<int64_t>(), 12);
+  EXPECT_EQ(dark_labels.eq(1).sum().item<int64_t>(), 12);
+  EXPECT_EQ(bright_labels.eq(1).sum().item<int64_t>(), 12);
+  EXPECT_EQ(bright_labels.eq(2).sum().item<int64_t>(), 12);
+  EXPECT_TRUE(torch::equal(all.targets, mix.seen.targets));  // the labels counted are the ones served
+  EXPECT_EQ(mix.label_counts.at("seen"), (std::vector<int64_t>{12, 24, 12}));
+  // Any order of indices gives the same rows; training examples are augmented per epoch.
+  const torch::Tensor some = torch::tensor({40, 3, 17, 30, 3}, torch::kInt64);
+  const Batch picked = mix.seen.gather(some);
+  EXPECT_TRUE(torch::equal(picked.inputs, all.inputs.index_select(0, some)));
+  EXPECT_TRUE(torch::equal(picked.targets, all.targets.index_select(0, some)));
+  const Batch trained = mix.seen.gather_training(some, 1);
+  EXPECT_FALSE(torch::equal(trained.inputs, picked.inputs));
+  EXPECT_TRUE(torch::equal(trained.inputs[1], trained.inputs[4]));
+  EXPECT_TRUE(torch::equal(trained.inputs, mix.seen.gather_training(some, 1).inputs));
+  // The loader draws both folders at their shares.
+  Loader loader(mix.seen, {16, 5, 0, 0, 0, 1, mix.mix});
+  int64_t from_bright = 0;
+  for (int b = 0; b < 30; ++b) from_bright += loader.next().targets.eq(2).sum().item<int64_t>();
+  EXPECT_NEAR(static_cast<double>(from_bright) / (30 * 16), 0.25, 0.05);  // emu: half the bright draws
 }
 
 }  // namespace

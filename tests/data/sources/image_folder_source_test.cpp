@@ -102,12 +102,40 @@ TEST(ImageFolderSource, ClassesFromFoldersAndEveryBadFileRejectedWithItsReason) 
   EXPECT_NEAR(all.inputs.std().item<double>(), 1.0, 0.05);
 }
 
+// Decoding runs on data.workers threads a batch at a time, but everything after it keeps the
+// stream's order: the same records, rejects (in the same order), counts and splits with 1 or 4
+// workers, also when data.max_records stops the read in the middle of a batch.
+TEST(ImageFolderSource, DecodingOnWorkersKeepsTheStreamOrder) {
+  TempDir dir;
+  const std::string root = make_folder(dir);
+  for (const int64_t max_records : {int64_t{0}, int64_t{17}}) {
+    std::vector<std::string> rejects;
+    std::vector<torch::Tensor> inputs;
+    std::vector<int64_t> read;
+    for (const int64_t workers : {1, 4}) {
+      DataOptions options = image_options(root);
+      options.workers = workers;
+      options.max_records = max_records;
+      DataContext context;
+      context.rejects_path = dir.path() + "/rejects-" + std::to_string(workers) + ".jsonl";
+      const SplitData data = read_image_folder_source(options, context);
+      rejects.push_back(testing::read_file(context.rejects_path));
+      inputs.push_back(data.seen.gather(torch::arange(data.seen.size())).inputs);
+      read.push_back(data.records_read);
+    }
+    EXPECT_EQ(rejects[0], rejects[1]) << "max_records " << max_records;
+    EXPECT_EQ(read[0], read[1]) << "max_records " << max_records;
+    EXPECT_TRUE(torch::equal(inputs[0], inputs[1])) << "max_records " << max_records;
+    EXPECT_EQ(read[0], max_records == 0 ? 34 : 17 + std::count(rejects[0].begin(), rejects[0].end(), '\n'));
+  }
+}
+
 TEST(ImageFolderSource, TrainingExamplesAreAugmentedFromSeedEpochAndIndexOnly) {
   TempDir dir;
   const std::string root = make_folder(dir);
   DataOptions options = image_options(root);
   options.image.augment = {ImageAugmentation::random_resized_crop, ImageAugmentation::horizontal_flip,
-                           ImageAugmentation::color_jitter};
+                           ImageAugmentation::rand_augment, ImageAugmentation::color_jitter};
   options.image.mean = {0.5, 0.5, 0.5};
   options.image.std = {0.25, 0.25, 0.25};
   DataContext context;
@@ -158,6 +186,14 @@ TEST(ImageFolderSource, BadFoldersAndSettingsAreErrorsNamingTheKey) {
   options.image.augment = {ImageAugmentation::horizontal_flip, ImageAugmentation::random_resized_crop};
   EXPECT_THAT(testing::user_error([&] { read_image_folder_source(options, {}); }),
               HasSubstr("data.image.augment: random_resized_crop must come first"));
+  options = image_options(root);
+  options.image.augment = {ImageAugmentation::color_jitter, ImageAugmentation::rand_augment};
+  EXPECT_THAT(testing::user_error([&] { read_image_folder_source(options, {}); }),
+              HasSubstr("data.image.augment: rand_augment works on 8-bit pixels; list it before color_jitter"));
+  options = image_options(root);
+  options.image.rand_augment_magnitude = 31;
+  EXPECT_EQ(testing::user_error([&] { read_image_folder_source(options, {}); }),
+            "data.image.rand_augment_magnitude: 31 is not a bin of rand_augment_bins (31): at most 30");
   options = image_options(root);
   options.image.crop_scale = {0.9, 0.1};
   EXPECT_THAT(testing::user_error([&] { read_image_folder_source(options, {}); }), HasSubstr("data.image.crop_scale"));

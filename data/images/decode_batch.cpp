@@ -1,0 +1,52 @@
+#include "data/images/decode_batch.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/parallel_ranges.h"
+#include "data/images/image_records.h"
+
+namespace stratum::data {
+
+DecodeBatch::DecodeBatch(const ImageOptions& options, int64_t workers, int64_t per_worker)
+    : options_(options),
+      workers_(std::max<int64_t>(1, workers)),
+      capacity_(static_cast<size_t>(std::max<int64_t>(1, workers_ * per_worker))) {}
+
+bool DecodeBatch::add(std::string bytes, std::string name, Continuation then) {
+  if (stopped_) return false;
+  items_.push_back({std::move(bytes), std::move(name), std::nullopt, Record{}, std::move(then)});
+  return items_.size() < capacity_ || flush();
+}
+
+bool DecodeBatch::add_rejected(std::string problem, Continuation then) {
+  if (stopped_) return false;
+  items_.push_back({{}, {}, std::move(problem), Record{}, std::move(then)});
+  return items_.size() < capacity_ || flush();
+}
+
+bool DecodeBatch::flush() {
+  if (stopped_) return false;
+  parallel_ranges(static_cast<int64_t>(items_.size()), workers_, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      Item& item = items_[static_cast<size_t>(i)];
+      if (!item.problem) item.problem = image_record(item.bytes, item.name, options_, item.record);
+      item.bytes = std::string();  // the encoded file is no longer needed
+    }
+  });
+  for (Item& item : items_) {
+    if (!item.then(item.record, item.problem)) {
+      stopped_ = true;
+      break;
+    }
+  }
+  items_.clear();
+  return !stopped_;
+}
+
+int64_t image_workers(const DataOptions& options) {
+  return options.workers > 0 ? options.workers
+                             : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()) - 1);
+}
+
+}  // namespace stratum::data
