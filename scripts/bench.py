@@ -197,6 +197,7 @@ def main():
         print(f"loader_headroom {p['name']} {p['headroom']:.2f}")
     for p in results.get("image_pipeline", []):
         print(f"speedup_vs_python image_pipeline-workers{p['workers']} {p['speedup']:.3f}")
+        print(f"speedup_vs_python image_pipeline-later-epochs-workers{p['workers']} {p['speedup_later_epochs']:.3f}")
         print(f"loader_headroom image_pipeline-workers{p['workers']}-vit-s16 {p['headroom_over_vit_s16']:.1f}")
 
 

@@ -13,35 +13,60 @@ DecodeBatch::DecodeBatch(const ImageOptions& options, int64_t workers, int64_t p
       workers_(std::max<int64_t>(1, workers)),
       capacity_(static_cast<size_t>(std::max<int64_t>(1, workers_ * per_worker))) {}
 
+DecodeBatch::~DecodeBatch() {
+  if (decoding_.valid()) decoding_.wait();
+}
+
 bool DecodeBatch::add(std::string bytes, std::string name, Continuation then) {
   if (stopped_) return false;
   items_.push_back({std::move(bytes), std::move(name), std::nullopt, Record{}, std::move(then)});
-  return items_.size() < capacity_ || flush();
+  if (items_.size() < capacity_) return true;
+  if (!finish_pending()) return false;
+  start_pending();
+  return true;
 }
 
 bool DecodeBatch::add_rejected(std::string problem, Continuation then) {
   if (stopped_) return false;
   items_.push_back({{}, {}, std::move(problem), Record{}, std::move(then)});
-  return items_.size() < capacity_ || flush();
+  if (items_.size() < capacity_) return true;
+  if (!finish_pending()) return false;
+  start_pending();
+  return true;
 }
 
-bool DecodeBatch::flush() {
-  if (stopped_) return false;
-  parallel_ranges(static_cast<int64_t>(items_.size()), workers_, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      Item& item = items_[static_cast<size_t>(i)];
-      if (!item.problem) item.problem = image_record(item.bytes, item.name, options_, item.record);
-      item.bytes = std::string();  // the encoded file is no longer needed
-    }
+void DecodeBatch::start_pending() {
+  pending_ = std::move(items_);
+  items_.clear();
+  decoding_ = std::async(std::launch::async, [this] {
+    parallel_ranges(static_cast<int64_t>(pending_.size()), workers_, [this](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        Item& item = pending_[static_cast<size_t>(i)];
+        if (!item.problem) item.problem = image_record(item.bytes, item.name, options_, item.record);
+        item.bytes = std::string();  // the encoded file is no longer needed
+      }
+    });
   });
-  for (Item& item : items_) {
+}
+
+bool DecodeBatch::finish_pending() {
+  if (!decoding_.valid()) return !stopped_;
+  decoding_.get();  // rethrows what a decoding thread threw
+  for (Item& item : pending_) {
     if (!item.then(item.record, item.problem)) {
       stopped_ = true;
       break;
     }
   }
-  items_.clear();
+  pending_.clear();
   return !stopped_;
+}
+
+bool DecodeBatch::flush() {
+  if (!finish_pending()) return false;
+  if (items_.empty()) return true;
+  start_pending();
+  return finish_pending();
 }
 
 int64_t image_workers(const DataOptions& options) {

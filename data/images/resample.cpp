@@ -56,34 +56,65 @@ Coefficients coefficients(int64_t in_size, int64_t out_size) {
   return c;
 }
 
-uint8_t clip8(int64_t value) {
-  const int64_t shifted = value >> kPrecisionBits;
-  return static_cast<uint8_t>(std::clamp<int64_t>(shifted, 0, 255));
+// Sums fit in 32 bits, as in Pillow: 255 x 2^22 plus rounding stays below 2^31.
+uint8_t clip8(int32_t value) {
+  return static_cast<uint8_t>(std::clamp<int32_t>(value >> kPrecisionBits, 0, 255));
 }
 
-// One pass: along the width (horizontal) or the height.
-Image resample_axis(const Image& in, int64_t out_size, bool horizontal) {
+constexpr int32_t kInitial = int32_t{1} << (kPrecisionBits - 1);
+
+// Along the width: each output pixel blends a contiguous run of input pixels of its row.
+Image resample_horizontal(const Image& in, int64_t out_size) {
   const int64_t channels = in.channels;
-  const Coefficients c = coefficients(horizontal ? in.width : in.height, out_size);
-  Image out{horizontal ? in.height : out_size, horizontal ? out_size : in.width, channels, {}};
-  out.pixels.resize(static_cast<size_t>(out.height * out.width * channels));
-  const int64_t initial = int64_t{1} << (kPrecisionBits - 1);
-  for (int64_t y = 0; y < out.height; ++y) {
-    for (int64_t x = 0; x < out.width; ++x) {
-      const int64_t o = horizontal ? x : y;
-      const int32_t* w = &c.weights[static_cast<size_t>(o * c.stride)];
-      const int64_t first = c.first[static_cast<size_t>(o)], count = c.count[static_cast<size_t>(o)];
-      for (int64_t ch = 0; ch < channels; ++ch) {
-        int64_t sum = initial;
-        for (int64_t k = 0; k < count; ++k) {
-          const int64_t sy = horizontal ? y : first + k, sx = horizontal ? first + k : x;
-          sum += static_cast<int64_t>(in.pixels[static_cast<size_t>((sy * in.width + sx) * channels + ch)]) * w[k];
+  const Coefficients c = coefficients(in.width, out_size);
+  Image out{in.height, out_size, channels, std::vector<uint8_t>(static_cast<size_t>(in.height * out_size * channels))};
+  for (int64_t y = 0; y < in.height; ++y) {
+    const uint8_t* row = &in.pixels[static_cast<size_t>(y * in.width * channels)];
+    uint8_t* target = &out.pixels[static_cast<size_t>(y * out_size * channels)];
+    for (int64_t x = 0; x < out_size; ++x) {
+      const int32_t* w = &c.weights[static_cast<size_t>(x * c.stride)];
+      const int64_t count = c.count[static_cast<size_t>(x)];
+      const uint8_t* p = row + c.first[static_cast<size_t>(x)] * channels;
+      if (channels == 3) {
+        int32_t r = kInitial, g = kInitial, b = kInitial;
+        for (int64_t k = 0; k < count; ++k, p += 3) r += p[0] * w[k], g += p[1] * w[k], b += p[2] * w[k];
+        target[x * 3] = clip8(r), target[x * 3 + 1] = clip8(g), target[x * 3 + 2] = clip8(b);
+      } else {
+        for (int64_t ch = 0; ch < channels; ++ch) {
+          int32_t sum = kInitial;
+          for (int64_t k = 0; k < count; ++k) sum += p[k * channels + ch] * w[k];
+          target[x * channels + ch] = clip8(sum);
         }
-        out.pixels[static_cast<size_t>((y * out.width + x) * channels + ch)] = clip8(sum);
       }
     }
   }
   return out;
+}
+
+// Along the height: each output row blends whole input rows, accumulated row by row so the
+// inner loop runs over contiguous memory.
+Image resample_vertical(const Image& in, int64_t out_size) {
+  const auto row_size = static_cast<size_t>(in.width * in.channels);
+  const Coefficients c = coefficients(in.height, out_size);
+  Image out{out_size, in.width, in.channels, std::vector<uint8_t>(static_cast<size_t>(out_size) * row_size)};
+  std::vector<int32_t> sums(row_size);
+  for (int64_t y = 0; y < out_size; ++y) {
+    const int32_t* w = &c.weights[static_cast<size_t>(y * c.stride)];
+    const int64_t first = c.first[static_cast<size_t>(y)], count = c.count[static_cast<size_t>(y)];
+    std::fill(sums.begin(), sums.end(), kInitial);
+    for (int64_t k = 0; k < count; ++k) {
+      const uint8_t* row = &in.pixels[static_cast<size_t>(first + k) * row_size];
+      const int32_t weight = w[k];
+      for (size_t i = 0; i < row_size; ++i) sums[i] += row[i] * weight;
+    }
+    uint8_t* target = &out.pixels[static_cast<size_t>(y) * row_size];
+    for (size_t i = 0; i < row_size; ++i) target[i] = clip8(sums[i]);
+  }
+  return out;
+}
+
+Image resample_axis(const Image& in, int64_t out_size, bool horizontal) {
+  return horizontal ? resample_horizontal(in, out_size) : resample_vertical(in, out_size);
 }
 
 }  // namespace
