@@ -199,7 +199,8 @@ TEST(DataParallel, BadEnvironmentsExitTwoNamingTheVariableAddressOrPort) {
   EXPECT_EQ(in_use.exit_code, 2);
   EXPECT_THAT(in_use.err, HasSubstr("error: MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + ": port " + port +
                                     " is already in use on this host"));
-  const std::string nobody = std::to_string(free_port());
+  const RefusingPort refusing;  // held, so no other test's listener takes it while rank 1 knocks
+  const std::string nobody = std::to_string(refusing.port());
   const CommandResult unreachable = train_with_env("RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + nobody, args);
   EXPECT_EQ(unreachable.exit_code, 2);
   EXPECT_THAT(unreachable.err, HasSubstr("MASTER_PORT=" + nobody + ": rank 1 cannot reach the rendezvous store within "
