@@ -1,7 +1,6 @@
 #include "data/images/decode_batch.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "core/parallel_ranges.h"
 #include "data/images/image_records.h"
@@ -18,17 +17,16 @@ DecodeBatch::~DecodeBatch() {
 }
 
 bool DecodeBatch::add(std::string bytes, std::string name, Continuation then) {
-  if (stopped_) return false;
-  items_.push_back({std::move(bytes), std::move(name), std::nullopt, Record{}, std::move(then)});
-  if (items_.size() < capacity_) return true;
-  if (!finish_pending()) return false;
-  start_pending();
-  return true;
+  return queue({std::move(bytes), std::move(name), std::nullopt, Record{}, std::move(then)});
 }
 
 bool DecodeBatch::add_rejected(std::string problem, Continuation then) {
+  return queue({{}, {}, std::move(problem), Record{}, std::move(then)});
+}
+
+bool DecodeBatch::queue(Item item) {
   if (stopped_) return false;
-  items_.push_back({{}, {}, std::move(problem), Record{}, std::move(then)});
+  items_.push_back(std::move(item));
   if (items_.size() < capacity_) return true;
   if (!finish_pending()) return false;
   start_pending();
@@ -67,11 +65,6 @@ bool DecodeBatch::flush() {
   if (items_.empty()) return true;
   start_pending();
   return finish_pending();
-}
-
-int64_t image_workers(const DataOptions& options) {
-  return options.workers > 0 ? options.workers
-                             : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()) - 1);
 }
 
 }  // namespace stratum::data

@@ -43,17 +43,19 @@ class DecodeBatch {
   bool flush();
 
  private:
-  // The batch decoding in the background, if any: waits for it and runs its continuations.
-  bool finish_pending();
-  // Starts decoding the queued batch in the background.
-  void start_pending();
-
   struct Item {
     std::string bytes, name;
     std::optional<std::string> problem;
     Record record;
     Continuation then;
   };
+
+  // Adds an item; a full batch waits for the one decoding and then starts decoding.
+  bool queue(Item item);
+  // The batch decoding in the background, if any: waits for it and runs its continuations.
+  bool finish_pending();
+  // Starts decoding the queued batch in the background.
+  void start_pending();
 
   const ImageOptions& options_;
   int64_t workers_;
@@ -63,8 +65,5 @@ class DecodeBatch {
   std::future<void> decoding_;
   bool stopped_ = false;
 };
-
-/// The decoding threads data.workers asks for (0: cores - 1, at least 1).
-int64_t image_workers(const DataOptions& options);
 
 }  // namespace stratum::data

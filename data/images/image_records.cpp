@@ -5,11 +5,11 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "data/images/decode_batch.h"
 #include "data/images/image_augment.h"
 #include "data/images/image_store.h"
 #include "data/images/resample.h"
@@ -148,6 +148,11 @@ std::optional<std::string> image_record(const std::string& bytes, const std::str
   if (!decoded.image) return decoded.problem;
   record.payload = pack(resize_shorter_side(*decoded.image, options.resize > 0 ? options.resize : options.size));
   return std::nullopt;
+}
+
+int64_t image_workers(const DataOptions& options) {
+  return options.workers > 0 ? options.workers
+                             : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()) - 1);
 }
 
 std::function<TensorDataset(const std::vector<const Record*>&, const std::vector<int32_t>&, DataSpec&, bool)>

@@ -33,6 +33,9 @@ std::string image_format_of_name(const std::string& name);
 std::optional<std::string> image_record(const std::string& bytes, const std::string& name, const ImageOptions& options,
                                         Record& record);
 
+/// The threads data.workers asks for to decode and augment images (0: cores - 1, at least 1).
+int64_t image_workers(const DataOptions& options);
+
 /// The kept image in a record's payload.
 Image unpack_image(const std::string& payload);
 

@@ -62,6 +62,17 @@ nlohmann::json text_at(std::string_view view, std::string& problem) {
   return text;
 }
 
+nlohmann::json value_at(const arrow::Array& array, int64_t i, std::string& problem);
+
+// Element i of a list array (plain, large or fixed-size) as a JSON array.
+template <class ListArray>
+nlohmann::json list_at(const ListArray& list, int64_t i, std::string& problem) {
+  nlohmann::json items = nlohmann::json::array();
+  const auto begin = static_cast<int64_t>(list.value_offset(i)), length = static_cast<int64_t>(list.value_length(i));
+  for (int64_t k = 0; k < length; ++k) items.push_back(value_at(*list.values(), begin + k, problem));
+  return items;
+}
+
 // Element i of `array` as JSON: the value a JSONL writer of the same table would write (times
 // and dates in seconds since the epoch). Strings that are not UTF-8 set `problem`.
 nlohmann::json value_at(const arrow::Array& array, int64_t i, std::string& problem) {
@@ -96,25 +107,9 @@ nlohmann::json value_at(const arrow::Array& array, int64_t i, std::string& probl
       const auto& dictionary = static_cast<const arrow::DictionaryArray&>(array);
       return value_at(*dictionary.dictionary(), dictionary.GetValueIndex(i), problem);
     }
-    case arrow::Type::LIST:
-    case arrow::Type::LARGE_LIST:
-    case arrow::Type::FIXED_SIZE_LIST: {
-      int64_t begin = 0, length = 0;
-      std::shared_ptr<arrow::Array> values;
-      if (array.type_id() == arrow::Type::LIST) {
-        const auto& list = static_cast<const arrow::ListArray&>(array);
-        begin = list.value_offset(i), length = list.value_length(i), values = list.values();
-      } else if (array.type_id() == arrow::Type::LARGE_LIST) {
-        const auto& large = static_cast<const arrow::LargeListArray&>(array);
-        begin = large.value_offset(i), length = large.value_length(i), values = large.values();
-      } else {
-        const auto& fixed = static_cast<const arrow::FixedSizeListArray&>(array);
-        begin = fixed.value_offset(i), length = fixed.value_length(i), values = fixed.values();
-      }
-      nlohmann::json items = nlohmann::json::array();
-      for (int64_t k = 0; k < length; ++k) items.push_back(value_at(*values, begin + k, problem));
-      return items;
-    }
+    case arrow::Type::LIST: return list_at(static_cast<const arrow::ListArray&>(array), i, problem);
+    case arrow::Type::LARGE_LIST: return list_at(static_cast<const arrow::LargeListArray&>(array), i, problem);
+    case arrow::Type::FIXED_SIZE_LIST: return list_at(static_cast<const arrow::FixedSizeListArray&>(array), i, problem);
     case arrow::Type::STRUCT: {
       const auto& structure = static_cast<const arrow::StructArray&>(array);
       nlohmann::json object = nlohmann::json::object();

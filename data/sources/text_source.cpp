@@ -147,16 +147,12 @@ class TextReading {
   }
 
   void reject(SourceFile& file, uint64_t offset, uint64_t line, const std::string& reason) {
-    if (index_++ % context_.world_size != context_.rank) return;
-    ++file.records_read, ++file.records_rejected;
-    rejects_.reject(file.path, offset, reason, 1, line);
+    if (count_reject(file)) rejects_.reject(file.path, offset, reason, 1, line);
   }
 
   // A table's rows are named by number, not by byte.
   void reject_row(SourceFile& file, uint64_t row, const std::string& reason) {
-    if (index_++ % context_.world_size != context_.rank) return;
-    ++file.records_read, ++file.records_rejected;
-    rejects_.reject_row(file.path, row, reason);
+    if (count_reject(file)) rejects_.reject_row(file.path, row, reason);
   }
 
   SplitData finish(std::vector<SourceFile> files, const std::string& what) {
@@ -184,6 +180,13 @@ class TextReading {
   }
 
  private:
+  // Takes a rejected record's place in the stream; true when it is this rank's to record.
+  bool count_reject(SourceFile& file) {
+    if (index_++ % context_.world_size != context_.rank) return false;
+    ++file.records_read, ++file.records_rejected;
+    return true;
+  }
+
   const DataOptions& options_;
   DataContext context_;
   RejectLog rejects_;

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -90,6 +92,55 @@ TEST(RandAugment, DrawsAnOperationThenASignPerStep) {
     }
     EXPECT_EQ(drawn.pixels, expected.pixels) << "seed " << seed;
     EXPECT_EQ(rng.next(), replay.next()) << "seed " << seed;
+  }
+}
+
+// The draw itself, with the power to fail: 14,000 single-operation draws on an image where every
+// (operation, sign) gives a different result, each draw identified by its result. Every
+// operation must come up 1/14 of the time (chi-square over 13 degrees of freedom below 40.8,
+// p = 1e-4 under uniform draws; drawing from 13 operations or favouring one fails it), and each
+// signed operation must be negated half the time (within 5 standard deviations).
+TEST(RandAugment, OperationsAreDrawnUniformlyAndSignsHalfTheTime) {
+  Image image{24, 32, 3, std::vector<uint8_t>(24 * 32 * 3)};  // over 255 pixels a channel: equalize acts
+  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<uint8_t>(60 + (i * 37 + i / 7 * 11) % 80);  // a narrow range: equalize and autocontrast stretch it
+  const int bin = 30, bins = 31;
+  std::vector<std::pair<int, bool>> outcomes;  // (operation, negated)
+  std::vector<Image> results;
+  for (int op = 0; op < kRandOps; ++op) {
+    for (const bool negated : {false, true}) {
+      if (negated && !rand_op_signed(static_cast<RandOp>(op))) continue;
+      const double m = rand_op_magnitude(static_cast<RandOp>(op), bin, bins, image.height, image.width);
+      outcomes.emplace_back(op, negated);
+      results.push_back(apply_rand_op(image, static_cast<RandOp>(op), negated ? -m : m));
+    }
+  }
+  for (size_t a = 0; a < results.size(); ++a) {
+    for (size_t b = a + 1; b < results.size(); ++b) {
+      ASSERT_NE(results[a].pixels, results[b].pixels) << "outcomes " << a << " and " << b << " look alike";
+    }
+  }
+  const int draws = 14000;
+  std::vector<int> per_op(kRandOps), negated(kRandOps);
+  Rng rng(20261201);
+  for (int d = 0; d < draws; ++d) {
+    const Image drawn = rand_augment(image, 1, bin, bins, rng);
+    const auto match = std::find_if(results.begin(), results.end(), [&](const Image& r) { return r.pixels == drawn.pixels; });
+    ASSERT_NE(match, results.end()) << "draw " << d << " is no single operation";
+    const auto [op, neg] = outcomes[static_cast<size_t>(match - results.begin())];
+    ++per_op[static_cast<size_t>(op)], negated[static_cast<size_t>(op)] += neg;
+  }
+  const double expected = static_cast<double>(draws) / kRandOps;
+  double chi2 = 0;
+  for (int count : per_op) chi2 += (count - expected) * (count - expected) / expected;
+  EXPECT_LT(chi2, 40.8);
+  for (int op = 0; op < kRandOps; ++op) {
+    const auto n = static_cast<double>(per_op[static_cast<size_t>(op)]);
+    const double share = negated[static_cast<size_t>(op)] / n;
+    if (rand_op_signed(static_cast<RandOp>(op))) {
+      EXPECT_NEAR(share, 0.5, 5 * std::sqrt(0.25 / n)) << "operation " << op;
+    } else {
+      EXPECT_EQ(share, 0.0) << "operation " << op;
+    }
   }
 }
 
