@@ -274,7 +274,9 @@ void apply_override(SourcedTree& tree, const std::string& assignment) {
   for (const auto& part : parts) {
     if (part.empty()) throw UserError(origin + ": malformed key \"" + printable(key, 60) + "\"");
   }
-  YAML::Node value = parse_config_yaml(assignment.substr(eq + 1), origin, "malformed value");
+  const std::string text = assignment.substr(eq + 1);
+  // A lone "-" (standard input, as in data.path=-) would be YAML for a one-item list.
+  YAML::Node value = text == "-" ? YAML::Node(text) : parse_config_yaml(text, origin, "malformed value");
   if (!value || value.IsNull()) value = YAML::Node(std::string());
 
   // Walk down, creating sections as needed; yaml-cpp nodes are handles, so assign via copies.
