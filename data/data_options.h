@@ -31,6 +31,13 @@ inline const ChoiceTable<OnDrift>& choices(OnDrift) {
   return table;
 }
 
+/// What a continuous run does when a finite live stream ends.
+enum class AtEnd { stop, wait };
+inline const ChoiceTable<AtEnd>& choices(AtEnd) {
+  static const ChoiceTable<AtEnd> table{{AtEnd::stop, "stop"}, {AtEnd::wait, "wait"}};
+  return table;
+}
+
 /// How the unseen split is held out.
 enum class UnseenBy { file, label, time, source, none };
 inline const ChoiceTable<UnseenBy>& choices(UnseenBy) {
@@ -310,6 +317,52 @@ struct WeakLabelOptions {
   }
 };
 
+/// How a continuous run (trainer.mode: continuous) reads its live stream and draws batches from it.
+struct ContinuousOptions {
+  int64_t min_ready = 256;
+  double fresh_share = 0.25;
+  int64_t fresh_window = 1024;
+  int64_t records_per_step = 0;
+  int64_t max_admit = 4096;
+  int64_t queue = 65536;
+  int64_t held_out = 2048;
+  bool follow = false;
+  std::string listen;
+  int64_t max_line_bytes = int64_t{1} << 20;
+  AtEnd at_end = AtEnd::stop;
+  double poll_seconds = 0.2;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("min_ready", &ContinuousOptions::min_ready,
+            "records the reservoirs hold before the first step (standardization is learned from them)",
+            in_range(1, 1e9));
+    v.field("fresh_share", &ContinuousOptions::fresh_share,
+            "share of each batch drawn from the freshest admitted records; the rest is a uniform draw from the "
+            "reservoirs", in_range(0.0, 1.0));
+    v.field("fresh_window", &ContinuousOptions::fresh_window, "how many of the latest seen records count as fresh",
+            in_range(1, 1e8));
+    v.field("records_per_step", &ContinuousOptions::records_per_step,
+            "lockstep: admit exactly this many records before each step, waiting for them (reproducible; 0: admit "
+            "what has arrived, never wait once min_ready is reached)", in_range(0, 1e8));
+    v.field("max_admit", &ContinuousOptions::max_admit, "without lockstep: most records admitted before one step",
+            in_range(1, 1e8));
+    v.field("queue", &ContinuousOptions::queue,
+            "records read ahead of training (at least records_per_step); a full queue pauses the reader (backpressure)", in_range(1, 1e8));
+    v.field("held_out", &ContinuousOptions::held_out,
+            "validation and unseen keep the latest this many held-out records each", in_range(1, 1e8));
+    v.field("follow", &ContinuousOptions::follow,
+            "keep reading data.path as it grows, across rotation by rename and truncation (tail -F)");
+    v.field("listen", &ContinuousOptions::listen,
+            "HOST:PORT (or PORT: 127.0.0.1) to accept line-delimited records over TCP instead of data.path");
+    v.field("max_line_bytes", &ContinuousOptions::max_line_bytes, "longer stream lines are rejected",
+            in_range(16, 1 << 24));
+    v.field("at_end", &ContinuousOptions::at_end, "when a finite stream ends: stop the run, or wait for more");
+    v.field("poll_seconds", &ContinuousOptions::poll_seconds,
+            "how often an idle input (a followed file, a watched folder) is looked at again", in_range(0.001, 60.0));
+  }
+};
+
 /// One entry of `data.sources`: a source of its own, mixed into training by share. Its
 /// sections start from the `data` section's, so only what differs needs saying.
 struct SourceOptions {
@@ -365,6 +418,7 @@ struct DataOptions {
   ImageOptions image;
   int64_t workers = 0;
   std::vector<SourceOptions> sources;
+  ContinuousOptions continuous;
 
   /// A `data.sources` entry's defaults: this section's source settings.
   SourceOptions source_defaults() const {
@@ -419,6 +473,7 @@ struct DataOptions {
     v.section("image", &DataOptions::image, "image sources (image_folder, image_list, webdataset)");
     v.field("workers", &DataOptions::workers,
             "threads that decode and augment image batches ahead of training (0: cores - 1)", in_range(0, 256));
+    v.section("continuous", &DataOptions::continuous, "the live stream of a continuous run (trainer.mode: continuous)");
     // Last: its entries start from the sections above, parsed by then.
     v.list("sources", &DataOptions::sources, &DataOptions::source_defaults,
            "several sources mixed by weight, each with its own reservoirs (instead of data.source)");

@@ -31,6 +31,14 @@ class RejectLog {
   /// Records that row `row` (0-based) of a table file `source` (Parquet) was rejected for `reason`.
   void reject_row(const std::string& source, uint64_t row, const std::string& reason);
 
+  /// Carries on the count and first rejection of an earlier log of the same file (a resumed
+  /// continuous run appends to the rejects of its checkpoint).
+  void continue_counts(int64_t total, const std::string& first) {
+    total_ = total;
+    first_ = first;
+  }
+  const std::string& first() const { return first_; }
+
   int64_t total() const { return total_; }
   const std::map<std::string, int64_t>& by_source() const { return by_source_; }
 

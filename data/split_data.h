@@ -29,6 +29,9 @@ struct DataContext {
   /// JSON fields (dotted paths into nested objects) each record keeps for evaluation by slice
   /// (Record::fields, in this order); sources that read JSONL or CSV rows fill them.
   std::vector<std::string> slice_fields;
+  /// Most validation and unseen records a splitter keeps, each the latest ones (0: all). A
+  /// continuous run bounds them; an offline read keeps every held-out record.
+  int64_t held_out_capacity = 0;
 };
 
 /// One file a source read, for the manifest: records_read = records_accepted + records_rejected.

@@ -9,6 +9,17 @@
 #include "data/drift/drift_statistics.h"
 
 namespace stratum::data {
+namespace {
+
+// A stream that never ends must not grow the history: keep the latest kMaxHistory entries,
+// dropping the oldest half at a time so the cost stays amortized constant.
+template <class T>
+void keep_latest(std::vector<T>& history) {
+  if (history.size() <= DriftMonitor::kMaxHistory) return;
+  history.erase(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(history.size() - DriftMonitor::kMaxHistory / 2));
+}
+
+}  // namespace
 
 DriftMonitor::DriftMonitor(const DriftOptions& options) : options_(options) {}
 
@@ -56,10 +67,12 @@ std::vector<DriftEvent> DriftMonitor::close_window() {
       check("wasserstein", "feature " + std::to_string(f), w1, options_.wasserstein_threshold);
     }
     windows_.push_back(std::move(w));
+    keep_latest(windows_);
     last_closed_ = std::move(current_);
   }
   current_ = Sample{};
   events_.insert(events_.end(), raised.begin(), raised.end());
+  keep_latest(events_);
   return raised;
 }
 

@@ -25,12 +25,15 @@ class DriftMonitor {
   /// Makes the most recent closed window the new reference (after the user's data moved on).
   void reset_reference();
 
+  /// The latest compared windows and raised events: at most kMaxHistory of each (a stream that
+  /// never ends keeps the most recent half once that is reached).
   const std::vector<DriftWindow>& windows() const { return windows_; }
   const std::vector<DriftEvent>& events() const { return events_; }
 
   /// Writes and restores the windows in progress and the history, for exact resumption.
   void save(std::ostream& out) const;
   void load(std::istream& in, const std::string& where);
+  static constexpr size_t kMaxHistory = 4096;
 
  private:
   struct Sample {

@@ -93,10 +93,25 @@ std::vector<int64_t> count_labels(const torch::Tensor& targets, int64_t classes)
 }
 
 TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
-                              const Tokenizer* tokenizer) {
-  TensorDataset d = collate(records, spec, tokenizer);
+                              const Tokenizer* tokenizer, const std::vector<int32_t>& targets) {
+  TensorDataset d = collate(records, spec, tokenizer, targets);
   standardize(d, spec);
   return d;
+}
+
+void learn_standardization(TensorDataset& seen, DataSpec& spec) {
+  if (spec.kind == InputKind::tokens) return;
+  torch::Tensor mean, stddev;
+  if (spec.kind == InputKind::images) {
+    mean = seen.inputs.mean().reshape({1});
+    stddev = seen.inputs.std().clamp_min(1e-6).reshape({1});
+  } else {
+    mean = seen.inputs.mean(0);
+    stddev = seen.inputs.size(0) > 1 ? seen.inputs.std(0).clamp_min(1e-6) : torch::ones_like(mean);
+  }
+  spec.input_mean.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+  spec.input_std.assign(stddev.data_ptr<float>(), stddev.data_ptr<float>() + stddev.numel());
+  standardize(seen, spec);
 }
 
 SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, const DataOptions& options,
@@ -131,17 +146,8 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
 
   // Standardization statistics come from the seen split only, so nothing leaks from held-out data.
   if (kind != InputKind::tokens && !facts.collate) {
-    torch::Tensor mean, stddev;
-    if (kind == InputKind::images) {
-      mean = seen.inputs.mean().reshape({1});
-      stddev = seen.inputs.std().clamp_min(1e-6).reshape({1});
-    } else {
-      mean = seen.inputs.mean(0);
-      stddev = seen.inputs.size(0) > 1 ? seen.inputs.std(0).clamp_min(1e-6) : torch::ones_like(mean);
-    }
-    facts.spec.input_mean.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
-    facts.spec.input_std.assign(stddev.data_ptr<float>(), stddev.data_ptr<float>() + stddev.numel());
-    for (TensorDataset* d : {&seen, &validation, &unseen}) standardize(*d, facts.spec);
+    learn_standardization(seen, facts.spec);
+    for (TensorDataset* d : {&validation, &unseen}) standardize(*d, facts.spec);
   }
 
   SplitData data;

@@ -45,8 +45,14 @@ std::vector<int64_t> count_labels(const torch::Tensor& targets, int64_t classes)
 
 /// Collates records exactly as training inputs are (see above), standardized with
 /// `spec.input_mean` / `input_std`; a record without labels gets target -1. For inputs that
-/// arrive after training (`stratum qa select` pools).
+/// arrive after training (`stratum qa select` pools, a continuous run's stream); `targets`
+/// overrides the primary labels (a reservoir's label under multi_label: split).
 TensorDataset collate_records(const std::vector<const Record*>& records, const DataSpec& spec,
-                              const Tokenizer* tokenizer);
+                              const Tokenizer* tokenizer, const std::vector<int32_t>& targets = {});
+
+/// Learns the spec's standardization from a collated, not yet standardized seen split
+/// (images: one mean and deviation; features: one per feature; tokens: none) and applies it to
+/// `seen`.
+void learn_standardization(TensorDataset& seen, DataSpec& spec);
 
 }  // namespace stratum::data

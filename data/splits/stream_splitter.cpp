@@ -62,7 +62,8 @@ bool StreamSplitter::add(int64_t index, const Record& record) {
   if (options_.max_records > 0 && read_ >= options_.max_records) return false;
   if (index % context_.world_size != context_.rank) return true;
   ++read_;
-  for (const DriftEvent& e : drift_.observe(record)) {
+  raised_ = drift_.observe(record);
+  for (const DriftEvent& e : raised_) {
     log::warn("drift: " + e.statistic + " of " + e.subject + " is " + format_number(e.value) + " (threshold " +
               format_number(e.threshold) + ") at record " + std::to_string(e.record));
     if (options_.drift.on_drift == OnDrift::rebalance) {
@@ -71,12 +72,24 @@ bool StreamSplitter::add(int64_t index, const Record& record) {
     }
   }
   switch (assign_split(record, options_, unseen_ids_, context_.seed)) {
-    case Split::unseen: unseen_.push_back(record); break;
-    case Split::validation: validation_.push_back(record); break;
+    case Split::unseen: keep_held_out(unseen_, unseen_next_, record); break;
+    case Split::validation: keep_held_out(validation_, validation_next_, record); break;
     case Split::seen: reservoir_.offer(record); break;
   }
   if (read_ % snapshot_every_ == 0) snapshot();
   return true;
+}
+
+// With a capacity, the held-out records are a ring of the latest ones: `next` is the slot the
+// next record overwrites once the ring is full.
+void StreamSplitter::keep_held_out(std::vector<Record>& kept, uint64_t& next, const Record& record) {
+  const auto capacity = static_cast<uint64_t>(context_.held_out_capacity);
+  if (capacity == 0 || kept.size() < capacity) {
+    kept.push_back(record);
+    return;
+  }
+  kept[next] = record;
+  next = (next + 1) % capacity;
 }
 
 void StreamSplitter::snapshot() {
@@ -103,8 +116,10 @@ void StreamSplitter::finish() {
 
 namespace {
 
-// Format 3 added each record's slice fields; a state of format 2 cannot be resumed.
-constexpr uint64_t kSplitterMagic = 0x53545253504C5433ull;  // "STRSPLT3"
+// Format 3 added each record's slice fields (a state of format 2 cannot be resumed); format 4
+// the held-out rings' positions (format 3 had none: its held-out lists were never bounded).
+constexpr uint64_t kSplitterMagic = 0x53545253504C5434ull;  // "STRSPLT4"
+constexpr uint64_t kSplitterMagicV3 = 0x53545253504C5433ull;
 constexpr uint64_t kSplitterMagicV2 = 0x53545253504C5432ull;
 
 void save_records(std::ostream& out, const std::vector<Record>& records) {
@@ -134,6 +149,8 @@ void StreamSplitter::save(std::ostream& out) const {
     binary::write_u64(out, s.sizes.size());
     for (int64_t size : s.sizes) binary::write_u64(out, static_cast<uint64_t>(size));
   }
+  binary::write_u64(out, validation_next_);
+  binary::write_u64(out, unseen_next_);
 }
 
 void StreamSplitter::load(std::istream& in, const std::string& where) {
@@ -142,7 +159,7 @@ void StreamSplitter::load(std::istream& in, const std::string& where) {
     throw UserError(where + ": a data-pipeline state of an earlier Stratum (format 2, before records kept slice "
                             "fields); start the run afresh");
   }
-  if (magic != kSplitterMagic) throw UserError(where + ": not a Stratum data-pipeline state");
+  if (magic != kSplitterMagic && magic != kSplitterMagicV3) throw UserError(where + ": not a Stratum data-pipeline state");
   read_ = static_cast<int64_t>(binary::read_u64(in, where));
   validation_ = load_records(in, where);
   unseen_ = load_records(in, where);
@@ -155,6 +172,14 @@ void StreamSplitter::load(std::istream& in, const std::string& where) {
     s.record = static_cast<int64_t>(binary::read_u64(in, where));
     s.sizes.resize(binary::read_count(in, where, uint64_t{1} << 31));
     for (int64_t& size : s.sizes) size = static_cast<int64_t>(binary::read_u64(in, where));
+  }
+  validation_next_ = unseen_next_ = 0;
+  if (magic == kSplitterMagic) {
+    validation_next_ = binary::read_u64(in, where);
+    unseen_next_ = binary::read_u64(in, where);
+    if ((validation_next_ > 0 && validation_next_ >= validation_.size()) || (unseen_next_ > 0 && unseen_next_ >= unseen_.size())) {
+      throw UserError(where + ": corrupt data-pipeline state (held-out ring position)");
+    }
   }
 }
 

@@ -53,9 +53,13 @@ class StreamSplitter {
   /// Training-stream records of this rank routed to a split (rejected records never get here).
   int64_t records_accepted() const { return read_; }
   const StratifiedReservoir& reservoir() const { return reservoir_; }
+  /// Held-out records: all of them, or with DataContext::held_out_capacity the latest ones
+  /// (in ring order, not arrival order).
   const std::vector<Record>& validation() const { return validation_; }
   const std::vector<Record>& unseen() const { return unseen_; }
   const DriftMonitor& drift() const { return drift_; }
+  /// The drift events the latest `add` raised (already acted on as data.drift.on_drift says).
+  const std::vector<DriftEvent>& raised() const { return raised_; }
   /// Per-label sizes sampled along the stream: at most kMaxSnapshots, evenly spaced (the
   /// interval doubles when they run out), plus the final sizes after `finish`.
   const std::vector<ReservoirSnapshot>& history() const { return history_; }
@@ -74,11 +78,14 @@ class StreamSplitter {
   StratifiedReservoir reservoir_;
   DriftMonitor drift_;
   std::vector<Record> validation_, unseen_;
+  uint64_t validation_next_ = 0, unseen_next_ = 0;  // held-out rings: the slot overwritten next
+  std::vector<DriftEvent> raised_;
   int64_t read_ = 0;
   std::vector<ReservoirSnapshot> history_;
   int64_t snapshot_every_ = 64;
 
   void snapshot();
+  void keep_held_out(std::vector<Record>& kept, uint64_t& next, const Record& record);
 };
 
 }  // namespace stratum::data
