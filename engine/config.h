@@ -55,6 +55,13 @@ inline const ChoiceTable<Precision>& choices(Precision) {
   return table;
 }
 
+/// Whether a run trains epochs over a stream read to its end, or keeps training while it flows.
+enum class TrainingMode { offline, continuous };
+inline const ChoiceTable<TrainingMode>& choices(TrainingMode) {
+  static const ChoiceTable<TrainingMode> table{{TrainingMode::offline, "offline"}, {TrainingMode::continuous, "continuous"}};
+  return table;
+}
+
 /// Run identity: where the run directory goes and the one seed every RNG stream derives from.
 struct RunOptions {
   std::string name = "stratum";
@@ -123,6 +130,7 @@ struct MixupOptions {
 
 /// The optimisation loop.
 struct TrainerOptions {
+  TrainingMode mode = TrainingMode::offline;
   DeviceChoice device = DeviceChoice::cpu;
   OptimizerKind optimizer = OptimizerKind::adamw;
   double lr = 1e-3;
@@ -151,6 +159,9 @@ struct TrainerOptions {
 
   template <class V>
   static void describe(V& v) {
+    v.field("mode", &TrainerOptions::mode,
+            "offline: read the data, then train epochs over it; continuous: train while the stream flows "
+            "(see data.continuous)");
     v.field("device", &TrainerOptions::device, "where the model runs");
     v.field("optimizer", &TrainerOptions::optimizer, "update rule");
     v.field("lr", &TrainerOptions::lr, "peak learning rate", positive());
@@ -240,6 +251,7 @@ struct EvalOptions {
   int64_t max_slices = 100;
   int64_t slice_bootstrap = 1000;
   SliceAlertOptions slice_alerts;
+  int64_t window = 1000;
 
   SliceOptions slice_defaults() const { return {}; }
 
@@ -260,6 +272,40 @@ struct EvalOptions {
     v.field("slice_bootstrap", &EvalOptions::slice_bootstrap,
             "resamples for the slices' 95% confidence intervals (seeded; 0: no intervals)", in_range(0, 100000));
     v.section("slice_alerts", &EvalOptions::slice_alerts, "when a gap between slices raises an alert");
+    v.field("window", &EvalOptions::window,
+            "continuous runs: records per test-then-train window (each scored before it is trained on)",
+            in_range(1, 1e9));
+  }
+};
+
+/// When a continuous run's checkpoint is promoted for serving (continuous.promote).
+struct PromotionOptions {
+  std::string metric;
+  double min_delta = 0.0;
+  int64_t every = 0;
+  double unseen_tolerance = 0.02;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("metric", &PromotionOptions::metric,
+            "split.metric a candidate must beat the last promoted checkpoint on, e.g. validation.macro_f1 (empty: "
+            "no promotion)");
+    v.field("min_delta", &PromotionOptions::min_delta, "by at least this much", at_least(0.0));
+    v.field("every", &PromotionOptions::every, "steps between candidates (0: at each evaluation)", at_least(0));
+    v.field("unseen_tolerance", &PromotionOptions::unseen_tolerance,
+            "refuse a candidate whose unseen split (same metric) is worse than the last promoted one's by more",
+            at_least(0.0));
+  }
+};
+
+/// What only continuous runs do.
+struct ContinuousTrainingOptions {
+  PromotionOptions promote;
+
+  template <class V>
+  static void describe(V& v) {
+    v.section("promote", &ContinuousTrainingOptions::promote,
+              "promoted/step-N copies of checkpoints that beat the last promoted one (promoted/LATEST names it)");
   }
 };
 
@@ -310,6 +356,7 @@ struct RunConfig {
   EvalOptions eval;
   distributed::DistributedOptions distributed;
   LoggingOptions logging;
+  ContinuousTrainingOptions continuous;
   data::QaOptions qa;
   std::vector<std::string> plugins;
 
@@ -330,6 +377,7 @@ struct RunConfig {
     v.section("eval", &RunConfig::eval, "evaluation");
     v.section("distributed", &RunConfig::distributed, "multi-process training");
     v.section("logging", &RunConfig::logging, "console and metrics output");
+    v.section("continuous", &RunConfig::continuous, "continuous runs: the promotion gate");
     v.section("qa", &RunConfig::qa, "labeling-quality tools (stratum qa)");
     v.field("plugins", &RunConfig::plugins, "shared libraries to load before building the model");
   }

@@ -53,7 +53,7 @@ void MetricsWriter::write(const MetricRecord& record) {
   const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), file_);
   std::fflush(file_);
-  if (!tensorboard_ || (record.kind != "train" && record.kind != "eval")) return;
+  if (!tensorboard_ || (record.kind != "train" && record.kind != "eval" && record.kind != "prequential")) return;
   std::string prefix = record.kind + "/";
   for (const auto& [key, value] : record.texts) {
     if (key == "split") prefix += value + "/";

@@ -49,6 +49,36 @@ void check_sources(const RunConfig& config, const Registry& registry) {
   data::resolve_mix_shares(d.sources);  // impossible weights and bounds, before anything is read
 }
 
+// A continuous run reads one live stream and may never end: what offline runs take from the
+// stream's end (epochs, a decaying schedule's length, a held-out file) it must be told.
+void check_continuous(const RunConfig& config) {
+  const data::DataOptions& d = config.data;
+  if (!d.sources.empty()) config.fail("data.sources", "a continuous run reads one live stream (data.source)");
+  if (d.source != "text" && d.source != "synthetic") {
+    config.fail("data.source", "\"" + d.source + "\" cannot be read as a live stream; a continuous run reads source: "
+                               "text (lines or jsonl) or source: synthetic");
+  }
+  if (d.unseen.by == data::UnseenBy::file || d.unseen.by == data::UnseenBy::source) {
+    config.fail("data.unseen.by", "a continuous run holds out by label, time or none");
+  }
+  if (config.trainer.steps == 0 && config.trainer.schedule != Schedule::constant) {
+    config.fail("trainer.schedule", "decays over trainer.steps, and a continuous run without trainer.steps never "
+                                    "ends; use schedule: constant or set trainer.steps");
+  }
+  if (d.continuous.min_ready > d.reservoir.max_items) {
+    config.fail("data.continuous.min_ready", "larger than data.reservoir.max_items (" +
+                                                 std::to_string(d.reservoir.max_items) + "): the reservoirs never hold that many");
+  }
+  if (config.trainer.class_weights == ClassWeights::balanced) {
+    config.fail("trainer.class_weights", "balanced weighs classes by a fixed split's counts; a continuous run's "
+                                         "reservoirs balance the classes as the stream goes (data.reservoir quotas)");
+  }
+  const PromotionOptions& promote = config.continuous.promote;
+  if (!promote.metric.empty() && promote.every == 0 && config.eval.every == 0) {
+    config.fail("continuous.promote.every", "candidates are judged at evaluations; set eval.every or promote.every");
+  }
+}
+
 }  // namespace
 
 void preflight(const RunConfig& config, const Registry& registry) {
@@ -73,7 +103,7 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                                                "the " + config.data.source + " source pads") +
                                  " each record instead");
   }
-  if (config.trainer.steps == 0 && config.trainer.epochs == 0) {
+  if (config.trainer.mode == TrainingMode::offline && config.trainer.steps == 0 && config.trainer.epochs == 0) {
     config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
   }
 
@@ -83,6 +113,14 @@ void preflight(const RunConfig& config, const Registry& registry) {
                                                   "and METRIC one of " + join(selectable_metrics(), ", ") + ", got \"" +
                                                   best + "\"");
   }
+
+  const std::string& promote = config.continuous.promote.metric;
+  if (!promote.empty() && !is_metric_key(promote)) {
+    config.fail("continuous.promote.metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen and "
+                                             "METRIC one of " + join(selectable_metrics(), ", ") + ", got \"" +
+                                             promote + "\"");
+  }
+  if (config.trainer.mode == TrainingMode::continuous) check_continuous(config);
 
   if (!config.data.tokenizer.path.empty() && !std::ifstream(config.data.tokenizer.path)) {
     config.fail("data.tokenizer.path", "cannot open " + config.data.tokenizer.path +

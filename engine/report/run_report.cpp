@@ -54,6 +54,8 @@ struct Metrics {
   std::vector<json> drift;
   std::vector<json> slice_alerts;  // "slice_alert" events of every evaluation
   std::vector<json> samples;  // "sample" records: text generated during training
+  Series prequential_accuracy{"accuracy", {}}, prequential_f1{"macro-F1", {}};  // continuous runs
+  std::vector<json> promotions;  // "promotion" and "promotion_refused" events
   json last_train;            // the last "train" record (a mix's achieved shares)
   int64_t unreadable = 0;
 };
@@ -90,6 +92,12 @@ Metrics read_metrics(const fs::path& path) {
       m.slice_alerts.push_back(r);
     } else if (kind == "sample") {
       m.samples.push_back(r);
+    } else if (kind == "prequential") {
+      const double record = number_or_nan(r, "records");
+      m.prequential_accuracy.points.emplace_back(record, number_or_nan(r, "accuracy"));
+      m.prequential_f1.points.emplace_back(record, number_or_nan(r, "macro_f1"));
+    } else if (kind == "event" && r.value("event", "").rfind("promotion", 0) == 0) {
+      m.promotions.push_back(r);
     }
   }
   return m;
@@ -110,6 +118,37 @@ std::string samples_section(const Metrics& m) {
   if (m.samples.size() > kMaxSampleRows) {
     html += "<p class=\"note\">The latest " + std::to_string(kMaxSampleRows) + " are shown; metrics.jsonl has them all.</p>";
   }
+  return html;
+}
+
+// A continuous run: test-then-train scores over the stream with its drift alerts marked, and
+// the promotion gate's decisions.
+std::string continuous_section(const Metrics& m) {
+  if (m.prequential_accuracy.points.empty() && m.promotions.empty()) return "";
+  std::vector<Marker> markers;
+  for (const json& e : m.drift) {
+    markers.push_back({number_or_nan(e, "record"), e.value("statistic", "") + " of " + e.value("subject", "") + " = " +
+                                                        format_number(number_or_nan(e, "value"))});
+  }
+  std::string html = "<h2>Continuous training</h2><p class=\"note\">Each point is one eval.window of stream records, "
+                     "scored by the model before any step trained on them (test-then-train).</p>";
+  html += render_line_chart({"Prequential scores (red lines: drift alerts)", "stream records admitted", "score",
+                             {m.prequential_accuracy, m.prequential_f1}, markers, false});
+  if (m.promotions.empty()) return html;
+  constexpr size_t kMaxRows = 50;
+  html += "<h3>Promotion gate</h3><table><tr><th>step</th><th>decision</th><th>metric</th><th>value</th>"
+          "<th>last promoted</th><th>unseen</th><th>reason</th></tr>";
+  const size_t first = m.promotions.size() > kMaxRows ? m.promotions.size() - kMaxRows : 0;
+  for (size_t i = first; i < m.promotions.size(); ++i) {
+    const json& e = m.promotions[i];
+    const bool promoted = e.value("event", "") == "promotion";
+    html += "<tr><td>" + cell(e, "step") + "</td><td>" + (promoted ? "promoted" : "refused") + "</td><td>" +
+            escape_html(e.value("metric", "")) + "</td><td>" + cell(e, "value") + "</td><td>" + cell(e, "previous") +
+            "</td><td>" + cell(e, "unseen") + "</td><td style=\"text-align:left\">" + escape_html(e.value("reason", "")) +
+            "</td></tr>";
+  }
+  html += "</table>";
+  if (first > 0) html += "<p class=\"note\">The latest " + std::to_string(kMaxRows) + " decisions; metrics.jsonl has them all.</p>";
   return html;
 }
 
@@ -399,6 +438,7 @@ std::string write_run_report(const std::string& run_dir) {
   }
   html += training_section(metrics);
   html += samples_section(metrics);
+  html += continuous_section(metrics);
   html += evaluation_section(eval);
   html += slices_section(eval, metrics);
   html += data_section(reservoirs, read_json(dir / "manifest.json"), metrics);

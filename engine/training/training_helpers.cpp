@@ -77,6 +77,17 @@ void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metri
   }
 }
 
+MetricRecord drift_event_record(const data::DriftEvent& e, int64_t step) {
+  MetricRecord record{"event", step, {}, {}};
+  record.add("event", std::string("drift"))
+      .add("statistic", e.statistic)
+      .add("subject", e.subject)
+      .add("record", static_cast<double>(e.record))
+      .add("value", e.value)
+      .add("threshold", e.threshold);
+  return record;
+}
+
 // Each rank's `row` (same length on every rank) stacked into a (world, length) table on every rank.
 torch::Tensor gather_rows(Collectives& collectives, const torch::Tensor& row) {
   torch::Tensor table = torch::zeros({collectives.world_size(), row.numel()}, row.options());

@@ -33,6 +33,9 @@ std::string reservoirs_json(const data::SplitData& data);
 /// One split's evaluation as an "eval" record of metrics.jsonl.
 void log_evaluation(const SplitEvaluation& e, int64_t step, MetricsWriter& metrics);
 
+/// A drift alert as an "event" record of metrics.jsonl (the report marks it on the charts).
+MetricRecord drift_event_record(const data::DriftEvent& e, int64_t step);
+
 /// Every rank's `row` (same shape on all), stacked in rank order.
 torch::Tensor gather_rows(Collectives& collectives, const torch::Tensor& row);
 

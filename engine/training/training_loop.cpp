@@ -37,12 +37,13 @@ bool TrainingRun::train_step(int64_t step, double lr) {
   const int64_t step_start_batches = state_.batches;
   const torch::Tensor step_start_generators = options_.grad_accum > 1 ? generator_state_bytes() : torch::Tensor();
   for (int64_t micro = 0; micro < options_.grad_accum; ++micro) {
-    if (micro > 0 && stop_wanted()) {
+    // A continuous step has taken its records already: it is finished, not abandoned.
+    if (micro > 0 && !stream_ && stop_wanted()) {
       state_.batches = step_start_batches;
       set_generator_state_bytes(step_start_generators, "the abandoned step's start");
       return false;
     }
-    const data::Batch host_batch = sampler_->next();
+    const data::Batch host_batch = next_batch();
     // no_sync: only the last micro-batch's backward reduces (the accumulated) gradients.
     if (gradient_sync_) gradient_sync_->set_sync(micro + 1 == options_.grad_accum);
     ++state_.batches;
@@ -173,8 +174,8 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
     outcome_.last_loss = loss;
   }
   MetricRecord record{"train", step, {}, {}};
-  record.add("epoch", static_cast<double>(sampler_->epoch()))
-      .add("loss", loss)
+  if (sampler_) record.add("epoch", static_cast<double>(sampler_->epoch()));
+  record.add("loss", loss)
       .add("lr", lr)
       .add("grad_norm", grad_norm)
       .add("samples_per_second", throughput);
@@ -185,7 +186,8 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
   }
   // A mix: each source's achieved share of the examples trained on so far, and how many times
   // over its seen examples that is (passes).
-  const std::vector<int64_t>& drawn = sampler_->mix_counts();
+  if (stream_) add_stream_counters(record, now - window_start_);
+  const std::vector<int64_t> drawn = sampler_ ? sampler_->mix_counts() : std::vector<int64_t>{};
   int64_t all_drawn = 0;
   for (int64_t n : drawn) all_drawn += n;
   for (size_t s = 0; s < drawn.size() && all_drawn > 0; ++s) {
@@ -201,12 +203,17 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
 }
 
 void TrainingRun::evaluate_during_training(int64_t step) {
-  if (config_.eval.every <= 0 || step % config_.eval.every != 0 || step == total_steps_) return;
+  if (config_.eval.every <= 0 || step % config_.eval.every != 0 || step == total_steps_) {
+    if (stream_) consider_promotion(step, nullptr);
+    return;
+  }
+  if (stream_) refresh_held_out();
   if (gradient_sync_) gradient_sync_->share_buffers();
   const std::vector<SplitEvaluation> evaluations =
       evaluate_all(*model_, data_, config_, device_, nullptr, ranks_.replicas, ranks_.sharded_stream);
   for (const auto& e : evaluations) log_evaluation(e, step, *metrics_);
   consider_best(evaluations);
+  if (stream_) consider_promotion(step, &evaluations);
 }
 
 // Checkpoints the last completed step and ends the run as interrupted.
@@ -238,6 +245,10 @@ TrainingOutcome TrainingRun::finish() {
   if (r.replicas) check_copies_agree(*r.replicas, model_->parameters(), "data parallel replicas");
   if (r.tensor) check_copies_agree(r.tensor->group(), r.tensor->unsplit_parameters(*model_), "tensor parallel parts");
   if (gradient_sync_) gradient_sync_->share_buffers();
+  if (stream_) {
+    refresh_held_out();
+    if (r.primary) run_dir_.write_file("reservoirs.json", reservoirs_json(data_));
+  }
   outcome_.final_evaluation = evaluate_all(*model_, data_, config_, device_, &open_set, r.replicas, r.sharded_stream);
   for (const auto& e : outcome_.final_evaluation) log_evaluation(e, total_steps_, *metrics_);
   consider_best(outcome_.final_evaluation);

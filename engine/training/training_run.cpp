@@ -19,7 +19,10 @@
 #include "engine/run_dir.h"
 #include "engine/classification.h"
 #include "engine/training/training_helpers.h"
+#include "data/continuous/continuous_stream.h"
 #include "data/mixing/read_sources.h"
+#include "engine/continuous/prequential.h"
+#include "engine/continuous/promotion_gate.h"
 
 namespace stratum::training {
 
@@ -49,7 +52,10 @@ TrainingRun::TrainingRun(const RunConfig& config, const Registry& registry, cons
       ranks_(RankLayout::of(groups, config)),
       best_value_(std::nan("")) {}
 
+TrainingRun::~TrainingRun() = default;
+
 TrainingOutcome TrainingRun::run(const std::string& resume_from) {
+  if (options_.mode == TrainingMode::continuous) return run_continuous(resume_from);
   seed_and_pick_device();
   read_data();
   const std::string checkpoint = resume_from.empty() ? "" : resolve_checkpoint(resume_from);
@@ -122,16 +128,7 @@ void TrainingRun::read_data() {
   if (r.primary) run_dir_.write_file("reservoirs.json", reservoirs_json(data_));
   metrics_ = r.primary ? std::make_unique<MetricsWriter>(run_dir_.file("metrics.jsonl")) : std::make_unique<MetricsWriter>();
   if (r.primary && config_.logging.tensorboard) metrics_->attach_tensorboard(run_dir_.file("tensorboard"));
-  for (const data::DriftEvent& e : data_.drift_events) {
-    MetricRecord record{"event", 0, {}, {}};
-    record.add("event", std::string("drift"))
-        .add("statistic", e.statistic)
-        .add("subject", e.subject)
-        .add("record", static_cast<double>(e.record))
-        .add("value", e.value)
-        .add("threshold", e.threshold);
-    metrics_->write(record);
-  }
+  for (const data::DriftEvent& e : data_.drift_events) metrics_->write(drift_event_record(e, 0));
   STRATUM_USER_CHECK(data_.seen.size() > 0, "data: the seen (training) split is empty");
 }
 
@@ -176,6 +173,17 @@ void TrainingRun::plan_steps() {
   // trainer.batch_size is per replica, as with DDP: a micro-batch is batch_size × replicas
   // examples (the parts of a split model all see their replica's examples).
   global_micro_batch_ = options_.batch_size * r.replica_count;
+  if (stream_) {
+    total_steps_ = options_.steps;  // 0: until the stream ends (at_end: stop) or a stop request
+    // A checkpoint resumes only on the same input.
+    state_.data_fingerprint = sha256_hex("continuous\n" + config_.data.source + "\n" + config_.data.path + "\n" +
+                                         config_.data.continuous.listen);
+    log::info("training: continuously, " + (total_steps_ > 0 ? std::to_string(total_steps_) + " steps" : std::string("open-ended")) +
+              " of " + std::to_string(global_micro_batch_ * options_.grad_accum) + " examples drawn from the reservoirs (" +
+              format_number(100 * config_.data.continuous.fresh_share) + "% from the freshest records)");
+    plan_common();
+    return;
+  }
   int64_t seen_examples = data_.seen.size();  // over all replicas
   if (r.sharded_stream) {
     seen_examples = gather_rows(*r.replicas, torch::tensor({seen_examples}, torch::kInt64)).sum().item<int64_t>();
@@ -201,6 +209,12 @@ void TrainingRun::plan_steps() {
     for (const std::string& f : gather_strings(*r.replicas, state_.data_fingerprint)) all += f;
     state_.data_fingerprint = sha256_hex(all);
   }
+  plan_common();
+}
+
+// What every run's checkpoints record and check: the config, data shape, job shape and loss scaling.
+void TrainingRun::plan_common() {
+  const RankLayout& r = ranks_;
   resolved_config_ = dump_config(config_);
   state_.config_sha256 = sha256_hex(resolved_config_);
   state_.data_spec = data_.spec;
@@ -268,6 +282,7 @@ void TrainingRun::connect_replicas() {
 // split model and optimizer state whole); rank 0 writes.
 std::string TrainingRun::save_checkpoint(const std::string& root, int64_t keep_last) {
   const RankLayout& r = ranks_;
+  if (stream_) data_.pipeline_state = continuous_state();
   const bool gathers_whole = r.tensor && r.replica == 0;
   state_.loss_scale = scaler_->factor();
   state_.loss_scale_clean_steps = scaler_->clean_steps();

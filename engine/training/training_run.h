@@ -27,8 +27,12 @@ namespace stratum {
 class Registry;
 class RunDir;
 class TensorParallelism;
+class PrequentialWindows;
+class PromotionGate;
 namespace data {
 class Tokenizer;
+class ContinuousStream;
+struct Admission;
 }
 
 namespace training {
@@ -52,6 +56,7 @@ struct RankLayout {
 class TrainingRun {
  public:
   TrainingRun(const RunConfig& config, const Registry& registry, const RunDir& run_dir, const ParallelGroups* groups);
+  ~TrainingRun();
   TrainingOutcome run(const std::string& resume_from);
 
  private:
@@ -60,6 +65,7 @@ class TrainingRun {
   void read_data();
   void build_model(const std::string& checkpoint);
   void plan_steps();
+  void plan_common();
   void restore(const std::string& checkpoint);
   void connect_replicas();
   // The loop (training_loop.cpp).
@@ -71,6 +77,18 @@ class TrainingRun {
   // Text samples of a language model (training_samples.cpp).
   void check_sampling();
   void sample_during_training(int64_t step);
+  // Continuous mode (continuous_loop.cpp): the stream is read while the model trains.
+  TrainingOutcome run_continuous(const std::string& resume_from);
+  void open_stream(const std::string& checkpoint);
+  bool warm_up();
+  bool take_and_admit(int64_t step);  ///< false: a stop request came while waiting for records
+  void score_before_training(const data::Admission& admission, int64_t step);
+  void refresh_held_out();
+  void consider_promotion(int64_t step, const std::vector<SplitEvaluation>* evaluations);
+  std::vector<SplitEvaluation> evaluate_promoted_weights();
+  std::string continuous_state() const;
+  data::Batch next_batch();
+  void add_stream_counters(MetricRecord& record, double seconds);
   TrainingOutcome stop_after(int64_t completed);
   TrainingOutcome finish();
   // Checkpoints (training_run.cpp).
@@ -115,6 +133,14 @@ class TrainingRun {
   double window_start_ = 0;
   bool first_window_ = true;
   bool stop_agreed_ = false;  ///< multi-process: some rank was asked to stop
+  // Continuous mode.
+  std::unique_ptr<data::ContinuousStream> stream_;
+  std::unique_ptr<PrequentialWindows> prequential_;
+  std::unique_ptr<PromotionGate> promotion_;
+  std::vector<torch::Tensor> promoted_weights_;  ///< the last promoted model's parameters, then buffers
+  bool stream_ended_ = false;
+  int64_t last_drift_alert_ = -1;  ///< records admitted when the last drift alert came (-1: none yet)
+  int64_t window_stream_accepted_ = 0;  ///< records admitted when the last train line was logged
   bool stop_wanted();
 };
 
