@@ -117,7 +117,8 @@ void StreamSplitter::finish() {
 namespace {
 
 // Format 3 added each record's slice fields (a state of format 2 cannot be resumed); format 4
-// the held-out rings' positions (format 3 had none: its held-out lists were never bounded).
+// the held-out rings' positions. Unbounded held-out lists (offline runs) still write format 3,
+// so an offline checkpoint's state hashes as it did before rings existed.
 constexpr uint64_t kSplitterMagic = 0x53545253504C5434ull;  // "STRSPLT4"
 constexpr uint64_t kSplitterMagicV3 = 0x53545253504C5433ull;
 constexpr uint64_t kSplitterMagicV2 = 0x53545253504C5432ull;
@@ -136,7 +137,8 @@ std::vector<Record> load_records(std::istream& in, const std::string& where) {
 }  // namespace
 
 void StreamSplitter::save(std::ostream& out) const {
-  binary::write_u64(out, kSplitterMagic);
+  const bool rings = context_.held_out_capacity > 0;
+  binary::write_u64(out, rings ? kSplitterMagic : kSplitterMagicV3);
   binary::write_u64(out, static_cast<uint64_t>(read_));
   save_records(out, validation_);
   save_records(out, unseen_);
@@ -149,6 +151,7 @@ void StreamSplitter::save(std::ostream& out) const {
     binary::write_u64(out, s.sizes.size());
     for (int64_t size : s.sizes) binary::write_u64(out, static_cast<uint64_t>(size));
   }
+  if (!rings) return;
   binary::write_u64(out, validation_next_);
   binary::write_u64(out, unseen_next_);
 }
