@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
 #include "data/tokenizer/tokenizer.h"
@@ -66,6 +67,9 @@ InputStatus LiveRecords::next(LiveItem& item, double timeout_seconds) {
   if (item.problem.empty()) {
     if (line.text.empty()) {
       item.blank = true;
+    } else if (const size_t bad = invalid_utf8_at(line.text); bad != std::string::npos) {
+      // Stream text goes on into rejects, reports and JSON files: valid UTF-8 only.
+      item.problem = "not valid UTF-8 (byte " + std::to_string(bad) + ")";
     } else if (auto problem = parse_text_line(line.text, options_.text, *labels_, item.record, true, context_.slice_fields)) {
       item.problem = *problem;
     }

@@ -196,6 +196,7 @@ TEST(ContinuousStream, TextLinesWithUnknownLabelsAreRejectedAndTheBudgetHolds) {
   std::string text;
   for (int i = 0; i < 400; ++i) text += std::string(i % 2 ? "pos" : "neg") + "\tline " + std::to_string(i) + "\n";
   text += "other\tan unknown label\n";
+  text += "pos\ta broken \xff byte\n";
   const std::string path = dir.write("s.txt", text);
   DataOptions options;
   options.source = "text";
@@ -215,10 +216,12 @@ TEST(ContinuousStream, TextLinesWithUnknownLabelsAreRejectedAndTheBudgetHolds) {
     stream.admit(a);
   } while (!a.ended);
   const StreamCounters c = stream.counters();
-  EXPECT_EQ(c.read, 401);
-  EXPECT_EQ(c.rejected, 1);
+  EXPECT_EQ(c.read, 402);
+  EXPECT_EQ(c.rejected, 2);
   EXPECT_EQ(c.accepted, 400);
-  EXPECT_NE(stratum::testing::read_file(context.rejects_path).find("unknown label"), std::string::npos);
+  const std::string rejects = stratum::testing::read_file(context.rejects_path);
+  EXPECT_NE(rejects.find("unknown label"), std::string::npos);
+  EXPECT_NE(rejects.find("not valid UTF-8 (byte 13)"), std::string::npos);
 
   // A stream of mostly bad lines stops the run within its error budget.
   std::string bad;
