@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration/checkpoint_tensors.h"
+#include "integration/continuous_stream_args.h"
 #include "integration/training_run.h"
 #include "support/free_port.h"
 
@@ -19,40 +20,6 @@ namespace stratum::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A labeled text stream: "label<TAB>text" lines whose label a small model can learn from the
-// words, with a few unusable lines among them.
-std::string stream_lines(int n) {
-  const char* words[3][3] = {{"rain", "cloud", "storm"}, {"sun", "warm", "clear"}, {"snow", "ice", "cold"}};
-  const char* labels[3] = {"wet", "dry", "frozen"};
-  std::string text;
-  for (int i = 0; i < n; ++i) {
-    const int c = (i * 7 + i / 3) % 3;
-    text += std::string(labels[c]) + "\ttoday " + words[c][i % 3] + " and " + words[c][(i + 1) % 3] + " " +
-            std::to_string(i % 97) + "\n";
-    if (i % 500 == 250) text += "hail\tan unknown label\n";
-  }
-  return text;
-}
-
-std::string text_args(const std::string& path, const TempDir& dir) {
-  return "train --config configs/continuous.yaml --set data.source=text --set data.path=" + path +
-         " --set data.labels=[wet,dry,frozen] --set data.text.max_length=32 --set data.unseen.by=none"
-         " --set data.drift.window=0 --set data.reservoir.decay=0 --set data.continuous.min_ready=100"
-         " --set data.continuous.records_per_step=8 --set model.name=text-classifier --set model.layers=1"
-         " --set model.width=32 --set model.heads=2 --set model.mlp_hidden=64 --set model.dropout=0.1"
-         " --set trainer.batch_size=16 --set trainer.threads=1 --set trainer.checkpoint.every=40"
-         " --set eval.every=0 --set eval.window=200 --set eval.max_samples=200 --set continuous.promote.metric="
-         " --set logging.every=20 --set run.output_dir=" + dir.path();
-}
-
-std::vector<nlohmann::json> records_of(const std::string& run, const std::string& kind) {
-  std::vector<nlohmann::json> out;
-  for (const nlohmann::json& r : json_lines(read_file(run + "/metrics.jsonl"))) {
-    if (r.value("kind", "") == kind) out.push_back(r);
-  }
-  return out;
-}
 
 TEST(ContinuousRun, AKilledRunResumesToTheSameModelAsAnUninterruptedOne) {
   TempDir dir;
@@ -88,38 +55,6 @@ TEST(ContinuousRun, AKilledRunResumesToTheSameModelAsAnUninterruptedOne) {
   // Every rejected line is listed once, across the kill.
   EXPECT_EQ(count_lines(read_file(c + "/rejects.jsonl")), count_lines(read_file(a + "/rejects.jsonl")));
   EXPECT_EQ(count_lines(read_file(a + "/rejects.jsonl")), 8);
-}
-
-// Two replicas read the whole stream in lockstep, admit the same records at the same steps and
-// draw the same global batch, each training on its half: they end with the parameters of one
-// process on the whole batch.
-TEST(ContinuousRun, TwoReplicasEndWithTheParametersOfOneProcessOnTheDoubledBatch) {
-  TempDir dir, one_dir, two_dir;
-  const std::string path = dir.write("stream.txt", stream_lines(1200));
-  // SGD for 40 steps: Adam's division by tiny second moments would blow the reduction's
-  // rounding differences up to ~1e-4 (measured), hiding what this test looks for.
-  const std::string common = " --set model.dropout=0 --set trainer.checkpoint.every=0 --set trainer.optimizer=sgd"
-                             " --set trainer.lr=0.1 --set trainer.steps=40";
-  const CommandResult one = run_stratum(text_args(path, one_dir) + common + " --set trainer.batch_size=16");
-  ASSERT_EQ(one.exit_code, 0) << one.err;
-  const CommandResult two = run_stratum("launch --nproc-per-node 2 --master-port " + std::to_string(free_port()) +
-                                        " -- " + text_args(path, two_dir) + common + " --set trainer.batch_size=8");
-  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
-  EXPECT_THAT(two.out, HasSubstr("data parallel replicas: all 2 hold identical copies of"));
-  const std::string a = run_directory(one), b = run_directory(two);
-  ASSERT_FALSE(b.empty()) << two.out;
-  const int64_t steps = read_json(a + "/eval.json")["step"].get<int64_t>();
-  EXPECT_EQ(read_json(b + "/eval.json")["step"].get<int64_t>(), steps);
-  const std::string last = "/checkpoints/step-" + std::to_string(steps);
-  EXPECT_LE(largest_difference(a + last, b + last), 1e-5);
-  // The test-then-train windows are the same records scored by the same model.
-  const auto windows_a = records_of(a, "prequential"), windows_b = records_of(b, "prequential");
-  ASSERT_EQ(windows_a.size(), windows_b.size());
-  for (size_t i = 0; i < windows_a.size(); ++i) {
-    EXPECT_NEAR(windows_a[i]["loss"].get<double>(), windows_b[i]["loss"].get<double>(), 1e-4) << "window " << i;
-  }
-  // The rank that writes the run lists each rejected line once.
-  EXPECT_EQ(count_lines(read_file(b + "/rejects.jsonl")), count_lines(read_file(a + "/rejects.jsonl")));
 }
 
 TEST(ContinuousRun, TrainsFromStandardInputUntilItEnds) {
