@@ -12,21 +12,17 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "data/compression/stream_decompressor.h"
 #include "data/continuous/line_splitter.h"
 #include "data/continuous/live_input.h"
 
 namespace stratum::data {
 namespace {
 
-// Compressed files are read by offline runs; a live stream must be plain lines.
-bool compressed_magic(const unsigned char* b, ssize_t n) {
-  return (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd);
-}
-
 class FileInput final : public LiveInput {
  public:
   FileInput(const std::string& path, bool follow, size_t max_line_bytes, double poll_seconds, const StreamPosition* resume)
-      : path_(path), follow_(follow), poll_seconds_(poll_seconds), max_(max_line_bytes), splitter_(max_line_bytes) {
+      : path_(path), follow_(follow), poll_seconds_(poll_seconds), splitter_(max_line_bytes) {
     open_file();
     if (resume) sequence_ = resume->sequence;
     if (resume && !resume->file.empty()) {
@@ -56,9 +52,12 @@ class FileInput final : public LiveInput {
         throw UserError(path_ + ": read failed: " + std::strerror(errno));
       }
       if (n > 0) {
-        if (read_offset_ == 0 && compressed_magic(reinterpret_cast<unsigned char*>(buffer), n)) {
-          throw UserError(path_ + ": compressed; a live stream reads plain lines (pipe it in: zcat FILE | stratum train "
-                                  "--set data.path=-)");
+        // Compressed files are read by offline runs; a live stream (read at byte offsets) is plain lines.
+        if (read_offset_ == 0) {
+          if (const auto compressed = decompressor_for(buffer, static_cast<size_t>(n), path_)) {
+            throw UserError(path_ + ": " + compressed->format() + "-compressed; a live stream reads plain lines (pipe it "
+                            "in: zcat FILE | stratum train --set data.path=-)");
+          }
         }
         read_offset_ += static_cast<uint64_t>(n);
         splitter_.feed(buffer, static_cast<size_t>(n));
@@ -140,7 +139,6 @@ class FileInput final : public LiveInput {
       splitter_.clear();
       reopened_ = true;
       if (cut) {
-        piece.too_long = false;
         return deliver(piece, "line cut off: the followed file was truncated", line);
       }
     }
@@ -149,9 +147,7 @@ class FileInput final : public LiveInput {
 
   InputStatus deliver(const SplitLine& piece, const std::string& problem, InputLine& line) {
     line.text = piece.text;
-    line.problem = !problem.empty() ? problem
-                   : piece.too_long ? "line longer than " + std::to_string(max_) + " bytes (data.continuous.max_line_bytes)"
-                                    : "";
+    line.problem = problem.empty() ? piece.problem : problem;
     line.source = path_;
     line.offset = line_start_;
     line.line = ++line_number_;
@@ -163,7 +159,6 @@ class FileInput final : public LiveInput {
   std::string path_;
   bool follow_;
   double poll_seconds_;
-  size_t max_;
   LineSplitter splitter_;
   int fd_ = -1;
   uint64_t inode_ = 0, read_offset_ = 0, line_start_ = 0, line_number_ = 0, sequence_ = 0;

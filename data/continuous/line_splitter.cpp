@@ -22,9 +22,10 @@ void LineSplitter::feed(const char* data, size_t size) {
 void LineSplitter::emit(size_t end, uint64_t newline_bytes, SplitLine& line) {
   const size_t length = end - start_;
   line.bytes = discarded_ + length + newline_bytes;
-  line.too_long = discarding_ || length > max_;
+  const bool too_long = discarding_ || length > max_;
+  line.problem = too_long ? "line longer than " + std::to_string(max_) + " bytes (data.continuous.max_line_bytes)" : "";
   line.text.clear();
-  if (!line.too_long) {
+  if (!too_long) {
     line.text.assign(buffer_, start_, length);
     if (!line.text.empty() && line.text.back() == '\r') line.text.pop_back();
   }

@@ -13,7 +13,7 @@ namespace stratum::data {
 struct SplitLine {
   std::string text;     ///< without its newline (and without a trailing '\r'); empty when too long
   uint64_t bytes = 0;   ///< bytes it spanned, newline included
-  bool too_long = false;
+  std::string problem;  ///< non-empty when the line was too long (the reason, for rejects.jsonl)
 };
 
 /// Incremental line splitting with a length bound.

@@ -20,7 +20,7 @@ namespace {
 class PipeInput final : public LiveInput {
  public:
   PipeInput(const std::string& path, size_t max_line_bytes, const StreamPosition* resume)
-      : path_(path), name_(path == "-" ? "stdin" : path), splitter_(max_line_bytes), max_(max_line_bytes) {
+      : name_(path == "-" ? "stdin" : path), splitter_(max_line_bytes) {
     if (path == "-") {
       fd_ = 0;
     } else {
@@ -73,7 +73,7 @@ class PipeInput final : public LiveInput {
  private:
   InputStatus deliver(const SplitLine& piece, InputLine& line) {
     line.text = piece.text;
-    line.problem = piece.too_long ? "line longer than " + std::to_string(max_) + " bytes (data.continuous.max_line_bytes)" : "";
+    line.problem = piece.problem;
     line.source = name_;
     line.offset = offset_;
     line.line = ++sequence_;
@@ -82,11 +82,10 @@ class PipeInput final : public LiveInput {
     return InputStatus::line;
   }
 
-  std::string path_, name_;
+  std::string name_;
   int fd_ = -1;
   bool owned_ = false, got_data_ = false, ended_ = false;
   LineSplitter splitter_;
-  size_t max_;
   uint64_t offset_ = 0, sequence_ = 0;
 };
 

@@ -140,7 +140,6 @@ class TcpInput final : public LiveInput {
     // Closed (or reset): a line without its newline was cut off.
     SplitLine piece;
     if (c.splitter.pop_rest(piece)) {
-      piece.too_long = false;
       queue(c, piece, "connection closed mid-line");
     }
     ::close(c.fd);
@@ -150,9 +149,7 @@ class TcpInput final : public LiveInput {
   void queue(Client& c, const SplitLine& piece, const std::string& problem) {
     InputLine line;
     line.text = piece.text;
-    line.problem = !problem.empty() ? problem
-                   : piece.too_long ? "line longer than " + std::to_string(max_) + " bytes (data.continuous.max_line_bytes)"
-                                    : "";
+    line.problem = problem.empty() ? piece.problem : problem;
     line.source = c.name;
     line.line = ++c.lines;
     ready_.push_back(std::move(line));
