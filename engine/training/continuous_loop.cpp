@@ -198,11 +198,15 @@ void TrainingRun::score_before_training(const data::Admission& admission, int64_
       const torch::Tensor losses =
           torch::nn::functional::cross_entropy(logits, batch.targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
               .to(torch::kCPU, torch::kFloat64);
-      const torch::Tensor predicted = logits.argmax(1).to(torch::kCPU);
-      const torch::Tensor targets = batch.targets.to(torch::kCPU);
+      // One copy to the host per batch, then plain reads (this runs before every step).
+      const torch::Tensor predicted = logits.argmax(1).to(torch::kCPU, torch::kInt64).contiguous();
+      const torch::Tensor targets = batch.targets.to(torch::kCPU, torch::kInt64).contiguous();
+      const torch::Tensor loss_values = losses.contiguous();
+      const int64_t* p = predicted.data_ptr<int64_t>();
+      const int64_t* t = targets.data_ptr<int64_t>();
+      const double* l = loss_values.data_ptr<double>();
       for (int64_t i = 0; i < end - begin; ++i) {
-        const auto closed = prequential_->add(targets[i].item<int64_t>(), predicted[i].item<int64_t>(),
-                                              losses[i].item<double>(), step, first_record + begin + i + 1);
+        const auto closed = prequential_->add(t[i], p[i], l[i], step, first_record + begin + i + 1);
         if (closed) metrics_->write(*closed);
       }
     }
