@@ -6,7 +6,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 
 #include "core/error.h"
 #include "data/continuous/continuous_stream.h"
@@ -189,6 +191,57 @@ TEST(ContinuousStream, ABatchTakesItsFreshShareFromTheLatestSeenRecords) {
   const double newest = a.records.back().time;
   for (int i = 0; i < 10; ++i) EXPECT_EQ(batch.times[i], a.records[a.records.size() - 1 - i].time) << i;
   EXPECT_EQ(batch.times[0], newest);
+}
+
+// The uniform part of a draw is uniform over reservoir slots (records), not over labels: with
+// imbalanced reservoirs each label's share of the draws is its share of the slots, and no slot
+// is drawn more often than chance allows. Ten seeds; a draw uniform over labels first (the
+// tempting mistake) fails both checks by far.
+TEST(ContinuousStream, TheUniformPartOfADrawIsUniformOverReservoirSlots) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    DataOptions options = synthetic_options(3000);
+    options.synthetic.imbalance = 0.3;  // class sizes fall off geometrically
+    options.synthetic.label_shift_at = {};
+    options.validation_fraction = 0;
+    options.continuous.fresh_share = 0;
+    options.reservoir.label_share_cap = 1.0;  // let the common classes fill their reservoirs
+    options.reservoir.max_per_label = 300;
+    options.continuous.min_ready = 300;
+    DataContext context;
+    context.seed = seed;
+    ContinuousStream stream(options, context);
+    fill(stream);
+    std::map<double, int64_t> slot_draws;  // by record time (unique per synthetic record)
+    std::vector<int64_t> label_draws(4, 0);
+    constexpr int64_t kDraws = 40000;
+    for (int64_t d = 0; d < kDraws / 200; ++d) {
+      const TensorDataset batch = stream.draw(200);
+      const auto targets = batch.targets.to(torch::kInt64);
+      for (int64_t i = 0; i < batch.size(); ++i) {
+        ++slot_draws[batch.times[static_cast<size_t>(i)]];
+        ++label_draws[static_cast<size_t>(targets[i].item<int64_t>())];
+      }
+    }
+    const std::vector<int64_t> slots = stream.seen_label_counts();
+    int64_t total = 0;
+    for (int64_t n : slots) total += n;
+    ASSERT_GT(*std::max_element(slots.begin(), slots.end()), 2 * *std::min_element(slots.begin(), slots.end()))
+        << "seed " << seed << ": the reservoirs should be imbalanced for this test to bite";
+    // Each label's share within 5 standard errors of its share of the slots.
+    for (size_t label = 0; label < slots.size(); ++label) {
+      const double expected = static_cast<double>(slots[label]) / static_cast<double>(total);
+      const double got = static_cast<double>(label_draws[label]) / static_cast<double>(kDraws);
+      EXPECT_NEAR(got, expected, 5 * std::sqrt(expected * (1 - expected) / kDraws)) << "seed " << seed << " label " << label;
+    }
+    // Pearson's chi-square over every slot: mean df, standard deviation sqrt(2 df); 5 deviations
+    // above the mean is far beyond chance (slots never drawn count too).
+    const double expected = static_cast<double>(kDraws) / static_cast<double>(total);
+    double chi2 = static_cast<double>(total - static_cast<int64_t>(slot_draws.size())) * expected;
+    for (const auto& [time, n] : slot_draws) chi2 += (static_cast<double>(n) - expected) * (static_cast<double>(n) - expected) / expected;
+    const double df = static_cast<double>(total - 1);
+    EXPECT_LE(static_cast<int64_t>(slot_draws.size()), total);
+    EXPECT_LT(chi2, df + 5 * std::sqrt(2 * df)) << "seed " << seed << ": " << total << " slots";
+  }
 }
 
 TEST(ContinuousStream, TextLinesWithUnknownLabelsAreRejectedAndTheBudgetHolds) {
