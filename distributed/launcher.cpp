@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/child_process.h"
 #include "core/error.h"
 #include "core/text.h"
 
@@ -61,49 +61,30 @@ Worker spawn(const LaunchOptions& o, const std::string& executable, int local_ra
   w.rank = o.node_rank * o.nproc_per_node + local_rank;
   int out[2], err[2];
   if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  const pid_t launcher = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // The worker: its own process group, so a terminal's Ctrl-C reaches only the launcher,
-    // which forwards it once; and it is told to stop when the launcher dies, even by SIGKILL,
-    // instead of training on unsupervised.
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != launcher) _exit(128 + SIGTERM);  // the launcher died before prctl
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-    const auto set = [](const char* name, const std::string& value) { setenv(name, value.c_str(), 1); };
-    set("RANK", std::to_string(w.rank));
-    set("LOCAL_RANK", std::to_string(local_rank));
-    set("WORLD_SIZE", std::to_string(o.nnodes * o.nproc_per_node));
-    set("LOCAL_WORLD_SIZE", std::to_string(o.nproc_per_node));
-    set("GROUP_RANK", std::to_string(o.node_rank));
-    set("MASTER_ADDR", o.master_addr);
-    set("MASTER_PORT", std::to_string(o.master_port));
-    set("TORCHELASTIC_RESTART_COUNT", std::to_string(restart));
-    set("TORCHELASTIC_MAX_RESTARTS", std::to_string(o.max_restarts));
-    set(kRunDirFileVariable, run_dir_file);
-    set(kLaunchArgsVariable, shell_quote(o.launcher_args));
-    if (!resume_run.empty()) set(kResumeRunVariable, resume_run);
-    std::vector<char*> argv;
-    const std::string name = "stratum";
-    argv.push_back(const_cast<char*>(name.c_str()));
-    for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(executable.c_str(), argv.data());
-    std::fprintf(stderr, "error: cannot start %s: %s\n", executable.c_str(), std::strerror(errno));
-    _exit(127);
-  }
+  ChildSpec child;
+  child.executable = executable;
+  child.argv.push_back("stratum");
+  child.argv.insert(child.argv.end(), o.command.begin(), o.command.end());
+  child.environment = {{"RANK", std::to_string(w.rank)},
+                       {"LOCAL_RANK", std::to_string(local_rank)},
+                       {"WORLD_SIZE", std::to_string(o.nnodes * o.nproc_per_node)},
+                       {"LOCAL_WORLD_SIZE", std::to_string(o.nproc_per_node)},
+                       {"GROUP_RANK", std::to_string(o.node_rank)},
+                       {"MASTER_ADDR", o.master_addr},
+                       {"MASTER_PORT", std::to_string(o.master_port)},
+                       {"TORCHELASTIC_RESTART_COUNT", std::to_string(restart)},
+                       {"TORCHELASTIC_MAX_RESTARTS", std::to_string(o.max_restarts)},
+                       {kRunDirFileVariable, run_dir_file},
+                       {kLaunchArgsVariable, shell_quote(o.launcher_args)}};
+  if (!resume_run.empty()) child.environment.emplace_back(kResumeRunVariable, resume_run);
+  child.stdout_fd = out[1];
+  child.stderr_fd = err[1];
+  child.close_in_child = {out[0], out[1], err[0], err[1]};
+  w.pid = spawn_supervised(child);
   close(out[1]), close(err[1]);
-  w.pid = pid;
   w.fds[0] = out[0], w.fds[1] = err[0];
   return w;
 }
-
-// The exit code a worker's wait status stands for: its code, or 128 + the signal that killed it.
-int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 struct GroupResult {
   int failed_rank = -1;  ///< the first worker to fail, -1 when all succeeded
@@ -153,9 +134,9 @@ GroupResult run_group(const LaunchOptions& o, std::vector<Worker>& workers) {
     for (Worker& w : workers) {
       if (w.exited || waitpid(w.pid, &w.status, WNOHANG) != w.pid) continue;
       w.exited = true;
-      if (exit_code(w.status) != 0 && result.failed_rank < 0 && result.signal == 0) {
+      if (exit_code_of_wait_status(w.status) != 0 && result.failed_rank < 0 && result.signal == 0) {
         result.failed_rank = w.rank;
-        result.code = exit_code(w.status);
+        result.code = exit_code_of_wait_status(w.status);
         std::fprintf(stderr, "[launcher] rank %d exited with code %d; stopping the other workers\n", w.rank, result.code);
         stop_all(SIGTERM);
       }
@@ -215,6 +196,13 @@ int launch(const LaunchOptions& o, const std::string& executable) {
     std::getline(written, resume_run);
     std::fprintf(stderr, "[launcher] restarting the group (restart %d of %d)%s\n", attempt + 1, o.max_restarts,
                  resume_run.empty() ? "" : (" from the latest checkpoint of " + resume_run).c_str());
+  }
+  // A supervisor of the launcher (stratum sweep) learns the run directory the same way.
+  if (const char* outer = std::getenv(kRunDirFileVariable); outer && *outer) {
+    std::ifstream written(run_dir_file);
+    std::string run_dir;
+    std::getline(written, run_dir);
+    if (!run_dir.empty()) std::ofstream(outer) << run_dir << "\n";
   }
   std::remove(run_dir_file.c_str());
   return code;
