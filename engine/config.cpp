@@ -671,6 +671,47 @@ class Reference {
   std::ostringstream& out_;
 };
 
+// Every field as (dotted key, type, flow-YAML value); a list of sections is one entry.
+template <class S>
+class Flattener {
+ public:
+  Flattener(const S& source, std::string prefix, std::vector<ConfigEntry>& out)
+      : source_(source), prefix_(std::move(prefix)), out_(out) {}
+
+  template <class T>
+  void field(const char* name, T S::*member, const char*, const Rule& = {}) {
+    YAML::Emitter value;
+    value << YAML::Flow;
+    emit_value(value, source_.*member);
+    out_.push_back({join_key(prefix_, name), std::is_enum_v<T> ? "choice" : type_word<T>(), value.c_str()});
+  }
+
+  template <class Sub>
+  void section(const char* name, Sub S::*member, const char*) {
+    Flattener<Sub> sub(source_.*member, join_key(prefix_, name), out_);
+    Sub::describe(sub);
+  }
+
+  template <class Sub>
+  void list(const char* name, std::vector<Sub> S::*member, Sub (S::*)() const, const char*) {
+    YAML::Emitter value;
+    value << YAML::Flow << YAML::BeginSeq;
+    for (const Sub& item : source_.*member) {
+      value << YAML::BeginMap;
+      Dumper<Sub> sub(item, value);
+      Sub::describe(sub);
+      value << YAML::EndMap;
+    }
+    value << YAML::EndSeq;
+    out_.push_back({join_key(prefix_, name), "list of sections", value.c_str()});
+  }
+
+ private:
+  const S& source_;
+  std::string prefix_;
+  std::vector<ConfigEntry>& out_;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -708,6 +749,13 @@ bool operator==(const RunConfig& a, const RunConfig& b) {
   Equal<RunConfig> eq(a, b);
   RunConfig::describe(eq);
   return eq.same;
+}
+
+std::vector<ConfigEntry> flatten_config(const RunConfig& config) {
+  std::vector<ConfigEntry> out;
+  Flattener<RunConfig> flattener(config, "", out);
+  RunConfig::describe(flattener);
+  return out;
 }
 
 std::string config_reference() {

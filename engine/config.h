@@ -35,9 +35,14 @@ inline const ChoiceTable<OptimizerKind>& choices(OptimizerKind) {
 }
 
 /// Learning-rate shape after warm-up.
-enum class Schedule { constant, cosine, linear };
+/// range_test: rises exponentially from lr * min_lr_ratio to lr, and the run ends when the loss
+/// diverges (`stratum lr-find`).
+enum class Schedule { constant, cosine, linear, range_test };
 inline const ChoiceTable<Schedule>& choices(Schedule) {
-  static const ChoiceTable<Schedule> table{{Schedule::constant, "constant"}, {Schedule::cosine, "cosine"}, {Schedule::linear, "linear"}};
+  static const ChoiceTable<Schedule> table{{Schedule::constant, "constant"},
+                                           {Schedule::cosine, "cosine"},
+                                           {Schedule::linear, "linear"},
+                                           {Schedule::range_test, "range_test"}};
   return table;
 }
 
@@ -75,19 +80,6 @@ struct RunOptions {
     v.field("seed", &RunOptions::seed, "seed of every random stream in the run", at_least(0));
   }
 };
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 /// When checkpoints are written and which are kept.
 struct CheckpointOptions {
@@ -128,6 +120,51 @@ struct MixupOptions {
   }
 };
 
+/// Whether a metric improves downwards (loss) or upwards (accuracy); auto: from its name.
+enum class MetricMode { automatic, min, max };
+inline const ChoiceTable<MetricMode>& choices(MetricMode) {
+  static const ChoiceTable<MetricMode> table{{MetricMode::automatic, "auto"}, {MetricMode::min, "min"}, {MetricMode::max, "max"}};
+  return table;
+}
+
+/// Ending a run whose evaluation metric stopped improving (trainer.early_stopping).
+struct EarlyStoppingOptions {
+  std::string metric;
+  MetricMode mode = MetricMode::automatic;
+  int64_t patience = 5;
+  double min_delta = 0.0;
+  bool restore_best = true;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("metric", &EarlyStoppingOptions::metric,
+            "SPLIT.METRIC checked at each eval.every, e.g. validation.loss (empty: no early stopping)");
+    v.field("mode", &EarlyStoppingOptions::mode, "min or max: which way is better (auto: min for loss, ece, perplexity)");
+    v.field("patience", &EarlyStoppingOptions::patience, "evaluations without improvement before the run stops",
+            in_range(1, 1 << 20));
+    v.field("min_delta", &EarlyStoppingOptions::min_delta, "an improvement must exceed this", at_least(0.0));
+    v.field("restore_best", &EarlyStoppingOptions::restore_best,
+            "when the run stops early, the final evaluation (and eval.json) scores the best evaluated weights, not "
+            "the last");
+  }
+};
+
+/// An exponential moving average of the weights kept beside them (trainer.ema).
+struct EmaOptions {
+  double decay = 0.0;
+  int64_t start_step = 0;
+
+  bool enabled() const { return decay > 0; }
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("decay", &EmaOptions::decay, "average <- decay * average + (1 - decay) * weights after each step (0: off)",
+            in_range(0.0, 0.999999));
+    v.field("start_step", &EmaOptions::start_step, "until this step the average is a copy of the weights",
+            at_least(0));
+  }
+};
+
 /// The optimisation loop.
 struct TrainerOptions {
   TrainingMode mode = TrainingMode::offline;
@@ -156,6 +193,8 @@ struct TrainerOptions {
   int64_t threads = 0;
   MixupOptions mixup;
   CheckpointOptions checkpoint;
+  EarlyStoppingOptions early_stopping;
+  EmaOptions ema;
 
   template <class V>
   static void describe(V& v) {
@@ -190,6 +229,8 @@ struct TrainerOptions {
     v.field("threads", &TrainerOptions::threads, "intra-op CPU threads (0: LibTorch's default)", in_range(0, 1024));
     v.section("mixup", &TrainerOptions::mixup, "Mixup / CutMix of training batches (classifiers)");
     v.section("checkpoint", &TrainerOptions::checkpoint, "checkpoint policy");
+    v.section("early_stopping", &TrainerOptions::early_stopping, "stop when an evaluation metric stops improving");
+    v.section("ema", &TrainerOptions::ema, "exponential moving average of the weights");
   }
 };
 
@@ -252,6 +293,7 @@ struct EvalOptions {
   int64_t slice_bootstrap = 1000;
   SliceAlertOptions slice_alerts;
   int64_t window = 1000;
+  bool use_ema = true;
 
   SliceOptions slice_defaults() const { return {}; }
 
@@ -275,6 +317,8 @@ struct EvalOptions {
     v.field("window", &EvalOptions::window,
             "continuous runs: records per test-then-train window (each scored before it is trained on)",
             in_range(1, 1e9));
+    v.field("use_ema", &EvalOptions::use_ema,
+            "with trainer.ema: evaluate the averaged weights (the raw ones are scored beside them at the end)");
   }
 };
 
@@ -309,7 +353,6 @@ struct ContinuousTrainingOptions {
   }
 };
 
-
 /// What the run prints and records.
 struct LoggingOptions {
   log::Level level = log::Level::info;
@@ -333,8 +376,6 @@ struct LoggingOptions {
             in_range(1, 4096));
   }
 };
-
-/// Labeling-quality tools (`stratum qa ...`): columns of annotation files, agreement
 
 /// Where each key of a loaded config came from, so any later check can name file, line and column.
 struct ConfigSources {
@@ -393,6 +434,15 @@ std::string dump_config(const RunConfig& config);
 /// Field-by-field equality of the configuration (provenance ignored).
 bool operator==(const RunConfig& a, const RunConfig& b);
 inline bool operator!=(const RunConfig& a, const RunConfig& b) { return !(a == b); }
+
+/// One key of a configuration: its dotted name, its type ("bool", "int", "number", "string",
+/// "choice", "list of ...") and its value as one line of flow YAML.
+struct ConfigEntry {
+  std::string key, type, value;
+};
+
+/// Every key of `config` in declaration order (a list of sections, e.g. eval.slices, is one entry).
+std::vector<ConfigEntry> flatten_config(const RunConfig& config);
 
 /// Every key with its type, default, rule and help, one per line (for `stratum train --help`).
 std::string config_reference();

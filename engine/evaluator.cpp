@@ -27,7 +27,8 @@ double percentile(std::vector<double> values, double q) {
 
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, int64_t pad_token, const EvalOptions& options,
-                               const torch::Device& device, Collectives* collectives, bool local_splits) {
+                               const torch::Device& device, Collectives* collectives, bool local_splits,
+                               bool keep_outcomes) {
   SplitEvaluation result;
   result.split = split;
   result.language_model = model.is_language_model();
@@ -68,7 +69,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
   const bool language_model = result.language_model;
   // Per-example outcomes for metrics by slice: every rank needs every example's, so they travel
   // with the per-example rows below. Sharded splits hold different examples per rank: no slices.
-  const bool outcomes = !options.slices.empty() && !own_split;
+  const bool outcomes = (!options.slices.empty() || keep_outcomes) && !own_split;
   const auto counter = torch::TensorOptions().dtype(torch::kInt64).device(device);
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   torch::Tensor token_count = torch::zeros({}, counter), token_correct = torch::zeros({}, counter);
@@ -202,14 +203,15 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
 
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set,
-                                          Collectives* collectives, bool local_splits) {
+                                          Collectives* collectives, bool local_splits, bool keep_outcomes) {
   const int64_t classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
   std::vector<SplitEvaluation> out;
   for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {
     out.push_back(
-        evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives, local_splits));
+        evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives, local_splits,
+                       keep_outcomes));
     SplitEvaluation& e = out.back();
     if (!config.eval.slices.empty() && e.outcomes.size() > 0) {
       e.slices = evaluate_slices(config, slice_facts(data, *split, config), name, e.outcomes);
@@ -270,9 +272,11 @@ double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::
 }
 
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,
-                            const models::ModelFacts& facts, int64_t step, const OpenSetScores& open_set) {
+                            const models::ModelFacts& facts, int64_t step, const OpenSetScores& open_set,
+                            const std::string& weights_json) {
   nlohmann::ordered_json out;
   out["step"] = step;
+  if (!weights_json.empty()) out["weights"] = nlohmann::ordered_json::parse(weights_json);
   out["model"] = {{"parameters", facts.parameters},
                   {"trainable_parameters", facts.trainable_parameters},
                   {"trainable_fraction", facts.parameters > 0 ? static_cast<double>(facts.trainable_parameters) /

@@ -59,13 +59,15 @@ struct OpenSetScores {
 SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& dataset, const std::string& split,
                                int64_t num_classes, int64_t pad_token, const EvalOptions& options,
                                const torch::Device& device, Collectives* collectives = nullptr,
-                               bool local_splits = false);
+                               bool local_splits = false, bool keep_outcomes = false);
 
 /// Evaluates seen, validation and unseen, and the open-set scores when unseen is held out by
-/// label; logs nothing. `collectives` and `local_splits` as for evaluate_split.
+/// label; logs nothing. `collectives` and `local_splits` as for evaluate_split. With
+/// `keep_outcomes` (or eval.slices) every split's per-example outcomes are kept (predictions.json).
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set,
-                                          Collectives* collectives = nullptr, bool local_splits = false);
+                                          Collectives* collectives = nullptr, bool local_splits = false,
+                                          bool keep_outcomes = false);
 
 /// The metrics `trainer.checkpoint.best_metric` may name after "<split>.".
 const std::vector<std::string>& selectable_metrics();
@@ -79,8 +81,9 @@ bool lower_is_better(const std::string& key);
 /// The value of "<split>.<metric>" in `evaluations`; NaN when that split is absent or empty.
 double metric_value(const std::vector<SplitEvaluation>& evaluations, const std::string& key);
 
-/// eval.json: per split every score (for language models: loss, perplexity, token accuracy), the confusion matrix with class names, and the cost figures.
+/// eval.json: per split every score (and `weights_json`, an object saying which weights were scored, as "weights") (for language models: loss, perplexity, token accuracy), the confusion matrix with class names, and the cost figures.
 std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const std::vector<std::string>& class_names,
-                            const models::ModelFacts& facts, int64_t step, const OpenSetScores& open_set);
+                            const models::ModelFacts& facts, int64_t step, const OpenSetScores& open_set,
+                            const std::string& weights_json = "");
 
 }  // namespace stratum

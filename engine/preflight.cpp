@@ -49,6 +49,47 @@ void check_sources(const RunConfig& config, const Registry& registry) {
   data::resolve_mix_shares(d.sources);  // impossible weights and bounds, before anything is read
 }
 
+// A metric named in the config: "SPLIT.METRIC" or nothing.
+void check_metric_key(const RunConfig& config, const std::string& key, const std::string& value) {
+  if (!value.empty() && !is_metric_key(value)) {
+    config.fail(key, "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen and METRIC one of " +
+                         join(selectable_metrics(), ", ") + ", got \"" + value + "\"");
+  }
+}
+
+// Early stopping judges evaluations during training; the weight average is kept whole on one
+// process (a split model's parts would each average a part) and beside an offline run's weights.
+void check_early_stopping_and_average(const RunConfig& config) {
+  const TrainerOptions& t = config.trainer;
+  check_metric_key(config, "trainer.early_stopping.metric", t.early_stopping.metric);
+  if (!t.early_stopping.metric.empty()) {
+    if (t.mode == TrainingMode::continuous) {
+      config.fail("trainer.early_stopping.metric", "a continuous run has no end to stop early; its promotion gate "
+                                                   "(continuous.promote) keeps the best weights");
+    }
+    if (config.eval.every <= 0) {
+      config.fail("trainer.early_stopping.metric", "needs evaluations during training: set eval.every to the steps "
+                                                   "between them");
+    }
+    if (t.early_stopping.restore_best && config.distributed.tensor_parallel > 1) {
+      config.fail("trainer.early_stopping.restore_best", "the best weights are not kept for a model split over "
+                                                         "processes (distributed.tensor_parallel > 1); set it to false");
+    }
+  }
+  if (t.schedule == Schedule::range_test && !(t.min_lr_ratio > 0)) {
+    config.fail("trainer.min_lr_ratio", "range_test rises from lr * min_lr_ratio, which must be above 0");
+  }
+  if (t.ema.enabled()) {
+    if (t.mode == TrainingMode::continuous) {
+      config.fail("trainer.ema.decay", "a continuous run promotes its live weights; the average is for offline runs");
+    }
+    if (config.distributed.tensor_parallel > 1) {
+      config.fail("trainer.ema.decay", "the weight average is not kept for a model split over processes "
+                                       "(distributed.tensor_parallel > 1)");
+    }
+  }
+}
+
 // A continuous run reads one live stream and may never end: what offline runs take from the
 // stream's end (epochs, a decaying schedule's length, a held-out file) it must be told.
 void check_continuous(const RunConfig& config) {
@@ -107,19 +148,9 @@ void preflight(const RunConfig& config, const Registry& registry) {
     config.fail("trainer.steps", "set trainer.steps or trainer.epochs to a positive number");
   }
 
-  const std::string& best = config.trainer.checkpoint.best_metric;
-  if (!best.empty() && !is_metric_key(best)) {
-    config.fail("trainer.checkpoint.best_metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen "
-                                                  "and METRIC one of " + join(selectable_metrics(), ", ") + ", got \"" +
-                                                  best + "\"");
-  }
-
-  const std::string& promote = config.continuous.promote.metric;
-  if (!promote.empty() && !is_metric_key(promote)) {
-    config.fail("continuous.promote.metric", "expected SPLIT.METRIC with SPLIT one of seen, validation, unseen and "
-                                             "METRIC one of " + join(selectable_metrics(), ", ") + ", got \"" +
-                                             promote + "\"");
-  }
+  check_metric_key(config, "trainer.checkpoint.best_metric", config.trainer.checkpoint.best_metric);
+  check_metric_key(config, "continuous.promote.metric", config.continuous.promote.metric);
+  check_early_stopping_and_average(config);
   if (config.trainer.mode == TrainingMode::continuous) check_continuous(config);
 
   if (!config.data.tokenizer.path.empty() && !std::ifstream(config.data.tokenizer.path)) {

@@ -24,6 +24,7 @@ struct TrainingOutcome {
   std::vector<SplitEvaluation> final_evaluation;  ///< seen, validation, unseen
   std::string unseen_description;                 ///< how the unseen split was held out
   bool interrupted = false;                       ///< stopped early by SIGINT / SIGTERM
+  bool stopped_early = false;                     ///< ended by trainer.early_stopping
   std::string checkpoint;                         ///< the last checkpoint written
 };
 

@@ -111,10 +111,12 @@ int64_t load_model_weights(const std::string& dir, torch::nn::Module& model) {
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
                                      const std::string& pipeline_state, int64_t keep_last,
-                                     const at::Tensor* rank_generators,
-                                     const std::vector<std::string>* replica_pipeline_states) {
+                                     const CheckpointExtras& extras) {
   CheckpointWriter writer(root, state.step);
-  if (rank_generators && rank_generators->defined()) torch::save(*rank_generators, writer.staged_path("rng_ranks.pt"));
+  if (extras.rank_generators && extras.rank_generators->defined()) {
+    torch::save(*extras.rank_generators, writer.staged_path("rng_ranks.pt"));
+  }
+  for (const auto& [name, tensors] : extras.tensor_lists) torch::save(tensors, writer.staged_path(name + ".pt"));
   {
     torch::serialize::OutputArchive archive;
     model.save(archive);
@@ -127,6 +129,7 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   }
   if (!pipeline_state.empty()) writer.add_file("data_state.bin", pipeline_state);
   std::vector<std::string> replica_hashes;
+  const std::vector<std::string>* replica_pipeline_states = extras.replica_pipeline_states;
   for (size_t r = 0; replica_pipeline_states && r < replica_pipeline_states->size(); ++r) {
     const std::string& bytes = (*replica_pipeline_states)[r];
     if (r > 0) writer.add_file("data_state.replica-" + std::to_string(r) + ".bin", bytes);
@@ -144,6 +147,11 @@ std::string save_training_checkpoint(const std::string& root, const TrainingStat
   json["world_size"] = state.world_size;
   json["global_batch"] = state.global_batch;
   if (!replica_hashes.empty()) json["replica_pipeline_sha256"] = replica_hashes;
+  if (state.early_stopping_best_step > 0) {
+    json["early_stopping"] = {{"best", state.early_stopping_best},
+                              {"best_step", state.early_stopping_best_step},
+                              {"waited", state.early_stopping_waited}};
+  }
   const data::DataSpec& spec = state.data_spec;
   json["data_spec"] = {{"kind", static_cast<int>(spec.kind)},   {"input_shape", spec.input_shape},
                        {"num_classes", spec.num_classes},        {"vocab_size", spec.vocab_size},
@@ -249,6 +257,16 @@ TrainingState parse_state(const std::string& dir) {
   state.world_size = count("world_size", 1, 1);
   state.global_batch = count("global_batch", 0, 0);
   try {
+    if (json.contains("early_stopping")) {
+      const auto& e = json["early_stopping"];
+      if (!e.is_object() || !e.at("best").is_number() || !e.at("best_step").is_number_integer() ||
+          !e.at("waited").is_number_integer() || e.at("best_step").get<int64_t>() < 1 || e.at("waited").get<int64_t>() < 0) {
+        throw bad("early_stopping", "is not {best, best_step, waited}");
+      }
+      state.early_stopping_best = e.at("best").get<double>();
+      state.early_stopping_best_step = e.at("best_step").get<int64_t>();
+      state.early_stopping_waited = e.at("waited").get<int64_t>();
+    }
     state.replica_pipeline_sha256 = json.value("replica_pipeline_sha256", std::vector<std::string>{});
     if (json.contains("data_spec") && json["data_spec"].is_object()) {
       const auto& j = json["data_spec"];
@@ -312,6 +330,15 @@ TrainingState load_training_checkpoint(const std::string& dir, torch::nn::Module
     });
   }
   return state;
+}
+
+std::vector<at::Tensor> load_checkpoint_tensors(const std::string& dir, const std::string& name) {
+  const CheckpointInfo info = verify_checkpoint(dir);
+  std::vector<torch::Tensor> tensors;
+  if (!info.sha256.count(name + ".pt")) return tensors;
+  const std::string path = dir + "/" + name + ".pt";
+  load_file(path, name, [&] { torch::load(tensors, path); });
+  return tensors;
 }
 
 std::string read_pipeline_state(const std::string& dir, int replica) {

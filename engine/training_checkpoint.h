@@ -6,6 +6,8 @@
 // checkpoint_store.h for the crash-safe directory format).
 
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,19 +32,35 @@ struct TrainingState {
   /// distributed.stream: sharded: every replica's data_state hash, in replica order (empty when
   /// the stream was replicated).
   std::vector<std::string> replica_pipeline_sha256;
+  /// trainer.early_stopping: the best value so far (NaN: none yet), its step, and evaluations
+  /// since it without improvement.
+  double early_stopping_best = std::numeric_limits<double>::quiet_NaN();
+  int64_t early_stopping_best_step = 0;
+  int64_t early_stopping_waited = 0;
+};
+
+/// The optional parts of a checkpoint.
+struct CheckpointExtras {
+  /// A multi-process run's random generator states, one row per rank (from
+  /// generator_state_bytes): rng_ranks.pt.
+  const at::Tensor* rank_generators = nullptr;
+  /// A sharded stream's pipeline states, every replica's (the first is `pipeline_state`):
+  /// data_state.replica-R.bin, their hashes state.json's replica_pipeline_sha256.
+  const std::vector<std::string>* replica_pipeline_states = nullptr;
+  /// Named lists of tensors, each saved as NAME.pt (the weight average, the early-stopping best).
+  std::map<std::string, std::vector<at::Tensor>> tensor_lists;
 };
 
 /// Writes `<root>/step-<state.step>` and keeps the newest `keep_last`. Returns its path.
 /// `pipeline_state` (the data splitter's bytes; may be empty) becomes data_state.bin.
-/// `rank_generators` (a multi-process run's random generator states, one row per rank, from
-/// generator_state_bytes; may be null) becomes rng_ranks.pt. `replica_pipeline_states` (a
-/// sharded stream's: every replica's, `pipeline_state` first; may be null) become
-/// data_state.bin and data_state.replica-R.bin, their hashes state.json's replica_pipeline_sha256.
 std::string save_training_checkpoint(const std::string& root, const TrainingState& state, const torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, const std::string& resolved_config,
                                      const std::string& pipeline_state, int64_t keep_last,
-                                     const at::Tensor* rank_generators = nullptr,
-                                     const std::vector<std::string>* replica_pipeline_states = nullptr);
+                                     const CheckpointExtras& extras = {});
+
+/// A verified checkpoint's NAME.pt tensor list (CheckpointExtras::tensor_lists); empty when
+/// the checkpoint has none.
+std::vector<at::Tensor> load_checkpoint_tensors(const std::string& dir, const std::string& name);
 
 /// This process's random generators (CPU, and the current CUDA device's) as one uint8 row.
 at::Tensor generator_state_bytes();

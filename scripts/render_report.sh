@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Renders a run's report.html in headless Chromium (Debian's `chromium`, installed when
-# missing) and checks that it loaded: a screenshot and a DOM dump come back, and the DOM holds
-# the report's charts. Usage: scripts/render_report.sh RUN_DIR [SCREENSHOT.png]
+# Renders a run's report.html (or any page Stratum writes, e.g. a sweep's compare.html) in
+# headless Chromium (Debian's `chromium`, installed when missing) and checks that it loaded: a
+# screenshot and a DOM dump come back, and the DOM holds the page's charts.
+# Usage: scripts/render_report.sh RUN_DIR|PAGE.html [SCREENSHOT.png]
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: scripts/render_report.sh RUN_DIR [SCREENSHOT.png]" >&2
+  echo "usage: scripts/render_report.sh RUN_DIR|PAGE.html [SCREENSHOT.png]" >&2
   exit 2
 fi
-run="$(cd "$1" 2>/dev/null && pwd)" || { echo "render_report: $1: no such run directory" >&2; exit 2; }
-report="$run/report.html"
-[ -f "$report" ] || { echo "render_report: $report: missing (write it with: stratum report --run $run)" >&2; exit 2; }
-shot="${2:-$run/report.png}"
+if [ -f "$1" ] && [[ "$1" == *.html ]]; then
+  report="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+  shot="${2:-${report%.html}.png}"
+  min_charts=2   # a comparison draws at least training loss and throughput
+else
+  run="$(cd "$1" 2>/dev/null && pwd)" || { echo "render_report: $1: no such run directory or page" >&2; exit 2; }
+  report="$run/report.html"
+  [ -f "$report" ] || { echo "render_report: $report: missing (write it with: stratum report --run $run)" >&2; exit 2; }
+  shot="${2:-$run/report.png}"
+  min_charts=3
+fi
 
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -30,7 +38,7 @@ chromium "${flags[@]}" --window-size=1400,3200 --screenshot="$shot" "file://$rep
 charts=$(grep -o '<svg ' "$dom" | wc -l)
 bytes=$(stat -c %s "$shot" 2>/dev/null || echo 0)
 rm -f "$dom"
-if [ "$charts" -lt 3 ] || [ "$bytes" -lt 20000 ]; then
+if [ "$charts" -lt "$min_charts" ] || [ "$bytes" -lt 20000 ]; then
   echo "render_report: FAILED: $charts charts in the rendered DOM, screenshot $bytes bytes" >&2
   exit 1
 fi

@@ -22,6 +22,9 @@ int export_command(const Args& args, Registry& registry);
 int generate_command(const Args& args, Registry& registry);
 int report_command(const Args& args, Registry& registry);
 int qa_command(const Args& args, Registry& registry);
+int sweep_command(const Args& args, Registry& registry);
+int compare_command(const Args& args, Registry& registry);
+int lr_find_command(const Args& args, Registry& registry);
 
 /// `stratum launch`: starts and supervises this node's workers (distributed/launcher.h).
 int launch_command(const Args& args, Registry& registry);

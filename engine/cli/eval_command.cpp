@@ -19,6 +19,7 @@
 #include "engine/plugin_loader.h"
 #include "engine/preflight.h"
 #include "engine/registry.h"
+#include "engine/weight_average.h"
 #include "engine/run_dir.h"
 #include "engine/training_checkpoint.h"
 #include "data/mixing/read_sources.h"
@@ -61,8 +62,9 @@ int multiple_choice(const LanguageModelSource& source, const std::string& items_
 int eval_command(const Args& args, Registry& registry) {
   std::string config_path, checkpoint, out = "eval.json", task = "splits", items_path, weights, items_out;
   std::vector<std::string> overrides, plugins;
+  bool averaged = false;
   ArgParser parser("stratum eval",
-                   "--checkpoint PATH [--config FILE] [--slices YAML] [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]\n"
+                   "--checkpoint PATH [--ema] [--config FILE] [--slices YAML] [--set KEY=VALUE]... [--plugin LIB.so]... [--out FILE]\n"
                    "       stratum eval --task multiple_choice --data FILE.jsonl (--checkpoint PATH | --config FILE "
                    "[--weights F]) [--items FILE.jsonl]",
                    "Evaluate a checkpoint's model on the seen, validation and unseen splits of the configured data, "
@@ -78,6 +80,7 @@ int eval_command(const Args& args, Registry& registry) {
                 &slices);
   parser.repeated("--plugin", "LIB.so", "load a plugin (after the config's plugins:)", &plugins);
   parser.option("--out", "FILE", "where to write the evaluation (default eval.json)", &out);
+  parser.flag("--ema", "evaluate the checkpoint's weight average (trainer.ema) instead of its weights", &averaged);
   parser.option("--task", "NAME", "splits (default: every split of the configured data) or multiple_choice", &task);
   parser.option("--data", "FILE", "with --task multiple_choice: the items (JSONL: ctx, endings, label)", &items_path);
   parser.option("--weights", "FILE", "with --task multiple_choice and --config: reference-layout weights", &weights);
@@ -111,6 +114,7 @@ int eval_command(const Args& args, Registry& registry) {
   models::ModelPtr model = registry.models.find(config.model.name)->build(config.model, data.spec);
   apply_model_transforms(registry, *model, config);
   const int64_t step = load_model_weights(dir, *model);
+  if (averaged) use_checkpoint_average(dir, *model);
 
   OpenSetScores open_set;
   const std::vector<SplitEvaluation> splits = evaluate_all(*model, data, config, torch::kCPU, &open_set);

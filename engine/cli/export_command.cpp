@@ -16,23 +16,27 @@
 #include "models/reference_weights.h"
 #include "engine/registry.h"
 #include "engine/training_checkpoint.h"
+#include "engine/weight_average.h"
 
 namespace stratum::cli {
 
 int export_command(const Args& args, Registry& registry) {
   std::string checkpoint, format = "safetensors", out;
-  ArgParser parser("stratum export", "--checkpoint PATH [--format safetensors] [--out FILE]",
+  bool averaged = false;
+  ArgParser parser("stratum export", "--checkpoint PATH [--format safetensors] [--out FILE] [--ema]",
                    "Write a checkpoint's model weights in the reference (Hugging Face / timm) layout.");
   parser.option("--checkpoint", "PATH", "a checkpoint directory, or a run directory (its latest checkpoint)",
                 &checkpoint, true);
   parser.option("--format", "NAME", "output format (safetensors)", &format);
   parser.option("--out", "FILE", "where to write (default: MODEL-step-N.safetensors here)", &out);
+  parser.flag("--ema", "export the checkpoint's weight average (trainer.ema) instead of its weights", &averaged);
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }
   if (format != "safetensors") throw UserError("--format: unknown format \"" + format + "\" (supported: safetensors)");
   const CheckpointModel loaded = load_checkpoint_model(checkpoint, registry);
+  if (averaged) use_checkpoint_average(loaded.dir, *loaded.model);
   // The reference layout has float weights and no adapters: quantized weights go out
   // dequantized, LoRA updates folded into them; prefixes go to a file of their own.
   adapters::quant::dequantize_linear_layers(*loaded.model);
@@ -40,10 +44,11 @@ int export_command(const Args& args, Registry& registry) {
   const std::string& dir = loaded.dir;
   const RunConfig& config = loaded.config;
   const int64_t step = loaded.state.step;
-  if (out.empty()) out = config.model.name + "-step-" + std::to_string(step) + ".safetensors";
+  if (out.empty()) out = config.model.name + "-step-" + std::to_string(step) + (averaged ? "-ema" : "") + ".safetensors";
   SafetensorsFile file = reference_weights(*loaded.model);
   file.metadata["stratum_model"] = config.model.name;
   file.metadata["stratum_step"] = std::to_string(step);
+  if (averaged) file.metadata["stratum_weights"] = "ema";
   write_safetensors(out, file);
   std::printf("%s (step %lld, %zu tensors, layout %s) -> %s\n", dir.c_str(), static_cast<long long>(step),
               file.tensors.size(), file.metadata["layout"].c_str(), out.c_str());

@@ -398,18 +398,6 @@ std::string data_section(const json& reservoirs, const json& manifest, const Met
   return html;
 }
 
-constexpr const char* kStyle = R"(
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1340px;color:#222;padding:0 16px}
-h1{font-size:22px;margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
-.grid{display:flex;flex-wrap:wrap;gap:12px}.chart{width:640px;max-width:100%;background:#fff}
-.heatmap{width:100%;background:#fff}.grid>.heatmap{flex:1 1 420px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
-th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
-.title{font-weight:600;font-size:13px}.tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}
-.legend{font-size:10px}.grid line.grid,line.grid{stroke:#eee}.axis{stroke:#999}.frame{fill:none;stroke:#bbb}
-.marker{stroke:#d62728;stroke-dasharray:4 3;stroke-width:1.2}.empty{fill:#999}
-.count{font-size:11px;fill:#222}.count.light{fill:#fff}.note{color:#777}pre{background:#f7f7f7;padding:8px;overflow:auto}
-)";
 
 }  // namespace
 
@@ -428,7 +416,7 @@ std::string write_run_report(const std::string& run_dir) {
   const std::string name = fs::absolute(dir).lexically_normal().filename().string();
 
   std::string html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape_html(name) +
-                     " · Stratum report</title><style>" + kStyle + "</style></head><body>";
+                     " · Stratum report</title><style>" + page_style() + "</style></head><body>";
   html += "<h1>" + escape_html(name) + "</h1><p class=\"note\">Stratum " + stratum_version() + " · " +
           escape_html(fs::absolute(dir).lexically_normal().string()) + "</p>";
   if (!metrics.loss.points.empty()) {

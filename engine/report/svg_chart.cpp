@@ -243,4 +243,19 @@ std::string render_heatmap(const std::vector<std::vector<int64_t>>& counts, cons
   return svg + "</svg>";
 }
 
+const char* page_style() {
+  return R"(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1340px;color:#222;padding:0 16px}
+h1{font-size:22px;margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
+.grid{display:flex;flex-wrap:wrap;gap:12px}.chart{width:640px;max-width:100%;background:#fff}
+.heatmap{width:100%;background:#fff}.grid>.heatmap{flex:1 1 420px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
+th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
+.title{font-weight:600;font-size:13px}.tick{font-size:10px;fill:#555}.label{font-size:11px;fill:#333}
+.legend{font-size:10px}.grid line.grid,line.grid{stroke:#eee}.axis{stroke:#999}.frame{fill:none;stroke:#bbb}
+.marker{stroke:#d62728;stroke-dasharray:4 3;stroke-width:1.2}.empty{fill:#999}
+.count{font-size:11px;fill:#222}.count.light{fill:#fff}.note{color:#777}pre{background:#f7f7f7;padding:8px;overflow:auto}
+)";
+}
+
 }  // namespace stratum::report

@@ -44,6 +44,9 @@ std::string render_heatmap(const std::vector<std::vector<int64_t>>& counts, cons
 /// interval [`low`, `high`] as a whisker (none when low == high == 0); red when `alert`.
 std::string render_interval_bar(double value, double low, double high, double scale, bool alert);
 
+/// The CSS of Stratum's HTML pages (report.html, compare.html).
+const char* page_style();
+
 /// Text safe inside HTML / SVG elements and attribute values.
 std::string escape_html(const std::string& text);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -18,8 +19,11 @@
 #include "engine/report/run_report.h"
 #include "engine/run_dir.h"
 #include "engine/stop_signal.h"
+#include "engine/predictions_file.h"
+#include "engine/training/early_stopping.h"
 #include "engine/training/training_helpers.h"
 #include "engine/training/training_run.h"
+#include "engine/weight_average.h"
 #include "models/next_token_loss.h"
 
 namespace stratum::training {
@@ -138,6 +142,7 @@ double TrainingRun::apply_gradients(int64_t step) {
                                 : torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.clip_grad_norm);
     }
     optimizer_->step();
+    if (average_) average_->update(step);
     if (scaler_->enabled()) window_loss_ += step_loss_;
     ++window_steps_;
   }
@@ -164,9 +169,20 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
   // A window of only skipped fp16 steps has no loss to report (null in metrics.jsonl).
   const double loss = window_steps_ > 0 ? loss_sum / static_cast<double>(window_steps_) : std::nan("");
   const double throughput = samples / std::max(1e-9, now - window_start_);
-  if (!std::isfinite(loss) && window_steps_ > 0) {
+  const bool range_test = options_.schedule == Schedule::range_test;
+  if (!std::isfinite(loss) && window_steps_ > 0 && !range_test) {
     throw UserError("trainer: the training loss became " + std::to_string(loss) + " at step " + std::to_string(step) +
                     "; lower trainer.lr or enable trainer.clip_grad_norm");
+  }
+  if (range_test && window_steps_ > 0) {
+    // The range test has found the top of the useful range once the loss runs away.
+    if (!std::isfinite(loss) || (!std::isnan(range_lowest_loss_) && loss > 4 * range_lowest_loss_)) {
+      stopped_early_ = true;
+      log::info("range test: the loss diverged (" + format_number(loss) + ", lowest " + format_number(range_lowest_loss_) +
+                ") at learning rate " + format_number(lr) + ", step " + std::to_string(step) + "; stopping");
+    } else if (std::isnan(range_lowest_loss_) || loss < range_lowest_loss_) {
+      range_lowest_loss_ = loss;
+    }
   }
   if (window_steps_ > 0) {
     if (first_window_) outcome_.first_loss = loss;
@@ -209,11 +225,99 @@ void TrainingRun::evaluate_during_training(int64_t step) {
   }
   if (stream_) refresh_held_out();
   if (gradient_sync_) gradient_sync_->share_buffers();
-  const std::vector<SplitEvaluation> evaluations =
-      evaluate_all(*model_, data_, config_, device_, nullptr, ranks_.replicas, ranks_.sharded_stream);
+  std::vector<SplitEvaluation> evaluations;
+  bool improved = false;
+  {
+    const AveragedWeightsScope averaged(evaluated_average());
+    evaluations = evaluate_all(*model_, data_, config_, device_, nullptr, ranks_.replicas, ranks_.sharded_stream);
+    if (early_stopping_) improved = judge_early_stopping(evaluations, step);  // copies the weights it scored
+  }
   for (const auto& e : evaluations) log_evaluation(e, step, *metrics_);
-  consider_best(evaluations);
+  consider_best(evaluations, improved);
   if (stream_) consider_promotion(step, &evaluations);
+}
+
+WeightAverage* TrainingRun::evaluated_average() const { return config_.eval.use_ema ? average_.get() : nullptr; }
+
+// Every rank reduces the same evaluation figures, so every rank reaches the same verdict.
+bool TrainingRun::judge_early_stopping(const std::vector<SplitEvaluation>& evaluations, int64_t step) {
+  const EarlyStopping::Verdict verdict = early_stopping_->observe(metric_value(evaluations, options_.early_stopping.metric), step);
+  if (verdict == EarlyStopping::Verdict::improved && options_.early_stopping.restore_best) {
+    best_weights_.clear();
+    for (const torch::Tensor& t : model_->parameters()) best_weights_.push_back(t.detach().clone());
+    for (const torch::Tensor& t : model_->buffers()) best_weights_.push_back(t.detach().clone());
+  }
+  if (verdict != EarlyStopping::Verdict::stop) return verdict == EarlyStopping::Verdict::improved;
+  stopped_early_ = true;
+  log::end_status();
+  if (ranks_.primary) {
+    log::info("early stopping at step " + std::to_string(step) + " of " + std::to_string(total_steps_) + ": " +
+              early_stopping_->describe_stop());
+  }
+  return false;
+}
+
+// The final evaluation scores the best evaluated weights of a run that stopped early
+// (trainer.early_stopping.restore_best),
+// else the average (trainer.ema with eval.use_ema), else the last weights; with an average the
+// other weights are scored beside it on the held-out splits. Every split's per-example outcomes
+// are kept for predictions.json.
+std::vector<SplitEvaluation> TrainingRun::final_evaluation(OpenSetScores& open_set, std::string& weights_json) {
+  const RankLayout& r = ranks_;
+  const auto evaluate = [&](OpenSetScores* scores) {
+    return evaluate_all(*model_, data_, config_, device_, scores, r.replicas, r.sharded_stream, /*keep_outcomes=*/true);
+  };
+  nlohmann::ordered_json weights;
+  std::vector<SplitEvaluation> evaluations;
+  // A run that ran its course ends on weights no evaluation has judged yet: they are scored.
+  const bool restore_best = stopped_early_ && options_.early_stopping.restore_best && !best_weights_.empty();
+  if (restore_best) {
+    // The final checkpoint keeps the last weights (to resume from); the best were copied as evaluated.
+    std::vector<torch::Tensor> slots = model_->parameters();
+    for (const torch::Tensor& b : model_->buffers()) slots.push_back(b);
+    if (slots.size() != best_weights_.size()) throw std::logic_error("early stopping: best weights do not fit the model");
+    {
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < slots.size(); ++i) slots[i].copy_(best_weights_[i]);
+    }
+    evaluations = evaluate(&open_set);
+    weights["evaluated"] = "best";
+    weights["step"] = early_stopping_->best_step();
+    weights["averaged"] = evaluated_average() != nullptr;
+    if (r.primary) log::info("final evaluation: the best weights (step " + std::to_string(early_stopping_->best_step()) + ")");
+  } else {
+    {
+      const AveragedWeightsScope averaged(evaluated_average());
+      evaluations = evaluate(&open_set);
+    }
+    weights["evaluated"] = evaluated_average() ? "ema" : "last";
+    weights["step"] = total_steps_;
+    if (average_) {
+      // The other weights beside them: the raw ones when the average was scored, or the reverse.
+      const AveragedWeightsScope other(evaluated_average() ? nullptr : average_.get());
+      nlohmann::ordered_json beside;
+      for (const SplitEvaluation& e : evaluate(nullptr)) {
+        if (e.split == "seen" || e.samples == 0) continue;
+        beside[e.split] = {{"loss", e.loss}};
+        if (e.language_model) {
+          beside[e.split]["perplexity"] = e.perplexity;
+        } else {
+          beside[e.split]["accuracy"] = e.scores.accuracy;
+          beside[e.split]["macro_f1"] = e.scores.macro_f1;
+        }
+      }
+      weights[evaluated_average() ? "raw" : "ema"] = beside;
+    }
+  }
+  if (early_stopping_) {
+    weights["early_stopping"] = {{"metric", options_.early_stopping.metric},
+                                 {"stopped", stopped_early_},
+                                 {"stopped_at_step", total_steps_},
+                                 {"best_step", early_stopping_->best_step()},
+                                 {"best", early_stopping_->best()}};
+  }
+  weights_json = weights.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return evaluations;
 }
 
 // Checkpoints the last completed step and ends the run as interrupted.
@@ -237,6 +341,7 @@ TrainingOutcome TrainingRun::finish() {
   log::end_status();
   outcome_.checkpoint = checkpoint_now();
   outcome_.steps = total_steps_;
+  outcome_.stopped_early = stopped_early_;
   outcome_.unseen_description = data_.unseen_description;
   outcome_.seconds = monotonic_seconds() - start_;
   log::info("trained " + std::to_string(total_steps_) + " steps in " + format_duration(outcome_.seconds));
@@ -249,9 +354,10 @@ TrainingOutcome TrainingRun::finish() {
     refresh_held_out();
     if (r.primary) run_dir_.write_file("reservoirs.json", reservoirs_json(data_));
   }
-  outcome_.final_evaluation = evaluate_all(*model_, data_, config_, device_, &open_set, r.replicas, r.sharded_stream);
+  std::string weights_json;
+  outcome_.final_evaluation = final_evaluation(open_set, weights_json);
   for (const auto& e : outcome_.final_evaluation) log_evaluation(e, total_steps_, *metrics_);
-  consider_best(outcome_.final_evaluation);
+  if (!stopped_early_) consider_best(outcome_.final_evaluation, false);
   // The adapters' files (save_transform_artifacts) hold whole tensors too.
   if (gathers_whole) r.tensor->gather_whole(nullptr);
   if (!r.primary) {
@@ -264,7 +370,8 @@ TrainingOutcome TrainingRun::finish() {
   }
   run_dir_.write_file("eval.json", evaluation_json(outcome_.final_evaluation,
                                                    language_model_ ? std::vector<std::string>{} : data_.spec.class_names,
-                                                   facts_, total_steps_, open_set));
+                                                   facts_, total_steps_, open_set, weights_json));
+  run_dir_.write_file("predictions.json", predictions_json(outcome_.final_evaluation));
   save_transform_artifacts(registry_, *model_, config_, run_dir_.path());
   if (gathers_whole) r.tensor->restore_split();
   log::info("report: " + report::write_run_report(run_dir_.path()));

@@ -23,6 +23,8 @@
 #include "data/mixing/read_sources.h"
 #include "engine/continuous/prequential.h"
 #include "engine/continuous/promotion_gate.h"
+#include "engine/training/early_stopping.h"
+#include "engine/weight_average.h"
 
 namespace stratum::training {
 
@@ -82,6 +84,10 @@ TrainingOutcome TrainingRun::run(const std::string& resume_from) {
     const double lr = learning_rate(options_, step - 1, total_steps_);
     if (!train_step(step, lr)) return stop_after(step - 1);
     evaluate_during_training(step);
+    if (stopped_early_) {
+      total_steps_ = step;
+      break;
+    }
     sample_during_training(step);
     if (stop_wanted()) return stop_after(step);
     if (options_.checkpoint.every > 0 && step % options_.checkpoint.every == 0 && step != total_steps_) {
@@ -158,6 +164,8 @@ void TrainingRun::build_model(const std::string& checkpoint) {
             (language_model_ ? "language modeling" : "classification"));
   check_sampling();
   optimizer_ = make_optimizer(options_, *model_);
+  if (options_.ema.enabled()) average_ = std::make_unique<WeightAverage>(*model_, options_.ema.decay, options_.ema.start_step);
+  if (!options_.early_stopping.metric.empty()) early_stopping_ = std::make_unique<EarlyStopping>(options_.early_stopping);
   if (options_.class_weights == ClassWeights::balanced) {
     const int64_t num_classes = config_.model.num_classes > 0 ? config_.model.num_classes : data_.spec.num_classes;
     std::vector<int64_t> counts = data_.label_counts.at("seen");
@@ -255,6 +263,18 @@ void TrainingRun::restore(const std::string& checkpoint) {
   check_resumable_world(checkpoint, saved, state_);
   state_.step = saved.step;
   state_.batches = saved.batches;
+  if (average_) {
+    const std::vector<torch::Tensor> averaged = load_checkpoint_tensors(checkpoint, "ema");
+    if (averaged.empty()) {
+      log::warn("resume: " + checkpoint + " has no ema.pt (trained without trainer.ema); the average starts from its weights");
+    } else {
+      average_->restore(averaged, checkpoint + "/ema.pt");
+    }
+  }
+  if (early_stopping_ && saved.early_stopping_best_step > 0) {
+    early_stopping_->restore(saved.early_stopping_best, saved.early_stopping_best_step, saved.early_stopping_waited);
+    if (options_.early_stopping.restore_best) best_weights_ = load_checkpoint_tensors(checkpoint, "early_stopping_best");
+  }
   scaler_->restore(saved.loss_scale, saved.loss_scale_clean_steps, saved.skipped_steps);
   if (const torch::Tensor generators = load_rank_generators(checkpoint); generators.defined()) {
     // Rank r's stream when the job has the same shape; otherwise the first replica continues
@@ -290,10 +310,20 @@ std::string TrainingRun::save_checkpoint(const std::string& root, int64_t keep_l
   torch::Tensor generators;
   if (r.everyone) generators = gather_rows(*r.everyone, generator_state_bytes());
   if (gathers_whole) r.tensor->gather_whole(optimizer_.get());
+  if (early_stopping_) {
+    state_.early_stopping_best = early_stopping_->best();
+    state_.early_stopping_best_step = early_stopping_->best_step();
+    state_.early_stopping_waited = early_stopping_->waited();
+  }
   std::string dir;
   if (r.primary) {
+    CheckpointExtras extras;
+    extras.rank_generators = r.everyone ? &generators : nullptr;
+    extras.replica_pipeline_states = r.sharded_stream ? &replica_states_ : nullptr;
+    if (average_) extras.tensor_lists["ema"] = average_->tensors();
+    if (!best_weights_.empty()) extras.tensor_lists["early_stopping_best"] = best_weights_;
     dir = save_training_checkpoint(root, state_, *model_, *optimizer_, resolved_config_, data_.pipeline_state, keep_last,
-                                   r.everyone ? &generators : nullptr, r.sharded_stream ? &replica_states_ : nullptr);
+                                   extras);
   }
   if (gathers_whole) r.tensor->restore_split();
   return dir;
@@ -304,15 +334,23 @@ std::string TrainingRun::checkpoint_now() {
 }
 
 // checkpoints/best/step-N holds the best evaluation so far by trainer.checkpoint.best_metric.
-void TrainingRun::consider_best(const std::vector<SplitEvaluation>& evaluations) {
+// checkpoints/best/step-N holds the best evaluation so far by trainer.checkpoint.best_metric, or
+// without one, by early stopping's judgement (its metric, direction and min_delta).
+void TrainingRun::consider_best(const std::vector<SplitEvaluation>& evaluations, bool early_best) {
   const std::string& best_metric = options_.checkpoint.best_metric;
-  if (best_metric.empty()) return;
-  const double value = metric_value(evaluations, best_metric);
-  const bool lower = lower_is_better(best_metric);
-  if (std::isnan(value) || (!std::isnan(best_value_) && (lower ? value >= best_value_ : value <= best_value_))) return;
-  best_value_ = value;
+  double value = std::nan("");
+  if (best_metric.empty()) {
+    if (!early_best) return;
+    value = early_stopping_->best();
+  } else {
+    value = metric_value(evaluations, best_metric);
+    const bool lower = lower_is_better(best_metric);
+    if (std::isnan(value) || (!std::isnan(best_value_) && (lower ? value >= best_value_ : value <= best_value_))) return;
+    best_value_ = value;
+  }
   const std::string dir = save_checkpoint(run_dir_.file("checkpoints/best"), 1);
-  if (ranks_.primary) log::info("best " + best_metric + " so far (" + format_number(value) + "): " + dir);
+  const std::string& metric = best_metric.empty() ? options_.early_stopping.metric : best_metric;
+  if (ranks_.primary) log::info("best " + metric + " so far (" + format_number(value) + "): " + dir);
 }
 
 }  // namespace stratum::training

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,7 @@ class RunDir;
 class TensorParallelism;
 class PrequentialWindows;
 class PromotionGate;
+class WeightAverage;
 namespace data {
 class Tokenizer;
 class ContinuousStream;
@@ -36,6 +38,8 @@ struct Admission;
 }
 
 namespace training {
+
+class EarlyStopping;
 
 /// Where this process sits in a multi-process job (all ones and zeros in a one-process run).
 struct RankLayout {
@@ -94,7 +98,12 @@ class TrainingRun {
   // Checkpoints (training_run.cpp).
   std::string save_checkpoint(const std::string& root, int64_t keep_last);
   std::string checkpoint_now();
-  void consider_best(const std::vector<SplitEvaluation>& evaluations);
+  /// `early_best`: early stopping's verdict on these evaluations was "improved".
+  void consider_best(const std::vector<SplitEvaluation>& evaluations, bool early_best);
+  // The weight average and early stopping (training_loop.cpp).
+  WeightAverage* evaluated_average() const;  ///< the average when evaluations score it, else null
+  bool judge_early_stopping(const std::vector<SplitEvaluation>& evaluations, int64_t step);  ///< true: improved
+  std::vector<SplitEvaluation> final_evaluation(OpenSetScores& open_set, std::string& weights_json);
 
   const RunConfig& config_;
   const TrainerOptions& options_;
@@ -133,6 +142,11 @@ class TrainingRun {
   double window_start_ = 0;
   bool first_window_ = true;
   bool stop_agreed_ = false;  ///< multi-process: some rank was asked to stop
+  std::unique_ptr<WeightAverage> average_;          ///< trainer.ema
+  std::unique_ptr<EarlyStopping> early_stopping_;   ///< trainer.early_stopping
+  std::vector<torch::Tensor> best_weights_;         ///< the best evaluated weights (restore_best)
+  bool stopped_early_ = false;                      ///< early stopping, or a range test's divergence
+  double range_lowest_loss_ = std::nan("");         ///< trainer.schedule: range_test
   // Continuous mode.
   std::unique_ptr<data::ContinuousStream> stream_;
   std::unique_ptr<PrequentialWindows> prequential_;

@@ -41,5 +41,16 @@ TEST(LearningRate, ConstantStaysAtPeak) {
   EXPECT_DOUBLE_EQ(learning_rate(t, 9, 10), 1.0);
 }
 
+TEST(LearningRate, RangeTestRisesExponentiallyFromFloorToPeak) {
+  auto t = options("range_test", 0);
+  t.min_lr_ratio = 1e-4;
+  EXPECT_DOUBLE_EQ(learning_rate(t, 0, 101), 1e-4);
+  EXPECT_NEAR(learning_rate(t, 50, 101), 1e-2, 1e-12);  // half-way in log space
+  EXPECT_NEAR(learning_rate(t, 100, 101), 1.0, 1e-12);
+  // Equal ratios between equal step counts.
+  EXPECT_NEAR(learning_rate(t, 30, 101) / learning_rate(t, 20, 101), learning_rate(t, 90, 101) / learning_rate(t, 80, 101),
+              1e-9);
+}
+
 }  // namespace
 }  // namespace stratum

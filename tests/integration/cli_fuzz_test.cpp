@@ -27,20 +27,22 @@ TEST(CliFuzz, GeneratedArgumentListsExitZeroOrTwoWithOneLine) {
   const std::string empty = dir.write("empty.yaml", "");
   const std::vector<std::string> commands = {"train", "eval", "data inspect", "data manifest", "data tokenizer", "data prepare",
                                              "export", "report", "qa agreement", "qa spotcheck", "qa select",
-                                             "qa relabel", "qa weak-labels", "launch", "info", "generate", "trian", ""};
+                                             "qa relabel", "qa weak-labels", "launch", "info", "generate", "sweep", "compare",
+                                             "lr-find", "trian", ""};
   const std::vector<std::string> flags = {"--config", "--set", "--resume", "--checkpoint", "--out", "--run",
                                           "--plugin", "--nproc-per-node", "--nnodes", "--node-rank", "--master-port",
                                           "--max-restarts", "--k", "--fraction", "--time-buckets", "--seed", "--max",
                                           "--help", "--bogus", "-x", "--", "--config=", "--set=", "--prompt",
                                           "--prompts", "--weights", "--temperature", "--top-p", "--max-new-tokens",
-                                          "--workers", "--shard-tokens"};
+                                          "--workers", "--shard-tokens", "--grid", "--ablate", "--seeds", "--parallel",
+                                          "--range", "--sample"};
   const std::vector<std::string> values = {
       std::string(STRATUM_SOURCE_DIR) + "/configs/smoke.yaml", malformed, alias, empty, "/nonexistent/x.yaml",
       dir.path(), dir.path() + "/out.json", "-1", "0",
       "2147483648", "99999999999999999999", "1e308", "nan", "", "auto", "\x1b[31mred", "caf\xc3", std::string(300, 'p'),
       "trainer.lr=fast", "trainer.batch_size=9223372036854775807", "data.prefetch=1000000000", "model.width=1e6",
       "a.b.c=1", "=1", "trainer=", "data.labels=[*x]", "run.name=../../etc", "trainer.grad_accum=-3",
-      dir.path() + "/runs"};
+      dir.path() + "/runs", "trainer.lr=[0.1,0.2]", "trainer.lr=[]", "trainer.ema", "1,2", "trainer.lr=log:1e-4:1"};
   data::Rng rng(2026, 11);
   int cases = 0, exit_zero = 0, exit_two = 0;
   for (int i = 0; i < 45; ++i) {
@@ -55,6 +57,8 @@ TEST(CliFuzz, GeneratedArgumentListsExitZeroOrTwoWithOneLine) {
       args += " --set trainer.steps=1 --set data.max_records=300 --set run.output_dir=" + dir.path() + "/runs";
     }
     if (args.rfind("launch", 0) == 0) args += " -- info";
+    if (args.rfind("sweep", 0) == 0) args += " --dry-run";  // planned and checked, never run
+    if (args.rfind("lr-find", 0) == 0) args += " --steps 10 --set data.max_records=300 --out " + dir.path() + "/lr";
     // From the scratch folder: files a command writes by default (manifest.json, eval.json) land there.
     const CommandResult r = run_command("cd '" + dir.path() + "' && timeout 120 '" + STRATUM_BINARY + "' " + args +
                                         " < /dev/null");

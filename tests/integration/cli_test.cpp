@@ -110,7 +110,10 @@ TEST(Cli, SubcommandsWithoutTheirArgumentsExit2) {
   expect_usage_error(run_stratum("launch"), "stratum launch: no worker command after --");
   expect_usage_error(run_stratum("qa"), "stratum qa: no tool given (agreement, spotcheck, weak-labels, select or relabel)");
   expect_usage_error(run_stratum("data"), "stratum data: no action given");
-  expect_usage_error(run_stratum(""), "no command given (one of: train, eval, generate, launch");
+  expect_usage_error(run_stratum(""), "no command given (one of: train, eval, generate, sweep, compare, lr-find, launch");
+  expect_usage_error(run_stratum("sweep"), "stratum sweep: missing required option --config");
+  expect_usage_error(run_stratum("compare"), "compare: needs at least two runs");
+  expect_usage_error(run_stratum("lr-find"), "stratum lr-find: missing required option --config");
 }
 
 TEST(Cli, DataInspectAndManifest) {
