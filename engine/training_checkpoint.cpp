@@ -203,7 +203,9 @@ std::string resolve_checkpoint(const std::string& path) {
   if (fs::is_regular_file(fs::path(path) / "metadata.json", ec) || fs::is_regular_file(fs::path(path) / "COMMITTED", ec)) {
     return path;
   }
-  const std::string latest = latest_checkpoint((fs::path(path) / "checkpoints").string());
+  // A folder of checkpoints (a run's checkpoints/, or checkpoints/best), else a run directory.
+  std::string latest = latest_checkpoint(path);
+  if (latest.empty()) latest = latest_checkpoint((fs::path(path) / "checkpoints").string());
   if (latest.empty()) {
     throw UserError(path + ": no complete checkpoint here or in " + (fs::path(path) / "checkpoints").string());
   }

@@ -89,8 +89,9 @@ TrainingState read_training_state(const std::string& dir);
 /// the checkpoint's step.
 int64_t load_model_weights(const std::string& dir, torch::nn::Module& model);
 
-/// `path` itself when it is a checkpoint, else the latest complete checkpoint in
-/// `path/checkpoints`; a UserError when there is none.
+/// `path` itself when it is a checkpoint, else the latest complete checkpoint in `path` (a
+/// folder of checkpoints, e.g. checkpoints/best) or in `path/checkpoints` (a run directory); a
+/// UserError when there is none.
 std::string resolve_checkpoint(const std::string& path);
 
 }  // namespace stratum

@@ -60,7 +60,12 @@ int compare_command(const Args& args, Registry&) {
   if (dirs.size() == 1 && fs::is_regular_file(fs::path(dirs[0]) / "sweep.json")) {
     const experiments::SweepState sweep = experiments::read_sweep_state(dirs[0] + "/sweep.json");
     for (const experiments::SweepRun& r : sweep.runs) {
-      if (r.state == experiments::RunState::finished && !r.run_dir().empty()) runs.push_back({r.run_dir(), r.plan.id, r.plan.setting});
+      if (r.state != experiments::RunState::finished || r.run_dir().empty()) continue;
+      std::vector<std::string> earlier;
+      for (size_t a = 0; a + 1 < r.attempts.size(); ++a) {
+        if (!r.attempts[a].run_dir.empty() && r.attempts[a].run_dir != r.run_dir()) earlier.push_back(r.attempts[a].run_dir);
+      }
+      runs.push_back({r.run_dir(), r.plan.id, r.plan.setting, earlier});
     }
     if (out.empty()) out = dirs[0] + "/compare.html";
     if (runs.size() < 2) {
@@ -70,7 +75,7 @@ int compare_command(const Args& args, Registry&) {
     for (const std::string& d : dirs) {
       std::error_code ec;
       if (!fs::is_directory(d, ec)) throw UserError(d + ": no such run directory");
-      runs.push_back({d, label_for(d, runs), ""});
+      runs.push_back({d, label_for(d, runs), "", {}});
     }
     if (out.empty()) out = "compare.html";
   }

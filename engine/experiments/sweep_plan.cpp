@@ -305,7 +305,9 @@ std::vector<PlannedRun> plan_sweep(const SweepRequest& request, const RunConfig&
     std::string label;
     const size_t point_keys = settings[s].varied.size() - (settings[s].ablated.empty() ? 0 : ablation_size(settings[s].ablated));
     for (size_t k = 0; k < point_keys; ++k) {
-      label += (label.empty() ? "" : ",") + short_key(settings[s].varied[k].first) + "_" + settings[s].varied[k].second;
+      const std::string& value = settings[s].varied[k].second;
+      const bool empty_text = value == "\"\"" || value == "''";
+      label += (label.empty() ? "" : ",") + short_key(settings[s].varied[k].first) + "_" + (empty_text ? "none" : value);
     }
     if (!settings[s].ablated.empty()) label += (label.empty() ? "" : "-") + std::string("no-") + short_key(settings[s].ablated);
     if (label.empty()) label = "base";

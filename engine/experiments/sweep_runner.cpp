@@ -176,7 +176,7 @@ class Sweep {
       if (!r.attempts.empty()) {
         RunAttempt& last = r.attempts.back();
         if (last.run_dir.empty()) last.run_dir = read_run_dir_file(r.plan.id);
-        last.exit_code = 128 + SIGKILL;
+        last.exit_code = kExitNotSeen;
       }
       r.state = !r.run_dir().empty() && fs::exists(r.run_dir() + "/eval.json") ? RunState::finished : RunState::interrupted;
       r.pid = 0;

@@ -14,11 +14,14 @@ namespace stratum::experiments {
 enum class RunState { pending, running, finished, failed, interrupted };
 const char* run_state_name(RunState state);
 
+/// A run's exit code when the sweep that started it was killed first and never saw it end.
+inline constexpr int kExitNotSeen = -1;
+
 /// One start of a run (a resumed run has several).
 struct RunAttempt {
   std::string run_dir;    ///< the run directory it wrote ("" when it died before making one)
   double seconds = 0;     ///< wall time
-  int exit_code = 0;      ///< 128 + N for signal N
+  int exit_code = 0;      ///< 128 + N for signal N; kExitNotSeen when the sweep died before the run ended
   bool resumed = false;   ///< continued the previous attempt's checkpoint
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -36,10 +37,34 @@ struct Loaded {
   std::map<std::string, ExampleOutcomes> predictions;
 };
 
+// The points of `earlier` before the first step of `later`, then `later`.
+experiments::Curve stitched(const experiments::Curve& earlier, const experiments::Curve& later) {
+  const double from = later.empty() ? std::numeric_limits<double>::infinity() : later.front().first;
+  experiments::Curve out;
+  for (const auto& p : earlier) {
+    if (p.first < from) out.push_back(p);
+  }
+  out.insert(out.end(), later.begin(), later.end());
+  return out;
+}
+
 Loaded load(const ComparedRun& run) {
   Loaded l;
   l.run = run;
   l.summary = experiments::read_run_summary(run.dir);
+  // A resumed run's metrics.jsonl starts where it resumed; its earlier attempts hold the rest.
+  for (auto it = run.earlier_dirs.rbegin(); it != run.earlier_dirs.rend(); ++it) {
+    RunSummary earlier;
+    try {
+      earlier = experiments::read_run_summary(*it);
+    } catch (const UserError&) {
+      continue;  // an attempt that died before writing anything
+    }
+    l.summary.train_loss = stitched(earlier.train_loss, l.summary.train_loss);
+    l.summary.throughput = stitched(earlier.throughput, l.summary.throughput);
+    for (auto& [split, curve] : l.summary.eval_loss) curve = stitched(earlier.eval_loss[split], curve);
+    for (auto& [split, curve] : l.summary.eval_score) curve = stitched(earlier.eval_score[split], curve);
+  }
   const std::string config_path = run.dir + "/config.resolved.yaml";
   if (fs::exists(config_path)) {
     try {

@@ -13,6 +13,9 @@ struct ComparedRun {
   std::string dir;
   std::string label;
   std::string setting;  ///< a sweep's setting (runs that differ by seed share it); "" outside sweeps
+  /// Earlier attempts of a resumed run, oldest first: their curves up to where `dir` took over
+  /// are drawn as part of it.
+  std::vector<std::string> earlier_dirs;
 };
 
 /// The page's HTML. Runs with settings get a table of each setting's mean and 95% interval over

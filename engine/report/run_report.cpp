@@ -191,7 +191,22 @@ std::string evaluation_section(const json& eval) {
   const std::vector<std::string> names = eval.value("class_names", std::vector<std::string>{});
   bool language_model = false;
   for (const auto& [split, s] : splits.items()) language_model |= s.contains("perplexity");
-  std::string html = "<h2>Evaluation at step " + cell(eval, "step") + "</h2><table><tr><th>split</th><th>examples</th>";
+  std::string html = "<h2>Evaluation at step " + cell(eval, "step") + "</h2>";
+  // Which weights were scored: the last, the average (trainer.ema) or early stopping's best.
+  if (eval.contains("weights") && eval["weights"].is_object()) {
+    const json& w = eval["weights"];
+    const std::string evaluated = w.value("evaluated", "last");
+    std::string note = evaluated == "ema"    ? "the weight average (trainer.ema)"
+                       : evaluated == "best" ? "the best evaluated weights, from step " + cell(w, "step")
+                                             : "the last weights";
+    if (w.contains("early_stopping") && w["early_stopping"].is_object() && w["early_stopping"].value("stopped", false)) {
+      const json& e = w["early_stopping"];
+      note += "; early stopping ended the run at step " + cell(e, "stopped_at_step") + " (" +
+              escape_html(e.value("metric", "")) + " best " + cell(e, "best") + " at step " + cell(e, "best_step") + ")";
+    }
+    html += "<p class=\"note\">Scored: " + note + ".</p>";
+  }
+  html += "<table><tr><th>split</th><th>examples</th>";
   html += language_model ? "<th>loss</th><th>perplexity</th><th>token accuracy</th><th>tokens/s</th>"
                          : "<th>loss</th><th>accuracy</th><th>macro F1</th><th>macro precision</th>"
                            "<th>macro recall</th><th>ECE</th><th>samples/s</th>";

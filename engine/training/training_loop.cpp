@@ -15,11 +15,11 @@
 #include "engine/lr_schedule.h"
 #include "engine/mixup.h"
 #include "engine/optimizer.h"
+#include "engine/predictions_file.h"
 #include "engine/registry.h"
 #include "engine/report/run_report.h"
 #include "engine/run_dir.h"
 #include "engine/stop_signal.h"
-#include "engine/predictions_file.h"
 #include "engine/training/early_stopping.h"
 #include "engine/training/training_helpers.h"
 #include "engine/training/training_run.h"
@@ -258,10 +258,9 @@ bool TrainingRun::judge_early_stopping(const std::vector<SplitEvaluation>& evalu
 }
 
 // The final evaluation scores the best evaluated weights of a run that stopped early
-// (trainer.early_stopping.restore_best),
-// else the average (trainer.ema with eval.use_ema), else the last weights; with an average the
-// other weights are scored beside it on the held-out splits. Every split's per-example outcomes
-// are kept for predictions.json.
+// (trainer.early_stopping.restore_best), else the average (trainer.ema with eval.use_ema), else
+// the last weights; with an average the other weights are scored beside it on the held-out
+// splits. Every split's per-example outcomes are kept for predictions.json.
 std::vector<SplitEvaluation> TrainingRun::final_evaluation(OpenSetScores& open_set, std::string& weights_json) {
   const RankLayout& r = ranks_;
   const auto evaluate = [&](OpenSetScores* scores) {
@@ -295,9 +294,13 @@ std::vector<SplitEvaluation> TrainingRun::final_evaluation(OpenSetScores& open_s
     if (average_) {
       // The other weights beside them: the raw ones when the average was scored, or the reverse.
       const AveragedWeightsScope other(evaluated_average() ? nullptr : average_.get());
+      const int64_t classes = config_.model.num_classes > 0 ? config_.model.num_classes : data_.spec.num_classes;
       nlohmann::ordered_json beside;
-      for (const SplitEvaluation& e : evaluate(nullptr)) {
-        if (e.split == "seen" || e.samples == 0) continue;
+      for (const auto& [name, split] : {std::pair<const char*, const data::TensorDataset*>{"validation", &data_.validation},
+                                        {"unseen", &data_.unseen}}) {
+        const SplitEvaluation e = evaluate_split(*model_, *split, name, classes, data_.spec.pad_token, config_.eval,
+                                                 device_, r.replicas, r.sharded_stream);
+        if (e.samples == 0) continue;
         beside[e.split] = {{"loss", e.loss}};
         if (e.language_model) {
           beside[e.split]["perplexity"] = e.perplexity;

@@ -67,6 +67,8 @@ TEST(RunReport, BuildsASelfContainedPageFromTheRunsFiles) {
             "{\"kind\":\"eval\",\"step\":1,\"split\":\"validation\",\"loss\":2.2,\"accuracy\":0.4}\n"
             "{\"kind\":\"eval\",\"step\":2,\"split\":\"validation\",\"loss\":1.2,\"accuracy\":0.7}\n");
   run.write("eval.json", R"({"step":2,"model":{"parameters":10,"trainable_parameters":10,"peak_rss_bytes":1048576},
+    "weights":{"evaluated":"best","step":1,"early_stopping":{"metric":"validation.loss","stopped":true,
+      "stopped_at_step":2,"best_step":1,"best":2.2}},
     "class_names":["cat","dog"],
     "splits":{"validation":{"samples":10,"loss":1.2,"accuracy":0.7,"macro_f1":0.69,"macro_precision":0.7,
       "macro_recall":0.7,"expected_calibration_error":0.05,"per_class":{"precision":[0.7,0.7],"recall":[0.6,0.8],
@@ -85,6 +87,8 @@ TEST(RunReport, BuildsASelfContainedPageFromTheRunsFiles) {
   EXPECT_THAT(html, HasSubstr("Peak memory: 1 MiB resident"));
   EXPECT_THAT(html, HasSubstr("tv of labels = 0.4"));  // the drift marker on the reservoir chart
   EXPECT_THAT(html, HasSubstr("name: &lt;demo&gt;"));
+  EXPECT_THAT(html, HasSubstr("Scored: the best evaluated weights, from step 1; early stopping ended the run at step 2 "
+                              "(validation.loss best 2.2 at step 1)."));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("http://www.w3.org/1999")));
   EXPECT_EQ(count(html, "<svg "), 7);  // loss, lr, throughput, eval loss, eval accuracy, confusion, reservoirs

@@ -41,6 +41,11 @@ TEST(SweepPlan, GridsMakeTheirCartesianProductTimesSeeds) {
   std::set<std::string> ids;
   for (const PlannedRun& p : runs) ids.insert(p.id);
   EXPECT_EQ(ids.size(), runs.size());
+  // An empty text value is named, not dropped.
+  SweepRequest off;
+  off.grids = {"trainer.early_stopping.metric=[\"\", validation.loss]"};
+  EXPECT_EQ(plan_sweep(off, smoke())[0].id, "001-metric_none");
+  EXPECT_EQ(plan_sweep(off, smoke())[1].id, "002-metric_validation.loss");
   // The same request plans the same ids: a rerun finds its runs again.
   EXPECT_EQ(plan_sweep(r, smoke())[7].id, runs[7].id);
 }

@@ -48,6 +48,11 @@ TEST(EarlyStoppingRun, StopsAfterPatienceAndEvaluatesTheBestWeights) {
     if (m["kind"] == "eval" && m["step"] == 10 && m["split"] == "validation") at_10 = m["loss"].get<double>();
   }
   EXPECT_DOUBLE_EQ(eval["splits"]["validation"]["loss"].get<double>(), at_10);
+  // The best copy is a checkpoint like any other: stratum eval takes the folder.
+  const CommandResult best = run_stratum("eval --checkpoint " + run + "/checkpoints/best --out " + dir.path() + "/best.json");
+  ASSERT_EQ(best.exit_code, 0) << best.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(read_file(dir.path() + "/best.json"))["splits"]["validation"]["loss"].get<double>(),
+                   at_10);
   // predictions.json pairs examples with outcomes for comparisons.
   const nlohmann::json predictions = nlohmann::json::parse(read_file(run + "/predictions.json"));
   EXPECT_EQ(predictions["splits"]["validation"]["predicted"].size(), 200u);
