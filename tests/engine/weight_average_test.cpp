@@ -32,7 +32,6 @@ TEST(WeightAverage, FollowsTheClosedFormAndSwapsInAndOut) {
   const double decay = 0.9;
   WeightAverage average(*model, decay, /*start_step=*/3);
   torch::Tensor w = model[0]->as<torch::nn::Linear>()->weight;
-  const torch::Tensor start = w.detach().clone();
   const torch::Tensor target = torch::full_like(w, 2.0);
   {
     torch::NoGradGuard no_grad;
@@ -59,7 +58,6 @@ TEST(WeightAverage, FollowsTheClosedFormAndSwapsInAndOut) {
   }
   average.swap();
   EXPECT_TRUE(torch::equal(w, torch::full_like(w, 5.0)));
-  (void)start;
 }
 
 TEST(WeightAverage, IsSavedInTheCheckpointAndRestoredExactly) {
