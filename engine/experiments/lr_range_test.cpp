@@ -17,7 +17,7 @@ std::vector<RangeTestPoint> read_range_test(const std::string& metrics_path) {
   std::string line;
   while (std::getline(in, line)) {
     const nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
-    if (r.is_discarded() || !r.is_object() || r.value("kind", "") != "train" || !r.contains("lr")) continue;
+    if (r.is_discarded() || !r.is_object() || !r.contains("kind") || r["kind"] != "train" || !r.contains("lr")) continue;
     const double lr = r["lr"].is_number() ? r["lr"].get<double>() : std::nan("");
     const double loss = r.contains("loss") && r["loss"].is_number() ? r["loss"].get<double>() : std::nan("");
     if (std::isfinite(lr) && lr > 0) points.push_back({lr, loss});

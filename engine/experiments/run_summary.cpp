@@ -18,6 +18,11 @@ double number_or_nan(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
 }
 
+// A hand-edited file may hold any type anywhere: a field that is not text reads as `fallback`.
+std::string text_or(const json& j, const char* key, const std::string& fallback) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+
 }  // namespace
 
 double RunSummary::metric(const std::string& key) const {
@@ -47,7 +52,7 @@ RunSummary read_run_summary(const std::string& dir) {
     if (e.is_discarded() || !e.is_object()) throw UserError(dir + "/eval.json: not JSON");
     s.evaluated = true;
     s.steps = e.contains("step") && e["step"].is_number_integer() ? e["step"].get<int64_t>() : 0;
-    if (e.contains("weights") && e["weights"].is_object()) s.weights = e["weights"].value("evaluated", "");
+    if (e.contains("weights") && e["weights"].is_object()) s.weights = text_or(e["weights"], "evaluated", "");
     if (e.contains("model") && e["model"].is_object()) {
       const double rss = number_or_nan(e["model"], "peak_rss_bytes"), cuda = number_or_nan(e["model"], "peak_cuda_allocated_bytes");
       if (!std::isnan(rss)) s.peak_rss_bytes = rss;
@@ -73,7 +78,7 @@ RunSummary read_run_summary(const std::string& dir) {
     while (std::getline(in, line)) {
       const json r = json::parse(line, nullptr, false);
       if (r.is_discarded() || !r.is_object()) continue;
-      const std::string kind = r.value("kind", "");
+      const std::string kind = text_or(r, "kind", "");
       const double step = number_or_nan(r, "step");
       if (kind == "train") {
         s.train_loss.emplace_back(step, number_or_nan(r, "loss"));
@@ -81,7 +86,7 @@ RunSummary read_run_summary(const std::string& dir) {
         s.throughput.emplace_back(step, t);
         if (std::isfinite(t)) throughput_sum += t, ++windows;
       } else if (kind == "eval") {
-        const std::string split = r.value("split", "?");
+        const std::string split = text_or(r, "split", "?");
         if (r.contains("perplexity")) s.score_name = "perplexity";
         s.eval_loss[split].emplace_back(step, number_or_nan(r, "loss"));
         s.eval_score[split].emplace_back(step, number_or_nan(r, s.score_name.c_str()));

@@ -76,7 +76,7 @@ SweepState read_sweep_state(const std::string& path) {
   const std::optional<std::string> text = read_file(path);
   if (!text) throw UserError(path + ": cannot read");
   const nlohmann::json json = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object() || json.value("format", 0) != 1 || !json.contains("runs")) {
+  if (json.is_discarded() || !json.is_object() || !json.contains("format") || json["format"] != 1 || !json.contains("runs")) {
     throw UserError(path + ": not a sweep.json of this Stratum (expected {\"format\": 1, \"runs\": [...]})");
   }
   SweepState state;

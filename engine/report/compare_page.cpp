@@ -125,10 +125,11 @@ std::string data_section(const std::vector<Loaded>& runs) {
   const auto files_of = [](const json& m) {
     std::set<std::string> files;
     if (m.is_object() && m.contains("files") && m["files"].is_array()) {
-      for (const json& f : m["files"]) files.insert(f.value("sha256", "") + " " + f.value("path", ""));
+      for (const json& f : m["files"]) files.insert(f.dump());  // path, size, sha256: any difference counts
     }
     return files;
   };
+  const auto source_of = [](const json& m) { return m.is_object() && m.contains("source") ? m["source"] : json(); };
   const auto counts_of = [](const json& m) {
     return m.is_object() && m.contains("label_counts") ? m["label_counts"].dump() : std::string();
   };
@@ -142,7 +143,7 @@ std::string data_section(const std::vector<Loaded>& runs) {
     if (first.manifest.is_null() || l.manifest.is_null()) {
       verdict = "unknown (no manifest.json)";
     } else if (files_of(first.manifest) != files_of(l.manifest) ||
-               first.manifest.value("source", "") != l.manifest.value("source", "")) {
+               source_of(first.manifest) != source_of(l.manifest)) {
       verdict = "<b style=\"color:#b00020\">DIFFERENT DATA FILES</b>";
       any_different_files = true;
     } else if (counts_of(first.manifest) != counts_of(l.manifest)) {

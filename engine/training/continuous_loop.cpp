@@ -244,10 +244,7 @@ void TrainingRun::consider_promotion(int64_t step, const std::vector<SplitEvalua
     return;
   }
   const std::string dir = save_checkpoint(promotion_->folder(), options_.checkpoint.keep_last);
-  promoted_weights_.clear();
-  torch::NoGradGuard no_grad;
-  for (const torch::Tensor& t : model_->parameters()) promoted_weights_.push_back(t.detach().clone());
-  for (const torch::Tensor& t : model_->buffers()) promoted_weights_.push_back(t.detach().clone());
+  promoted_weights_ = snapshot_weights(*model_);
   if (ranks_.primary) {
     promotion_->record_promotion(dir, decision);
     log::info("promoted step " + std::to_string(step) + " (" + decision.reason + "): " + dir);
@@ -257,16 +254,10 @@ void TrainingRun::consider_promotion(int64_t step, const std::vector<SplitEvalua
 // Evaluates the last promoted weights on the splits as they are now, then puts the model's own
 // weights back.
 std::vector<SplitEvaluation> TrainingRun::evaluate_promoted_weights() {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> slots = model_->parameters();
-  for (const torch::Tensor& t : model_->buffers()) slots.push_back(t);
-  std::vector<torch::Tensor> own;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    own.push_back(slots[i].detach().clone());
-    slots[i].copy_(promoted_weights_[i]);
-  }
+  const std::vector<torch::Tensor> own = snapshot_weights(*model_);
+  restore_weights(*model_, promoted_weights_);
   const std::vector<SplitEvaluation> promoted = evaluate_all(*model_, data_, config_, device_, nullptr, ranks_.replicas, false);
-  for (size_t i = 0; i < slots.size(); ++i) slots[i].copy_(own[i]);
+  restore_weights(*model_, own);
   return promoted;
 }
 

@@ -172,4 +172,20 @@ double loss_normalizer(const data::Batch& batch, bool language_model, int64_t pa
   return static_cast<double>(batch.size());
 }
 
+std::vector<torch::Tensor> snapshot_weights(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> out;
+  for (const torch::Tensor& t : model.parameters()) out.push_back(t.detach().clone());
+  for (const torch::Tensor& t : model.buffers()) out.push_back(t.detach().clone());
+  return out;
+}
+
+void restore_weights(torch::nn::Module& model, const std::vector<torch::Tensor>& snapshot) {
+  std::vector<torch::Tensor> slots = model.parameters();
+  for (const torch::Tensor& b : model.buffers()) slots.push_back(b);
+  if (slots.size() != snapshot.size()) throw std::logic_error("restore_weights: the snapshot is of another model");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < slots.size(); ++i) slots[i].copy_(snapshot[i]);
+}
+
 }  // namespace stratum::training

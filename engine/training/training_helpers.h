@@ -53,6 +53,12 @@ void check_resumable_world(const std::string& checkpoint, const TrainingState& s
 /// Compares copies that must be equal by construction; a difference is a bug.
 void check_copies_agree(Collectives& collectives, const std::vector<torch::Tensor>& parameters, const std::string& what);
 
+/// Copies of `model`'s parameters, then its buffers: weights to put back with restore_weights.
+std::vector<torch::Tensor> snapshot_weights(torch::nn::Module& model);
+
+/// Puts a snapshot_weights of the same model back.
+void restore_weights(torch::nn::Module& model, const std::vector<torch::Tensor>& snapshot);
+
 /// What the batch's mean loss divides by: scored tokens, class weights of its targets, or examples.
 double loss_normalizer(const data::Batch& batch, bool language_model, int64_t pad_token,
                        const torch::Tensor& class_weights);

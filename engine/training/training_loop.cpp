@@ -243,9 +243,7 @@ WeightAverage* TrainingRun::evaluated_average() const { return config_.eval.use_
 bool TrainingRun::judge_early_stopping(const std::vector<SplitEvaluation>& evaluations, int64_t step) {
   const EarlyStopping::Verdict verdict = early_stopping_->observe(metric_value(evaluations, options_.early_stopping.metric), step);
   if (verdict == EarlyStopping::Verdict::improved && options_.early_stopping.restore_best) {
-    best_weights_.clear();
-    for (const torch::Tensor& t : model_->parameters()) best_weights_.push_back(t.detach().clone());
-    for (const torch::Tensor& t : model_->buffers()) best_weights_.push_back(t.detach().clone());
+    best_weights_ = snapshot_weights(*model_);
   }
   if (verdict != EarlyStopping::Verdict::stop) return verdict == EarlyStopping::Verdict::improved;
   stopped_early_ = true;
@@ -272,13 +270,7 @@ std::vector<SplitEvaluation> TrainingRun::final_evaluation(OpenSetScores& open_s
   const bool restore_best = stopped_early_ && options_.early_stopping.restore_best && !best_weights_.empty();
   if (restore_best) {
     // The final checkpoint keeps the last weights (to resume from); the best were copied as evaluated.
-    std::vector<torch::Tensor> slots = model_->parameters();
-    for (const torch::Tensor& b : model_->buffers()) slots.push_back(b);
-    if (slots.size() != best_weights_.size()) throw std::logic_error("early stopping: best weights do not fit the model");
-    {
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < slots.size(); ++i) slots[i].copy_(best_weights_[i]);
-    }
+    restore_weights(*model_, best_weights_);
     evaluations = evaluate(&open_set);
     weights["evaluated"] = "best";
     weights["step"] = early_stopping_->best_step();

@@ -207,6 +207,24 @@ TEST(Compare, RefusesRunsWithNothingInCommon) {
   const CommandResult one = run_stratum("compare " + dir.path() + "/a");
   EXPECT_EQ(one.exit_code, 2);
   EXPECT_THAT(one.err, HasSubstr("needs at least two runs"));
+  // Fields of the wrong type anywhere in a run's files are read as absent, never a crash.
+  fs::create_directories(dir.path() + "/c");
+  dir.write("c/eval.json", R"({"step": "x", "weights": {"evaluated": 5}, "model": [], "splits": {"validation":
+    {"samples": 10, "loss": "low", "accuracy": 0.6}, "unseen": 3}})");
+  dir.write("c/metrics.jsonl", "{\"kind\": 3}\n{\"kind\": \"eval\", \"split\": 7, \"step\": 1}\n[1]\n");
+  dir.write("c/manifest.json", R"({"source": 5, "files": [1, "x"], "label_counts": 2})");
+  dir.write("c/predictions.json", R"({"format": 1, "splits": {"validation": 4}})");
+  const CommandResult hostile = run_stratum("compare " + dir.path() + "/a " + dir.path() + "/c --out " + dir.path() + "/h.html");
+  EXPECT_EQ(hostile.exit_code, 2) << hostile.err;  // the predictions file is refused, naming it
+  EXPECT_THAT(hostile.err, HasSubstr("c/predictions.json: corrupt predictions"));
+  fs::remove(dir.path() + "/c/predictions.json");
+  const CommandResult odd = run_stratum("compare " + dir.path() + "/a " + dir.path() + "/c --out " + dir.path() + "/h.html");
+  EXPECT_EQ(odd.exit_code, 0) << odd.err;
+  fs::create_directories(dir.path() + "/s");
+  dir.write("s/sweep.json", R"({"format": "one", "runs": []})");
+  const CommandResult sweep = run_stratum("compare " + dir.path() + "/s");
+  EXPECT_EQ(sweep.exit_code, 2) << sweep.err;
+  EXPECT_THAT(sweep.err, HasSubstr("s/sweep.json: not a sweep.json"));
   const CommandResult missing = run_stratum("compare " + dir.path() + "/a " + dir.path() + "/nope");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_FALSE(fs::exists(dir.path() + "/c.html"));
