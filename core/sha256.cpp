@@ -44,6 +44,16 @@ void Sha256::update(const void* bytes, size_t size) {
 }
 
 std::string Sha256::hex() const {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (const char byte : digest()) {
+    out += digits[static_cast<unsigned char>(byte) >> 4];
+    out += digits[static_cast<unsigned char>(byte) & 0xF];
+  }
+  return out;
+}
+
+std::string Sha256::digest() const {
   Sha256 last = *this;  // padding changes the state; the hasher itself can go on
   const uint64_t bits = length_ * 8;
   const unsigned char one = 0x80, zero = 0;
@@ -52,10 +62,9 @@ std::string Sha256::hex() const {
   unsigned char tail[8];
   for (int i = 0; i < 8; ++i) tail[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
   last.update(tail, 8);
-  static const char* digits = "0123456789abcdef";
   std::string out;
   for (uint32_t word : last.h_) {
-    for (int shift = 28; shift >= 0; shift -= 4) out += digits[(word >> shift) & 0xF];
+    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((word >> shift) & 0xFF);
   }
   return out;
 }
@@ -91,6 +100,29 @@ std::string sha256_hex(const std::string& bytes) {
   Sha256 hasher;
   hasher.update(bytes.data(), bytes.size());
   return hasher.hex();
+}
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& message) {
+  constexpr size_t kBlock = 64;
+  std::string block = key.size() > kBlock ? [&] {
+    Sha256 h;
+    h.update(key.data(), key.size());
+    return h.digest();
+  }() : key;
+  block.resize(kBlock, '\0');
+  std::string inner_pad(kBlock, '\0'), outer_pad(kBlock, '\0');
+  for (size_t i = 0; i < kBlock; ++i) {
+    inner_pad[i] = static_cast<char>(block[i] ^ 0x36);
+    outer_pad[i] = static_cast<char>(block[i] ^ 0x5c);
+  }
+  Sha256 inner;
+  inner.update(inner_pad.data(), kBlock);
+  inner.update(message.data(), message.size());
+  const std::string inner_digest = inner.digest();
+  Sha256 outer;
+  outer.update(outer_pad.data(), kBlock);
+  outer.update(inner_digest.data(), inner_digest.size());
+  return outer.hex();
 }
 
 std::string sha256_file(const std::string& path) {

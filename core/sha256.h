@@ -13,6 +13,8 @@ class Sha256 {
   void update(const void* bytes, size_t size);
   /// Lower-case hex digest of the bytes fed so far; more may be fed afterwards.
   std::string hex() const;
+  /// The 32 raw digest bytes of the bytes fed so far.
+  std::string digest() const;
   uint64_t size() const { return length_; }
 
  private:
@@ -26,6 +28,10 @@ class Sha256 {
 
 /// Lower-case hex SHA-256 of `bytes`.
 std::string sha256_hex(const std::string& bytes);
+
+/// Lower-case hex HMAC-SHA256 (RFC 2104) of `message` under `key`: a tag only a holder of the
+/// key can compute (redaction's stable tokens, the audit ledger's entry seals).
+std::string hmac_sha256_hex(const std::string& key, const std::string& message);
 
 /// Lower-case hex SHA-256 of the file at `path`, read in chunks; UserError if unreadable.
 std::string sha256_file(const std::string& path);
