@@ -11,6 +11,8 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(IMAGE_CODECS REQUIRED IMPORTED_TARGET libturbojpeg libpng libwebp)
 # Tar shards (source: webdataset).
 pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+# Redaction patterns (data.redact): RE2, linear-time matching built for untrusted input.
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 

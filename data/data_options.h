@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/options.h"
+#include "data/redaction/redaction_options.h"
 
 namespace stratum::data {
 
@@ -419,6 +420,7 @@ struct DataOptions {
   int64_t workers = 0;
   std::vector<SourceOptions> sources;
   ContinuousOptions continuous;
+  RedactOptions redact;
 
   /// A `data.sources` entry's defaults: this section's source settings.
   SourceOptions source_defaults() const {
@@ -474,6 +476,8 @@ struct DataOptions {
     v.field("workers", &DataOptions::workers,
             "threads that decode and augment image batches ahead of training (0: cores - 1)", in_range(0, 256));
     v.section("continuous", &DataOptions::continuous, "the live stream of a continuous run (trainer.mode: continuous)");
+    v.section("redact", &DataOptions::redact,
+              "sensitive values removed from every text record as it is read, before anything keeps it");
     // Last: its entries start from the sections above, parsed by then.
     v.list("sources", &DataOptions::sources, &DataOptions::source_defaults,
            "several sources mixed by weight, each with its own reservoirs (instead of data.source)");

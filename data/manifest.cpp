@@ -6,6 +6,8 @@
 
 #include "core/sha256.h"
 #include "core/version.h"
+#include "data/dataset_version.h"
+#include "data/redaction/redactor.h"
 
 namespace stratum::data {
 namespace {
@@ -50,6 +52,9 @@ std::string manifest_json(const SplitData& data, const DataOptions& options, uin
   for (const SourceFile& f : data.files) {
     out["files"].push_back(file_json(f));
   }
+  std::vector<std::string> hashes;
+  for (const auto& f : out["files"]) hashes.push_back(f["sha256"].is_string() ? f["sha256"].get<std::string>() : "unhashed");
+  out["dataset_version"] = dataset_version(hashes, options);
   out["records_read"] = data.records_read;
   out["records_accepted"] = data.records_accepted;
   out["records_rejected"] = data.records_rejected;
@@ -82,6 +87,13 @@ std::string manifest_json(const SplitData& data, const DataOptions& options, uin
   for (size_t i = 0; i < pairs.size() && i < 50; ++i) {
     out["label_cooccurrence"].push_back(
         {{"labels", {name(pairs[i].first.first), name(pairs[i].first.second)}}, {"records", pairs[i].second}});
+  }
+  if (options.redact.active()) {
+    // Counts per detector, never the values found.
+    out["redaction"] = {{"policy", nlohmann::ordered_json::parse(redaction_policy_json(options.redact))},
+                        {"findings", data.redaction.findings},
+                        {"records_changed", data.redaction.records_changed},
+                        {"records_dropped", data.redaction.records_dropped}};
   }
   out["validation_fraction"] = options.validation_fraction;
   out["max_reject_fraction"] = options.max_reject_fraction;

@@ -28,6 +28,11 @@ class RejectLog {
   void reject(const std::string& source, uint64_t offset, const std::string& reason, int64_t records = 1,
               uint64_t line = 0);
 
+  /// Records that a record was left out by policy (data.redact's drop_record): written and
+  /// counted like a rejection (with "policy": true), but not held against the error budget.
+  void drop_by_policy(const std::string& source, uint64_t offset, uint64_t line, const std::string& reason);
+  int64_t dropped_by_policy() const { return dropped_by_policy_; }
+
   /// Records that row `row` (0-based) of a table file `source` (Parquet) was rejected for `reason`.
   void reject_row(const std::string& source, uint64_t row, const std::string& reason);
 
@@ -50,11 +55,12 @@ class RejectLog {
   // Counts, keeps the first for check_budget's message (`where` follows the source's name)
   // and appends the JSON line, `position` naming where in the source the record was.
   void record(const std::string& source, const std::string& where, const std::string& reason, int64_t records,
-              const std::vector<std::pair<const char*, uint64_t>>& position);
+              const std::vector<std::pair<const char*, uint64_t>>& position, bool by_policy = false);
 
   std::FILE* file_ = nullptr;
   std::string path_;
   int64_t total_ = 0;
+  int64_t dropped_by_policy_ = 0;
   std::map<std::string, int64_t> by_source_;
   std::string first_;  // "source line L (byte N): reason"
 };

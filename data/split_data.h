@@ -11,6 +11,7 @@
 #include "core/data_spec.h"
 #include "data/drift/drift_event.h"
 #include "data/mixing/mix_schedule.h"
+#include "data/redaction/redaction_counts.h"
 #include "data/sampling/sampler_stats.h"
 #include "data/tensor_dataset.h"
 
@@ -72,6 +73,7 @@ struct SplitData {
   int64_t records_accepted = 0;           ///< records that reached a split (training stream and held-out file)
   int64_t records_rejected = 0;           ///< records rejected by the source (see rejects.jsonl)
   int64_t blank_lines = 0;                ///< empty lines skipped by line sources (not records)
+  RedactionCounts redaction;              ///< what data.redact found (see data/redaction)
   std::map<std::pair<int32_t, int32_t>, int64_t> cooccurrence;  ///< label pairs seen together (multi-label)
   std::string manifest;            ///< manifest.json text (see data/manifest.h)
   /// Several sources (data.sources): each one's rows of the seen split and its share of

@@ -23,6 +23,7 @@ PACKAGES=(
   libzstd-dev zstd                    # zstd-compressed inputs (zstd: the tests compress with it)
   libturbojpeg0-dev libpng-dev libwebp-dev  # image decoding (source: image_folder, webdataset)
   libarchive-dev                      # tar shards (source: webdataset)
+  libre2-dev                          # redaction patterns (data.redact)
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist fortunes      # the bundled data sets
   python3 python3-venv                # the venv below

@@ -175,7 +175,11 @@ Admission ContinuousStream::take() {
     ++counters_.read;
     if (!item.problem.empty()) {
       ++counters_.rejected;
-      rejects_->reject(item.source, item.offset, item.problem, 1, item.line);
+      if (item.by_policy) {
+        rejects_->drop_by_policy(item.source, item.offset, item.line, item.problem);
+      } else {
+        rejects_->reject(item.source, item.offset, item.problem, 1, item.line);
+      }
       continue;
     }
     admission.splits.push_back(assign_split(item.record, options_, unseen_ids_, context_.seed));

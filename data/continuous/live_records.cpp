@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "data/redaction/redactor.h"
 #include "data/sources/synthetic_source.h"
 #include "data/sources/text_source.h"
 #include "data/tokenizer/tokenizer.h"
@@ -40,6 +41,7 @@ LiveRecords::LiveRecords(const DataOptions& options, const DataContext& context,
   spec_.class_names = options.labels;
   spec_.num_classes = static_cast<int64_t>(options.labels.size());
   labels_ = std::make_unique<LabelVocabulary>(options.labels, static_cast<size_t>(options.max_classes));
+  redactor_ = std::make_unique<Redactor>(options.redact);
   input_ = open_live_input(options, resume);
 }
 
@@ -70,6 +72,9 @@ InputStatus LiveRecords::next(LiveItem& item, double timeout_seconds) {
     } else if (const size_t bad = invalid_utf8_at(line.text); bad != std::string::npos) {
       // Stream text goes on into rejects, reports and JSON files: valid UTF-8 only.
       item.problem = "not valid UTF-8 (byte " + std::to_string(bad) + ")";
+    } else if (const std::string dropped_by = redactor_->redact_line(line.text, options_.text.format); !dropped_by.empty()) {
+      item.problem = "dropped by data.redact: it holds " + dropped_by;
+      item.by_policy = true;
     } else if (auto problem = parse_text_line(line.text, options_.text, *labels_, item.record, true, context_.slice_fields)) {
       item.problem = *problem;
     }

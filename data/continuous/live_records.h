@@ -15,6 +15,7 @@
 
 namespace stratum::data {
 
+class Redactor;
 class SyntheticStream;
 class Tokenizer;
 
@@ -26,6 +27,7 @@ struct LiveItem {
   uint64_t offset = 0;   ///< byte offset (or record index) in that source
   uint64_t line = 0;     ///< 1-based line, 0 for generated records
   bool blank = false;    ///< an empty line: not a record, counted apart
+  bool by_policy = false;  ///< left out by data.redact's drop_record (not held against the error budget)
   StreamPosition after;
 };
 
@@ -54,6 +56,7 @@ class LiveRecords {
   std::unique_ptr<LiveInput> input_;              // text
   std::unique_ptr<LabelVocabulary> labels_;       // text
   std::unique_ptr<SyntheticStream> synthetic_;    // synthetic
+  std::unique_ptr<Redactor> redactor_;            // text
   uint64_t generated_ = 0;
 };
 

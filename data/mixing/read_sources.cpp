@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "data/manifest.h"
+#include "data/redaction/redactor.h"
 #include "data/mixing/concat_store.h"
 #include "data/mixing/mix_shares.h"
 #include "data/splits/assemble.h"
@@ -223,6 +224,7 @@ nlohmann::ordered_json source_section(const SourceOptions& entry, double share, 
     }
     out["label_counts"] = counts;
     out["reservoir"] = manifest["reservoir"];
+    if (manifest.contains("redaction")) out["redaction"] = manifest["redaction"];
   }
   out["drift_events"] = part.drift_events.size();
   return out;
@@ -288,6 +290,7 @@ SplitData combine(std::vector<SplitData> parts, const std::vector<double>& share
     out.records_accepted += part.records_accepted;
     out.records_rejected += part.records_rejected;
     out.blank_lines += part.blank_lines;
+    out.redaction.add(part.redaction);
     for (const auto& [pair, count] : part.cooccurrence) {
       const auto id = [&](int32_t old) {
         return static_cast<int32_t>(static_cast<size_t>(old) < remap[s].size() ? remap[s][static_cast<size_t>(old)] : old);
@@ -345,6 +348,8 @@ std::vector<int64_t> planned_draws(const std::vector<MixComponent>& mix, uint64_
 }
 
 SplitData read_sources(const SourceRegistry& registry, const DataOptions& options, const DataContext& context) {
+  // The policy is checked (patterns compiled, the hash key found) before any source opens.
+  Redactor{options.redact};
   if (options.sources.empty()) {
     const SourceEntry* entry = registry.find(options.source);
     if (!entry) throw UserError("data.source: " + registry.unknown_message(options.source));

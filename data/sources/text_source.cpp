@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "data/quality/weak_labels.h"
 #include "data/record_fields.h"
+#include "data/redaction/redactor.h"
 #include "data/reject_log.h"
 #include "data/sources/fortune_file.h"
 #include "data/sources/input_paths.h"
@@ -127,7 +128,8 @@ class TextReading {
         rejects_(context.rejects_path, context.append_rejects),
         labels_(options.labels.empty() ? known_labels : options.labels, static_cast<size_t>(options.max_classes)),
         tokenizer_(configured_tokenizer(options.tokenizer)),
-        splitter_(options, context, std::move(unseen)) {
+        splitter_(options, context, std::move(unseen)),
+        redactor_(options.redact) {
     if (static_cast<int64_t>(labels_.names().size()) > options.max_classes) {
       throw UserError("data.max_classes: the source names " + std::to_string(labels_.names().size()) +
                       " labels, more than " + std::to_string(options.max_classes));
@@ -148,6 +150,16 @@ class TextReading {
 
   void reject(SourceFile& file, uint64_t offset, uint64_t line, const std::string& reason) {
     if (count_reject(file)) rejects_.reject(file.path, offset, reason, 1, line);
+  }
+
+  // Applies data.redact to a line (or a record's text) before it is parsed, so nothing kept,
+  // rejected or logged holds what the policy removes. False when the policy drops the record
+  // (it is then accounted for in rejects.jsonl).
+  bool redact(std::string& text, TextFormat format, SourceFile& file, uint64_t offset, uint64_t line) {
+    const std::string dropped_by = redactor_.redact_line(text, format);
+    if (dropped_by.empty()) return true;
+    if (count_reject(file)) rejects_.drop_by_policy(file.path, offset, line, "dropped by data.redact: it holds " + dropped_by);
+    return false;
   }
 
   // A table's rows are named by number, not by byte.
@@ -176,6 +188,7 @@ class TextReading {
     facts.files = std::move(files);
     facts.records_rejected = rejects_.total();
     facts.blank_lines = blank;
+    facts.redaction = redactor_.counts();
     return assemble_splits(splitter_, std::move(facts), options_, context_);
   }
 
@@ -193,6 +206,7 @@ class TextReading {
   LabelVocabulary labels_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   StreamSplitter splitter_;
+  Redactor redactor_;
   int64_t index_ = 0;  // records offered or rejected so far (all ranks')
 };
 
@@ -289,6 +303,10 @@ SplitData read_text_source(const DataOptions& options, const DataContext& contex
         ++file.blank_lines;
         continue;
       }
+      if (!reader.truncated() &&
+          !reading.redact(line, options.text.format, file, reader.line_offset(), reader.line_number())) {
+        continue;
+      }
       Record record;
       const auto problem = reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
                                               : parse_text_line(line, options.text, reading.labels(), record,
@@ -336,6 +354,7 @@ SplitData read_parquet_source(const DataOptions& options, const DataContext& con
     SourceFile file = line_file("parquet", paths[f]);
     while (rows.next(row)) {
       const auto offset = static_cast<uint64_t>(row.index);
+      if (!row.problem && !reading.redact(row.json, TextFormat::jsonl, file, offset, 0)) continue;
       Record record;
       const auto problem = row.problem ? row.problem
                                        : parse_text_line(row.json, text, reading.labels(), record, /*need_label=*/true,
@@ -392,6 +411,7 @@ SplitData read_weak_label_source(const DataOptions& options, const DataContext& 
       reject(LineReader::too_long("line"));
       continue;
     }
+    if (!reading.redact(line, TextFormat::jsonl, file, reader.line_offset(), reader.line_number())) continue;
     if (auto problem = utf8_problem(line)) {
       reject(*problem);
       continue;
@@ -470,12 +490,14 @@ SplitData read_fortunes_source(const DataOptions& options, const DataContext& co
     SourceFile file = line_file("fortunes/" + label, path);
     more = read_fortune_records(reader, [&](const FortuneRecord& fortune) {
       Record record;
+      record.payload = fortune.text;
       if (fortune.too_long) {
         reading.reject(file, fortune.offset, fortune.line, LineReader::too_long("record"));
+      } else if (!reading.redact(record.payload, TextFormat::plain, file, fortune.offset, fortune.line)) {
+        return true;
       } else if (auto problem = add_label(label, reading.labels(), record)) {
         reading.reject(file, fortune.offset, fortune.line, *problem);
       } else {
-        record.payload = fortune.text;
         record.time = static_cast<double>(time++);
         record.origin = {static_cast<uint32_t>(file_index), fortune.offset};
         return reading.add(record, file);

@@ -170,6 +170,7 @@ SplitData assemble_splits(const StreamSplitter& splitter, SourceFacts facts, con
   data.records_rejected = facts.records_rejected;
   data.records_read = data.records_accepted + data.records_rejected;
   data.blank_lines = facts.blank_lines;
+  data.redaction = facts.redaction;
   data.cooccurrence = reservoir.cooccurrence();
   for (const auto& [name, split] : {std::pair<std::string, const TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},

@@ -23,6 +23,7 @@ struct SourceFacts {
   std::vector<SourceFile> files;
   int64_t records_rejected = 0;
   int64_t blank_lines = 0;
+  RedactionCounts redaction;
   /// Sources whose examples are made when batches are gathered (images): builds each split
   /// from its records (seen first, with its targets; then validation and unseen with none)
   /// and sets the spec's standardization itself. Unset: the records are collated here.

@@ -16,6 +16,7 @@
 #include "core/text.h"
 #include "data/hash.h"
 #include "data/label_vocabulary.h"
+#include "data/redaction/redactor.h"
 #include "data/reject_log.h"
 #include "data/sampling/label_reservoir.h"
 #include "data/sources/fortune_file.h"
@@ -153,7 +154,8 @@ class DocumentReader {
         manifest_(manifest),
         labels_(options.labels, static_cast<size_t>(options.max_classes)),
         seed_hash_(splitmix64(prepare.seed ^ 0x70726570617265ull)),
-        per_label_(prepare.per_label) {
+        per_label_(prepare.per_label),
+        redactor_(options.redact) {
     const UnseenOptions& unseen = options.unseen;
     if (unseen.by == UnseenBy::file) {
       throw UserError("data.unseen.by: file: a text source has no held-out file; use label, source (fortunes), time or none");
@@ -236,6 +238,20 @@ class DocumentReader {
     rejects_.reject(path, offset, why, 1, line);
   }
 
+  // data.redact before a document is parsed or written to a shard; false when it is dropped.
+  bool redact(std::string& text, TextFormat format, const std::string& path, uint64_t offset, uint64_t line) {
+    const std::string dropped_by = redactor_.redact_line(text, format);
+    if (dropped_by.empty()) return true;
+    ++manifest_.records_read, ++manifest_.records_rejected;
+    rejects_.drop_by_policy(path, offset, line, "dropped by data.redact: it holds " + dropped_by);
+    return false;
+  }
+
+ public:
+  const RedactionCounts& redaction() const { return redactor_.counts(); }
+
+ private:
+
   int split_of(const Document& document, const std::string& source, double time) const {
     const UnseenOptions& unseen = options_.unseen;
     const auto listed = [](const std::vector<std::string>& list, const std::string& value) {
@@ -271,6 +287,7 @@ class DocumentReader {
       std::string line;
       while (!full() && reader.next(line)) {
         if (line.empty()) continue;  // a blank line is no document
+        if (!reader.truncated() && !redact(line, options_.text.format, path, reader.line_offset(), reader.line_number())) continue;
         Record record;
         std::optional<std::string> problem =
             reader.truncated() ? std::optional<std::string>(LineReader::too_long("line"))
@@ -309,8 +326,11 @@ class DocumentReader {
         if (fortune.too_long) {
           reject(paths[f], fortune.offset, fortune.line, LineReader::too_long("record"));
         } else {
-          accept(Document{fortune.text, {names[f]}, kSeen}, names[f], arrival);
-          arrival += 1;
+          std::string text = fortune.text;
+          if (redact(text, TextFormat::plain, paths[f], fortune.offset, fortune.line)) {
+            accept(Document{std::move(text), {names[f]}, kSeen}, names[f], arrival);
+            arrival += 1;
+          }
         }
         return !full();
       });
@@ -324,6 +344,7 @@ class DocumentReader {
   LabelVocabulary labels_;
   uint64_t seed_hash_;
   int64_t per_label_;
+  Redactor redactor_;
   std::map<std::string, LabelSample> samples_;
   std::function<void(std::vector<Document>&)> flush_;
   std::vector<Document> batch_;
@@ -368,6 +389,10 @@ ShardManifest prepare_token_shards(const DataOptions& options, const PrepareOpti
     for (size_t i = 0; i < batch.size(); ++i) writers[static_cast<size_t>(batch[i].split)].add(ids[i], batch[i].labels);
   });
   for (SplitWriter& w : writers) w.close();
+  if (options.redact.active()) {
+    manifest.redaction_policy = redaction_policy_json(options.redact);
+    manifest.redaction_findings = reader.redaction().findings;
+  }
   if (manifest.records_read == 0) throw UserError("data.path: " + options.path + ": no documents (the input is empty)");
   rejects.check_budget(manifest.records_accepted, options.max_reject_fraction);
   // shards.json last: a folder without it is an unfinished prepare.

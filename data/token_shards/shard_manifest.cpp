@@ -36,6 +36,10 @@ std::string ShardManifest::to_json() const {
   out["unseen"] = unseen_description;
   out["validation_fraction"] = validation_fraction;
   out["per_label"] = per_label;
+  if (!redaction_policy.empty()) {
+    out["redaction"] = {{"policy", nlohmann::ordered_json::parse(redaction_policy, nullptr, false)},
+                        {"findings", redaction_findings}};
+  }
   out["seed"] = seed;
   for (size_t s = 0; s < splits.size(); ++s) {
     nlohmann::ordered_json split = {{"documents", splits[s].documents}, {"tokens", splits[s].tokens},
@@ -85,6 +89,11 @@ ShardManifest ShardManifest::from_json(const std::string& text, const std::strin
   m.unseen_description = field<std::string>(in, "unseen", where);
   m.validation_fraction = field<double>(in, "validation_fraction", where);
   m.per_label = field<int64_t>(in, "per_label", where);
+  if (in.contains("redaction")) {
+    const auto redaction = field<nlohmann::json>(in, "redaction", where);
+    m.redaction_policy = field<nlohmann::json>(redaction, "policy", where + " redaction").dump();
+    m.redaction_findings = field<std::map<std::string, int64_t>>(redaction, "findings", where + " redaction");
+  }
   m.seed = field<uint64_t>(in, "seed", where);
   const auto splits = field<nlohmann::json>(in, "splits", where);
   for (size_t s = 0; s < m.splits.size(); ++s) {

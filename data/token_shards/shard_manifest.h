@@ -41,6 +41,9 @@ struct ShardManifest {
   double validation_fraction = 0;
   uint64_t seed = 0;
   int64_t records_read = 0, records_accepted = 0, records_rejected = 0;
+  /// data.redact while preparing: the policy (JSON) and values redacted per detector (empty: none).
+  std::string redaction_policy;
+  std::map<std::string, int64_t> redaction_findings;
   int64_t per_label = 0;  ///< the seen split's quota of documents per label (0: all kept)
   std::array<ShardSplit, 3> splits;  ///< in kSplitNames order
 
