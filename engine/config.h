@@ -377,6 +377,27 @@ struct LoggingOptions {
   }
 };
 
+/// The audit ledger every run, export, promotion and accepted label change is recorded in.
+struct AuditOptions {
+  bool enabled = true;
+  std::string path;
+  std::string key_env = "STRATUM_AUDIT_KEY";
+  bool require_hmac = false;
+  bool new_chain = false;
+
+  template <class V>
+  static void describe(V& v) {
+    v.field("enabled", &AuditOptions::enabled, "record this run in the audit ledger");
+    v.field("path", &AuditOptions::path,
+            "the ledger file, shared across runs (empty: <run.output_dir>/audit.jsonl)");
+    v.field("key_env", &AuditOptions::key_env,
+            "environment variable holding the HMAC key that seals each entry (unset: entries are chained, not sealed)");
+    v.field("require_hmac", &AuditOptions::require_hmac, "refuse to run when the key is not set");
+    v.field("new_chain", &AuditOptions::new_chain,
+            "set a ledger whose chain is broken aside and start a new one (what stratum train --new-audit-chain sets)");
+  }
+};
+
 /// Where each key of a loaded config came from, so any later check can name file, line and column.
 struct ConfigSources {
   std::string top_file;                       ///< the file passed to `load_config`
@@ -399,6 +420,7 @@ struct RunConfig {
   LoggingOptions logging;
   ContinuousTrainingOptions continuous;
   data::QaOptions qa;
+  AuditOptions audit;
   std::vector<std::string> plugins;
 
   /// Provenance of the keys; not part of the configuration itself.
@@ -420,6 +442,7 @@ struct RunConfig {
     v.section("logging", &RunConfig::logging, "console and metrics output");
     v.section("continuous", &RunConfig::continuous, "continuous runs: the promotion gate");
     v.section("qa", &RunConfig::qa, "labeling-quality tools (stratum qa)");
+    v.section("audit", &RunConfig::audit, "the tamper-evident audit ledger shared across runs");
     v.field("plugins", &RunConfig::plugins, "shared libraries to load before building the model");
   }
 };

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "core/energy_meter.h"
 #include "engine/calibration.h"
 #include "models/next_token_loss.h"
 #include "engine/metrics_writer.h"
@@ -203,16 +204,19 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
 
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set,
-                                          Collectives* collectives, bool local_splits, bool keep_outcomes) {
+                                          Collectives* collectives, bool local_splits, bool keep_outcomes,
+                                          EnergyMeter* energy) {
   const int64_t classes = config.model.num_classes > 0 ? config.model.num_classes : data.spec.num_classes;
   std::vector<SplitEvaluation> out;
   for (const auto& [name, split] : {std::pair<std::string, const data::TensorDataset*>{"seen", &data.seen},
                                     {"validation", &data.validation},
                                     {"unseen", &data.unseen}}) {
+    const std::optional<double> joules_before = energy ? energy->joules() : std::nullopt;
     out.push_back(
         evaluate_split(model, *split, name, classes, data.spec.pad_token, config.eval, device, collectives, local_splits,
                        keep_outcomes));
     SplitEvaluation& e = out.back();
+    if (joules_before) e.energy_joules = energy->joules().value_or(std::nan("")) - *joules_before;
     if (!config.eval.slices.empty() && e.outcomes.size() > 0) {
       e.slices = evaluate_slices(config, slice_facts(data, *split, config), name, e.outcomes);
     }
@@ -304,6 +308,7 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
                                              static_cast<double>(std::max<int64_t>(1, s.samples))},
                    {"batch_latency_p50_ms", s.latency_p50_ms},
                    {"batch_latency_p95_ms", s.latency_p95_ms}};
+      if (!std::isnan(s.energy_joules)) j["cost"]["energy_joules"] = s.energy_joules;
       out["splits"][s.split] = j;
       continue;
     }
@@ -324,6 +329,7 @@ std::string evaluation_json(const std::vector<SplitEvaluation>& splits, const st
     j["cost"] = {{"samples_per_second", s.samples_per_second},
                  {"batch_latency_p50_ms", s.latency_p50_ms},
                  {"batch_latency_p95_ms", s.latency_p95_ms}};
+    if (!std::isnan(s.energy_joules)) j["cost"]["energy_joules"] = s.energy_joules;
     out["splits"][s.split] = j;
   }
   for (const auto& s : splits) {

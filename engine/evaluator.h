@@ -3,6 +3,7 @@
 
 #include <torch/types.h>
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "models/model_facts.h"
 
 namespace stratum {
+
+class EnergyMeter;
 
 /// Everything measured on one split in one evaluation.
 struct SplitEvaluation {
@@ -35,6 +38,9 @@ struct SplitEvaluation {
   std::vector<float> confidence;  ///< max-softmax probability per evaluated example
   ExampleOutcomes outcomes;       ///< per evaluated example, kept when eval.slices is set
   std::vector<SliceEvaluation> slices;  ///< each eval.slices entry on this split
+  /// Joules the machine's counters (see core/energy_meter.h) measured while this split was
+  /// scored; NaN when nothing was measured.
+  double energy_joules = std::nan("");
 };
 
 /// How well the max-softmax confidence tells known inputs (validation) from inputs of classes
@@ -67,7 +73,7 @@ SplitEvaluation evaluate_split(models::Model& model, const data::TensorDataset& 
 std::vector<SplitEvaluation> evaluate_all(models::Model& model, const data::SplitData& data, const RunConfig& config,
                                           const torch::Device& device, OpenSetScores* open_set,
                                           Collectives* collectives = nullptr, bool local_splits = false,
-                                          bool keep_outcomes = false);
+                                          bool keep_outcomes = false, EnergyMeter* energy = nullptr);
 
 /// The metrics `trainer.checkpoint.best_metric` may name after "<split>.".
 const std::vector<std::string>& selectable_metrics();

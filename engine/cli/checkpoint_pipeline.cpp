@@ -13,6 +13,7 @@ std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, c
   if (bytes.empty() && !required) return nullptr;
   if (bytes.empty()) throw UserError(dir + "/data_state.bin: missing (a checkpoint written before Stratum saved it)");
   if (!config.data.sources.empty()) {
+    if (!required) return nullptr;  // a mix keeps one state per source: not one splitter to restore
     throw UserError(dir + ": the run mixes " + std::to_string(config.data.sources.size()) +
                     " sources (data.sources); this tool reads the reservoirs of a single-source run");
   }

@@ -11,7 +11,8 @@
 namespace stratum::cli {
 
 /// Restores `dir`'s data_state.bin into a splitter built from `config` (which must outlive
-/// it). A checkpoint without one is a UserError naming the file, or null when not `required`.
+/// it). A checkpoint without one, or of a run that mixes sources, is a UserError naming it, or
+/// null when not `required`.
 std::unique_ptr<data::StreamSplitter> restore_pipeline(const std::string& dir, const RunConfig& config,
                                                        bool required = true);
 

@@ -179,16 +179,26 @@ void print_inspection(const data::SplitData& data) {
                 w.max_wasserstein);
   }
   std::printf("drift alerts: %zu\n", data.drift_events.size());
+  const auto manifest = nlohmann::json::parse(data.manifest, nullptr, false);
+  if (manifest.is_object() && manifest.contains("dataset_version")) {
+    std::printf("dataset version: %s\n", manifest["dataset_version"].get<std::string>().c_str());
+  }
+  if (!data.redaction.findings.empty() || data.redaction.records_changed > 0) {
+    std::string found;
+    for (const auto& [kind, n] : data.redaction.findings) found += (found.empty() ? "" : ", ") + kind + " " + std::to_string(n);
+    std::printf("redacted: %lld records changed, %lld dropped (%s)\n", static_cast<long long>(data.redaction.records_changed),
+                static_cast<long long>(data.redaction.records_dropped), found.c_str());
+  }
 }
 
 }  // namespace
 
 int data_command(const Args& args, Registry& registry) {
   const std::string usage =
-      "inspect|manifest|tokenizer|prepare|preview --config FILE [--set KEY=VALUE]... [--out FILE|DIR]";
+      "inspect|manifest|tokenizer|prepare|preview --config FILE [--set KEY=VALUE]... [--out FILE|DIR] | diff RUN_A RUN_B";
   if (args.empty()) {
     throw UserError(
-        "stratum data: no action given (inspect, manifest, tokenizer, prepare or preview); see stratum data --help");
+        "stratum data: no action given (inspect, manifest, tokenizer, prepare, preview or diff); see stratum data --help");
   }
   if (args[0] == "--help" || args[0] == "-h") {
     std::printf("usage: stratum data %s\n\n"
@@ -196,14 +206,16 @@ int data_command(const Args& args, Registry& registry) {
                 "  manifest   write manifest.json (files with sha256, counts, reservoir parameters) without training\n"
                 "  tokenizer  learn a byte-level BPE vocabulary from the seen split's text; write it as JSON\n"
                 "  prepare    tokenize a text or fortunes source into token shards (data.source: token_shards)\n"
-                "  preview    image examples as training (augmented, mixed) and evaluation see them, as PNG grids\n",
+                "  preview    image examples as training (augmented, mixed) and evaluation see them, as PNG grids\n"
+                "  diff       stratum data diff RUN_A RUN_B: dataset versions, files, labels and counts that differ\n",
                 usage.c_str());
     return kExitOk;
   }
   const std::string action = args[0];
+  if (action == "diff") return data_diff_command(Args(args.begin() + 1, args.end()));
   if (action != "inspect" && action != "manifest" && action != "tokenizer" && action != "prepare" && action != "preview") {
     throw UserError("stratum data: unknown action \"" + action +
-                    "\" (expected inspect, manifest, tokenizer, prepare or preview)");
+                    "\" (expected inspect, manifest, tokenizer, prepare, preview or diff)");
   }
   std::string config_path, out = action == "manifest" ? "manifest.json" : "", workers, shard_tokens, per_label;
   std::string count = "32", epoch = "0";

@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "adapters/lora.h"
 #include "adapters/prefix.h"
@@ -12,11 +14,15 @@
 #include "engine/cli/commands.h"
 #include "engine/config.h"
 #include "core/error.h"
+#include "core/sha256.h"
+#include "engine/audit/run_audit.h"
 #include "engine/prediction.h"
 #include "models/reference_weights.h"
 #include "engine/registry.h"
 #include "engine/training_checkpoint.h"
 #include "engine/weight_average.h"
+
+namespace fs = std::filesystem;
 
 namespace stratum::cli {
 
@@ -50,6 +56,11 @@ int export_command(const Args& args, Registry& registry) {
   file.metadata["stratum_step"] = std::to_string(step);
   if (averaged) file.metadata["stratum_weights"] = "ema";
   write_safetensors(out, file);
+  const std::string run_dir = audit::run_dir_of_checkpoint(dir);
+  audit::record_event(config, run_dir, "export",
+                      nlohmann::json{{"run", run_dir}, {"checkpoint", dir}, {"step", step}, {"out", fs::absolute(out).string()},
+                                     {"sha256", sha256_file(out)}, {"weights", averaged ? "ema" : "model"}}
+                          .dump());
   std::printf("%s (step %lld, %zu tensors, layout %s) -> %s\n", dir.c_str(), static_cast<long long>(step),
               file.tensors.size(), file.metadata["layout"].c_str(), out.c_str());
   if (adapters::find_prefix(*loaded.model)) {

@@ -39,6 +39,11 @@ int launch_command(const Args& args, Registry&) {
   options.launcher_args = own;
   if (options.command.empty()) throw UserError("stratum launch: no worker command after --, e.g. -- train --config F");
   if (options.command.front() == "launch") throw UserError("stratum launch: a worker cannot be another launcher");
+  try {
+    find_command(options.command.front());  // refused here, not by every worker
+  } catch (const UserError& e) {
+    throw UserError(std::string("stratum launch: the worker command: ") + e.what());
+  }
   // Bounds a real job stays far inside; they keep every rank and world size an int.
   options.nproc_per_node = nproc == "auto" ? std::max(1, compat::cuda_device_count())
                                            : static_cast<int>(parse_count_flag("--nproc-per-node", nproc, 1, 1024));

@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,29 +21,7 @@
 
 namespace {
 
-struct Command {
-  const char* name;
-  const char* summary;
-  std::function<int(const stratum::cli::Args&, stratum::Registry&)> run;
-};
-
-std::vector<Command> commands() {
-  using namespace stratum::cli;
-  return {
-      {"train", "train a model from a YAML config", train_command},
-      {"eval", "evaluate a checkpoint on every split", eval_command},
-      {"generate", "continue prompts with a trained language model (key/value cache)", generate_command},
-      {"sweep", "grids, ablations and random search over training runs (resumable)", sweep_command},
-      {"compare", "compare runs or a sweep side by side in one HTML page", compare_command},
-      {"lr-find", "learning-rate range test: loss against an exponentially rising learning rate", lr_find_command},
-      {"launch", "start and supervise a node's worker processes (torchrun-style)", launch_command},
-      {"data", "inspect a data stream, write its manifest, learn a tokenizer", data_command},
-      {"qa", "labeling quality: agreement, spot checks, weak labels, active learning, relabeling", qa_command},
-      {"export", "export a checkpoint's weights as safetensors (HF / timm names)", export_command},
-      {"report", "(re)write a run directory's report.html", report_command},
-      {"info", "versions, devices, registered models and sources", info_command},
-  };
-}
+using stratum::cli::commands;
 
 std::string usage() {
   std::string out = "usage: stratum <command> [options]   (stratum <command> --help for details)\n\ncommands:\n";
@@ -76,14 +53,7 @@ int run(int argc, char** argv) {
   stratum::data::register_builtin_sources(registry.data_sources);
   stratum::models::register_builtin_models(registry.models);
   stratum::adapters::register_builtin_adapters(registry.transforms);
-  std::vector<std::string> names;
-  for (const auto& c : commands()) {
-    if (args[0] == c.name) return c.run({args.begin() + 1, args.end()}, registry);
-    names.push_back(c.name);
-  }
-  const std::string guess = stratum::nearest(args[0], names);
-  throw stratum::UserError("unknown command \"" + stratum::printable(args[0], 60) + "\"" +
-                           (guess.empty() ? "" : " (did you mean " + guess + "?)") + "; see stratum --help");
+  return stratum::cli::find_command(args[0]).run({args.begin() + 1, args.end()}, registry);
 }
 
 // One line, whatever the message holds (a path with a newline, a name with terminal escapes).

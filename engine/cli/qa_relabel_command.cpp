@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/audit/run_audit.h"
 #include "engine/cli/args.h"
 #include "engine/cli/checkpoint_pipeline.h"
 #include "engine/cli/qa_commands.h"
@@ -14,9 +17,11 @@
 #include "engine/prediction.h"
 #include "engine/registry.h"
 #include "engine/run_dir.h"
+#include "engine/training_checkpoint.h"
 #include "core/text.h"
 #include "data/quality/agreement.h"
 #include "data/quality/label_issues.h"
+#include "data/quality/labeled_file.h"
 #include "data/quality/relabel_queue.h"
 #include "data/mixing/read_sources.h"
 
@@ -50,10 +55,45 @@ std::vector<data::RelabelReason> model_reasons(const CheckpointModel& loaded, co
   return reasons;
 }
 
+// Reviewers' accepted decisions, each recorded in the run's audit ledger as a label change.
+int accept_decisions(const std::string& checkpoint, const std::string& path, const std::string& item_column) {
+  const std::string dir = resolve_checkpoint(checkpoint);
+  const TrainingState state = read_training_state(dir);
+  const RunConfig config = load_config(dir + "/config.resolved.yaml");
+  if (!config.audit.enabled) throw UserError(dir + "/config.resolved.yaml: audit.enabled is false; there is no ledger to record the decisions in");
+  const data::CsvTable table = data::read_table_file(path);
+  const size_t item = table.column(item_column, path), old_label = table.column("old_label", path),
+               new_label = table.column("new_label", path), reviewer = table.column("reviewer", path),
+               reason = table.column("reason", path);
+  const std::vector<std::string>& classes = state.data_spec.class_names;
+  // Every row is checked before any is recorded: a ledger entry cannot be taken back.
+  for (const data::CsvRow& row : table.rows) {
+    const std::string where = path + ":" + std::to_string(row.line) + ": ";
+    for (const size_t c : {item, new_label, reviewer}) {
+      if (row.fields[c].empty()) throw UserError(where + "empty " + table.header[c]);
+    }
+    if (std::find(classes.begin(), classes.end(), row.fields[new_label]) == classes.end()) {
+      throw UserError(where + "new_label \"" + printable(row.fields[new_label], 60) + "\" is not one of the run's classes");
+    }
+    if (row.fields[new_label] == row.fields[old_label]) throw UserError(where + "new_label equals old_label: nothing changes");
+  }
+  if (table.rows.empty()) throw UserError(path + ": no decisions (the file has no data rows)");
+  const std::string run_dir = audit::run_dir_of_checkpoint(dir);
+  for (const data::CsvRow& row : table.rows) {
+    audit::record_event(config, "", "label_changed",
+                        nlohmann::json{{"run", run_dir}, {"item", row.fields[item]}, {"old_label", row.fields[old_label]},
+                                       {"new_label", row.fields[new_label]}, {"reviewer", row.fields[reviewer]},
+                                       {"reason", row.fields[reason]}, {"decisions", path}}
+                            .dump());
+  }
+  std::printf("recorded %zu label changes from %s in the audit ledger\n", table.rows.size(), path.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int qa_relabel(const Args& args, Registry& registry) {
-  std::string checkpoint, annotations, config_path, out = "relabel_queue.csv", max_text = "0";
+  std::string checkpoint, annotations, config_path, out = "relabel_queue.csv", max_text = "0", accept;
   std::vector<std::string> overrides;
   bool no_model = false;
   ArgParser parser("stratum qa relabel", "--checkpoint RUN [--annotations FILE] [--out relabel_queue.csv]",
@@ -69,9 +109,15 @@ int qa_relabel(const Args& args, Registry& registry) {
   parser.flag("--no-model", "skip the model's pass over the training data (it re-reads the data files)", &no_model);
   parser.option("--max", "N", "keep the N entries with the highest impact (0: all)", &max_text);
   parser.option("--out", "FILE", "where to write the queue (default relabel_queue.csv)", &out);
+  parser.option("--accept", "FILE",
+                "instead: record reviewers' decisions (CSV: item, old_label, new_label, reviewer, reason) as label "
+                "changes in the run's audit ledger", &accept);
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
+  }
+  if (!accept.empty()) {
+    return accept_decisions(checkpoint, accept, config_path.empty() ? "item" : qa_settings(config_path, overrides).item_column);
   }
   const int64_t max_entries = parse_count_flag("--max", max_text, 0);
   const CheckpointModel loaded = load_checkpoint_model(checkpoint, registry);

@@ -14,6 +14,7 @@
 #include "engine/training_checkpoint.h"
 #include "data/quality/labeled_file.h"
 #include "data/quality/spotcheck.h"
+#include "data/redaction/redactor.h"
 
 namespace stratum::cli {
 namespace {
@@ -124,7 +125,15 @@ int qa_spotcheck(const Args& args) {
                     ": expected two different reviewer names, got \"" + join(people, ",") + "\"");
   }
 
-  const SpotcheckSource source = file.empty() ? from_checkpoint(checkpoint) : from_file(file, qa, time_column);
+  SpotcheckSource source = file.empty() ? from_checkpoint(checkpoint) : from_file(file, qa, time_column);
+  // A run's reservoirs hold redacted records already; a labeled file is redacted here by the
+  // config's data.redact before reviewers see it.
+  if (!file.empty() && !config_path.empty()) {
+    data::Redactor redactor(load_config(config_path, overrides).data.redact);
+    for (auto& shown : source.shown) {
+      for (std::string& field : shown) redactor.redact_text(field);
+    }
+  }
   const data::SpotcheckSample sample = data::spotcheck_sample(source.items, options);
 
   std::vector<std::string> header = {qa.item_column, qa.annotator_column};

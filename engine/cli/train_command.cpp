@@ -11,6 +11,7 @@
 #include "core/version.h"
 #include "distributed/launcher.h"
 #include "distributed/world.h"
+#include "engine/audit/run_audit.h"
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/evaluation_table.h"
@@ -60,6 +61,7 @@ std::string resume_command(const std::string& config_path, const std::vector<std
 int train_command(const Args& args, Registry& registry) {
   std::string config_path, resume;
   std::vector<std::string> overrides, plugins;
+  bool new_audit_chain = false;
   ArgParser parser("stratum train", "--config FILE [--set KEY=VALUE]... [--plugin LIB.so]... [--resume PATH]",
                    "Train a model as the YAML config says; writes a run directory and prints its path last.");
   parser.option("--config", "FILE", "run configuration (YAML)", &config_path, /*required=*/true);
@@ -69,6 +71,9 @@ int train_command(const Args& args, Registry& registry) {
   parser.option("--resume", "PATH",
                 "continue from a checkpoint directory, or from the latest complete checkpoint of a run directory",
                 &resume);
+  parser.flag("--new-audit-chain",
+              "when the audit ledger's chain is broken, set it aside and start a new chain (audit.new_chain)",
+              &new_audit_chain);
   parser.epilog("config keys (in YAML, or with --set):\n" + config_reference());
   if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
@@ -76,12 +81,15 @@ int train_command(const Args& args, Registry& registry) {
   }
 
   // Everything the user could have got wrong is checked before any data is read.
-  const RunConfig config = load_config(config_path, overrides);
+  RunConfig config = load_config(config_path, overrides);
+  if (new_audit_chain) config.audit.new_chain = true;
   log::set_level(config.logging.level);
   const distributed::WorldInfo world = distributed::world_from_environment(distributed::process_environment());
   log::set_rank(world.rank, world.world_size);
   load_plugins(config.plugins, plugins, registry);
   preflight(config, registry);
+  // No run starts on a ledger whose chain is broken (and nothing is written before this).
+  if (world.is_primary()) audit::check_ledger_before_run(config);
 
   // A multi-process job meets before anything is written.
   const training::TrainingJob job = training::TrainingJob::start(config, world);

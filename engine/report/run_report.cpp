@@ -238,6 +238,22 @@ std::string evaluation_section(const json& eval) {
                  : std::string()) +
             ".</p>";
   }
+  if (eval.contains("energy") && eval["energy"].is_object()) {
+    // Measured by the machine's counters, or why not: never an estimate.
+    const json& e = eval["energy"];
+    if (e.contains("joules") && e["joules"].is_number()) {
+      const bool tokens = e.contains("joules_per_training_token");
+      html += "<p>Energy: " + cell(e, "joules") + " J (training " + cell(e, "training_joules") + " J, final evaluation " +
+              cell(e, "final_evaluation_joules") + " J; " +
+              cell(e, tokens ? "joules_per_training_token" : "joules_per_training_sample") + " J per training " +
+              (tokens ? "token" : "sample") + "), measured by " + escape_html(e.value("measured_by", "")) + ".</p>";
+    } else {
+      html += "<p class=\"note\">Energy: " + escape_html(e.value("reason", "not measured")) + ".</p>";
+    }
+  }
+  if (eval.contains("dataset_version") && eval["dataset_version"].is_string()) {
+    html += "<p>Dataset version: <code>" + escape_html(eval["dataset_version"].get<std::string>()) + "</code>.</p>";
+  }
   if (eval.contains("open_set")) {
     const json& o = eval["open_set"];
     html += "<p>Known vs unknown inputs (max-softmax score): AUROC " + cell(o, "auroc_max_softmax") +

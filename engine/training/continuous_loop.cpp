@@ -19,6 +19,7 @@
 #include "engine/classification.h"
 #include "engine/continuous/prequential.h"
 #include "engine/continuous/promotion_gate.h"
+#include "engine/audit/run_audit.h"
 #include "engine/lr_schedule.h"
 #include "engine/progress.h"
 #include "engine/run_dir.h"
@@ -64,6 +65,7 @@ TrainingOutcome TrainingRun::run_continuous(const std::string& resume_from) {
   plan_steps();
   if (!checkpoint.empty()) restore(checkpoint);
   connect_replicas();
+  if (audit_) audit_->run_started(data_.manifest, checkpoint);
   start_ = monotonic_seconds();
   progress_ = std::make_unique<Progress>(total_steps_, start_, "samples");
   window_loss_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
@@ -247,6 +249,7 @@ void TrainingRun::consider_promotion(int64_t step, const std::vector<SplitEvalua
   promoted_weights_ = snapshot_weights(*model_);
   if (ranks_.primary) {
     promotion_->record_promotion(dir, decision);
+    if (audit_) audit_->promotion(step, dir, decision.reason);
     log::info("promoted step " + std::to_string(step) + " (" + decision.reason + "): " + dir);
   }
 }

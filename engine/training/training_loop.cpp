@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/energy_meter.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/random_state.h"
@@ -11,6 +12,7 @@
 #include "core/text.h"
 #include "core/torch_compat.h"
 #include "distributed/tensor_parallelism.h"
+#include "engine/audit/run_audit.h"
 #include "engine/classification.h"
 #include "engine/lr_schedule.h"
 #include "engine/mixup.h"
@@ -184,6 +186,7 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
       range_lowest_loss_ = loss;
     }
   }
+  trained_units_ += samples;
   if (window_steps_ > 0) {
     if (first_window_) outcome_.first_loss = loss;
     first_window_ = false;
@@ -197,6 +200,8 @@ void TrainingRun::log_window(int64_t step, double lr, double grad_norm) {
       .add("samples_per_second", throughput);
   // Real (non-padding) tokens each step learned from: with token shards, the whole windows.
   if (language_model_ && window_steps_ > 0) record.add("tokens_per_step", samples / static_cast<double>(window_steps_));
+  // Cumulative since the run (this process) started; null where the machine has no counters.
+  if (ranks_.primary) record.add("energy_joules", energy_ ? energy_->joules().value_or(std::nan("")) : std::nan(""));
   if (scaler_->enabled()) {
     record.add("loss_scale", scaler_->factor()).add("skipped_steps", static_cast<double>(scaler_->skipped_steps()));
   }
@@ -262,7 +267,8 @@ bool TrainingRun::judge_early_stopping(const std::vector<SplitEvaluation>& evalu
 std::vector<SplitEvaluation> TrainingRun::final_evaluation(OpenSetScores& open_set, std::string& weights_json) {
   const RankLayout& r = ranks_;
   const auto evaluate = [&](OpenSetScores* scores) {
-    return evaluate_all(*model_, data_, config_, device_, scores, r.replicas, r.sharded_stream, /*keep_outcomes=*/true);
+    return evaluate_all(*model_, data_, config_, device_, scores, r.replicas, r.sharded_stream, /*keep_outcomes=*/true,
+                        energy_.get());
   };
   nlohmann::ordered_json weights;
   std::vector<SplitEvaluation> evaluations;
@@ -323,6 +329,7 @@ TrainingOutcome TrainingRun::stop_after(int64_t completed) {
   outcome_.steps = completed;
   if (ranks_.primary) {
     log::info("stopped by signal after step " + std::to_string(completed) + "; checkpoint " + outcome_.checkpoint);
+    if (audit_) audit_->run_finished("stopped", completed, energy_json(nullptr));
     log::info("report: " + report::write_run_report(run_dir_.path()));
   }
   return outcome_;
@@ -363,12 +370,19 @@ TrainingOutcome TrainingRun::finish() {
   if (device_.is_cuda()) {
     facts_.peak_cuda_allocated_bytes = compat::cuda_peak_allocated_bytes(device_.index() < 0 ? 0 : device_.index());
   }
-  run_dir_.write_file("eval.json", evaluation_json(outcome_.final_evaluation,
-                                                   language_model_ ? std::vector<std::string>{} : data_.spec.class_names,
-                                                   facts_, total_steps_, open_set, weights_json));
+  auto eval = nlohmann::ordered_json::parse(evaluation_json(
+      outcome_.final_evaluation, language_model_ ? std::vector<std::string>{} : data_.spec.class_names, facts_,
+      total_steps_, open_set, weights_json));
+  const std::string energy = energy_json(&outcome_.final_evaluation);
+  eval["energy"] = nlohmann::ordered_json::parse(energy);
+  const auto manifest = nlohmann::ordered_json::parse(data_.manifest, nullptr, false);
+  eval["dataset_version"] = manifest.is_object() && manifest.contains("dataset_version") ? manifest["dataset_version"]
+                                                                                         : nlohmann::ordered_json(nullptr);
+  run_dir_.write_file("eval.json", eval.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   run_dir_.write_file("predictions.json", predictions_json(outcome_.final_evaluation));
   save_transform_artifacts(registry_, *model_, config_, run_dir_.path());
   if (gathers_whole) r.tensor->restore_split();
+  if (audit_) audit_->run_finished("finished", total_steps_, energy);
   log::info("report: " + report::write_run_report(run_dir_.path()));
   return outcome_;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -23,6 +24,8 @@
 #include "data/mixing/read_sources.h"
 #include "engine/continuous/prequential.h"
 #include "engine/continuous/promotion_gate.h"
+#include "engine/audit/run_audit.h"
+#include "core/energy_meter.h"
 #include "engine/training/early_stopping.h"
 #include "engine/weight_average.h"
 
@@ -65,6 +68,7 @@ TrainingOutcome TrainingRun::run(const std::string& resume_from) {
   plan_steps();
   if (!checkpoint.empty()) restore(checkpoint);
   connect_replicas();
+  if (audit_) audit_->run_started(data_.manifest, checkpoint);
   // Replicated: each replica takes its share of every global batch; sharded: a whole batch
   // of its own split.
   const bool sharded = ranks_.sharded_stream;
@@ -104,6 +108,7 @@ void TrainingRun::seed_and_pick_device() {
   torch::manual_seed(derive_seed(seed_, replica == 0 ? "torch" : "torch/rank-" + std::to_string(replica)));
   if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
   device_ = pick_device(options_.device);
+  open_energy_and_audit();
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   log::info("device: " + device_.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()) +
             (wait_policy ? std::string(", OMP_WAIT_POLICY=") + wait_policy : std::string()));
@@ -324,9 +329,44 @@ std::string TrainingRun::save_checkpoint(const std::string& root, int64_t keep_l
     if (!best_weights_.empty()) extras.tensor_lists["early_stopping_best"] = best_weights_;
     dir = save_training_checkpoint(root, state_, *model_, *optimizer_, resolved_config_, data_.pipeline_state, keep_last,
                                    extras);
+    if (audit_) audit_->checkpoint_committed(state_.step, dir);
   }
   if (gathers_whole) r.tensor->restore_split();
   return dir;
+}
+
+void TrainingRun::open_energy_and_audit() {
+  if (!ranks_.primary) return;
+  energy_ = EnergyMeter::open("/sys/class/powercap", device_.is_cuda());
+  log::info(energy_->available() ? "energy: measured by " + energy_->describe()
+                                 : "energy: not measurable here (" + energy_->unavailable_reason() + ")");
+  if (config_.audit.enabled) audit_ = std::make_unique<audit::RunAudit>(config_, run_dir_.path());
+}
+
+std::string TrainingRun::energy_json(const std::vector<SplitEvaluation>* final_evaluations) const {
+  nlohmann::ordered_json out;
+  const std::optional<double> total = energy_ ? energy_->joules() : std::nullopt;
+  if (!total) {
+    out["joules"] = nullptr;
+    out["reason"] = "not measurable here (" + (energy_ ? energy_->unavailable_reason() : std::string("not the primary rank")) + ")";
+    return out.dump();
+  }
+  double evaluation = 0;
+  if (final_evaluations) {
+    for (const SplitEvaluation& e : *final_evaluations) {
+      if (!std::isnan(e.energy_joules)) evaluation += e.energy_joules;
+    }
+  }
+  out["measured_by"] = energy_->describe();
+  out["scope"] = "the whole machine's counters (RAPL: CPU packages; NVML: the GPUs in use)";
+  out["joules"] = *total;
+  out["training_joules"] = *total - evaluation;
+  out["final_evaluation_joules"] = evaluation;
+  const char* unit = language_model_ ? "tokens" : "samples";
+  out[std::string(unit) + "_trained"] = trained_units_;
+  out[std::string("joules_per_training_") + (language_model_ ? "token" : "sample")] =
+      trained_units_ > 0 ? nlohmann::ordered_json((*total - evaluation) / trained_units_) : nlohmann::ordered_json(nullptr);
+  return out.dump();
 }
 
 std::string TrainingRun::checkpoint_now() {

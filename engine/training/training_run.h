@@ -25,12 +25,16 @@
 
 namespace stratum {
 
+class EnergyMeter;
 class Registry;
 class RunDir;
 class TensorParallelism;
 class PrequentialWindows;
 class PromotionGate;
 class WeightAverage;
+namespace audit {
+class RunAudit;
+}
 namespace data {
 class Tokenizer;
 class ContinuousStream;
@@ -104,6 +108,10 @@ class TrainingRun {
   WeightAverage* evaluated_average() const;  ///< the average when evaluations score it, else null
   bool judge_early_stopping(const std::vector<SplitEvaluation>& evaluations, int64_t step);  ///< true: improved
   std::vector<SplitEvaluation> final_evaluation(OpenSetScores& open_set, std::string& weights_json);
+  // Energy and the audit ledger (training_run.cpp).
+  void open_energy_and_audit();
+  /// eval.json's "energy" block: what the counters measured, or null with the reason.
+  std::string energy_json(const std::vector<SplitEvaluation>* final_evaluations) const;
 
   const RunConfig& config_;
   const TrainerOptions& options_;
@@ -142,6 +150,9 @@ class TrainingRun {
   double window_start_ = 0;
   bool first_window_ = true;
   bool stop_agreed_ = false;  ///< multi-process: some rank was asked to stop
+  std::unique_ptr<EnergyMeter> energy_;             ///< the primary's energy counters
+  double trained_units_ = 0;                        ///< samples (language models: tokens) trained by this process's run
+  std::unique_ptr<audit::RunAudit> audit_;          ///< the primary's ledger events (audit.enabled)
   std::unique_ptr<WeightAverage> average_;          ///< trainer.ema
   std::unique_ptr<EarlyStopping> early_stopping_;   ///< trainer.early_stopping
   std::vector<torch::Tensor> best_weights_;         ///< the best evaluated weights (restore_best)

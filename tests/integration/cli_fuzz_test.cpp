@@ -25,19 +25,21 @@ TEST(CliFuzz, GeneratedArgumentListsExitZeroOrTwoWithOneLine) {
   const std::string malformed = dir.write("malformed.yaml", "data: [unclosed\n  model: {\n");
   const std::string alias = dir.write("alias.yaml", "a: &a {b: *a}\n");
   const std::string empty = dir.write("empty.yaml", "");
+  const std::string ledger = dir.write("audit.jsonl", "{\"seq\":1,\"prev\":\"00\",\"event\":\"x\"}\n{broken\n");
   const std::vector<std::string> commands = {"train", "eval", "data inspect", "data manifest", "data tokenizer", "data prepare",
                                              "export", "report", "qa agreement", "qa spotcheck", "qa select",
                                              "qa relabel", "qa weak-labels", "launch", "info", "generate", "sweep", "compare",
-                                             "lr-find", "trian", ""};
+                                             "lr-find", "audit verify", "audit show", "audit", "data diff", "trian", ""};
   const std::vector<std::string> flags = {"--config", "--set", "--resume", "--checkpoint", "--out", "--run",
                                           "--plugin", "--nproc-per-node", "--nnodes", "--node-rank", "--master-port",
                                           "--max-restarts", "--k", "--fraction", "--time-buckets", "--seed", "--max",
                                           "--help", "--bogus", "-x", "--", "--config=", "--set=", "--prompt",
                                           "--prompts", "--weights", "--temperature", "--top-p", "--max-new-tokens",
                                           "--workers", "--shard-tokens", "--grid", "--ablate", "--seeds", "--parallel",
-                                          "--range", "--sample"};
+                                          "--range", "--sample", "--ledger", "--key-env", "--require-hmac", "--new-audit-chain",
+                                          "--accept", "--max-lines"};
   const std::vector<std::string> values = {
-      std::string(STRATUM_SOURCE_DIR) + "/configs/smoke.yaml", malformed, alias, empty, "/nonexistent/x.yaml",
+      std::string(STRATUM_SOURCE_DIR) + "/configs/smoke.yaml", malformed, alias, empty, ledger, "/nonexistent/x.yaml",
       dir.path(), dir.path() + "/out.json", "-1", "0",
       "2147483648", "99999999999999999999", "1e308", "nan", "", "auto", "\x1b[31mred", "caf\xc3", std::string(300, 'p'),
       "trainer.lr=fast", "trainer.batch_size=9223372036854775807", "data.prefetch=1000000000", "model.width=1e6",
