@@ -3,7 +3,7 @@
 #
 #   scripts/device_check.sh --prepare
 #       Here, with network: download Debian's .deb files for what the GPU image lacks
-#       (yaml-cpp, spdlog, fmt, GoogleTest, Google Benchmark, nlohmann-json, zlib headers) and
+#       (yaml-cpp, spdlog, fmt, GoogleTest, Google Benchmark, nlohmann-json, zlib headers, RE2) and
 #       extract them into third_party/debs/root (git-ignored; carry it to the device).
 #   scripts/device_check.sh --nccl
 #       On the GPU machine, without building: run build-cuda/bin/stratum_nccl_check, built here
@@ -25,12 +25,14 @@ cd "$(dirname "$0")/.."
 DEBS=third_party/debs
 ROOT="$DEBS/root"
 PACKAGES=(libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libgtest-dev libgmock-dev
-          libbenchmark-dev libbenchmark1debian nlohmann-json3-dev zlib1g-dev zlib1g)
+          libbenchmark-dev libbenchmark1debian nlohmann-json3-dev zlib1g-dev zlib1g libre2-dev libre2-9)
 
 if [ "${1:-}" = "--prepare" ]; then
   mkdir -p "$DEBS" "$ROOT"
   (cd "$DEBS" && for attempt in 1 2 3; do apt-get download "${PACKAGES[@]}" && break; sleep 5; done)
   for deb in "$DEBS"/*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
+  # pkg-config files (RE2's) name /usr; make them point at the extracted tree wherever it lands.
+  find "$ROOT" -name '*.pc' -exec sed -i 's|^prefix=/usr$|prefix=${pcfiledir}/../../..|' {} +
   echo "device_check: extracted $(ls "$DEBS"/*.deb | wc -l) packages into $ROOT; run with carry: [\"$DEBS\"]"
   exit 0
 fi
@@ -85,3 +87,25 @@ run "$PYTHON" scripts/bench_train_step.py --model gpt-125m --batch 8 --seq 1024 
 run "$PYTHON" scripts/bench_train_step.py --model gpt-125m --batch 8 --seq 1024 --steps "$STEPS" --mode compile
 
 printf '%s\n' "${results[@]}" | "$PYTHON" scripts/bench_train_step.py --table
+echo "gpt-125m with the unfused AdamW (for the fused kernel's share):"
+build-device/bin/stratum_bench_train_step --model gpt-125m --batch 8 --seq 1024 --steps "$STEPS" --device cuda --fused off | tail -1
+
+echo "== gpt-125m on fortunes through stratum train, bf16, 200 steps: energy (NVML's counter, eval.json) and"
+echo "   trainer.assert_no_sync (a host synchronization in a step between logging steps fails the run)"
+energy_dir="$(mktemp -d)"
+if build-device/bin/stratum train --config configs/gpt-fortunes.yaml --set model.name=gpt-125m --set trainer.device=cuda \
+     --set trainer.precision=bf16 --set trainer.steps=200 --set trainer.batch_size=8 --set data.text.max_length=1024 \
+     --set eval.every=0 --set eval.max_samples=64 --set logging.sample_every=0 --set logging.every=50 \
+     --set trainer.assert_no_sync=true --set run.output_dir="$energy_dir" --set audit.enabled=false \
+     > "$energy_dir/train.out" 2>&1; then
+  echo "assert_no_sync: PASS (no host synchronization in the 196 unlogged steps)"
+else
+  echo "assert_no_sync: FAIL"
+  tail -3 "$energy_dir/train.out"
+fi
+"$PYTHON" - "$energy_dir" <<'PY'
+import glob, json, sys
+for path in glob.glob(sys.argv[1] + "/*/eval.json"):
+    e = json.load(open(path))["energy"]
+    print("energy:", json.dumps(e))
+PY
