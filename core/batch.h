@@ -18,6 +18,12 @@ struct Batch {
 
   int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
 
+  /// The same batch in page-locked host memory, so a copy to a GPU can run asynchronously.
+  Batch pinned() const {
+    return {inputs.defined() ? inputs.pin_memory() : inputs, targets.defined() ? targets.pin_memory() : targets,
+            segments.defined() ? segments.pin_memory() : torch::Tensor()};
+  }
+
   Batch to(const torch::Device& device) const {
     return {inputs.to(device, /*non_blocking=*/true), targets.to(device, /*non_blocking=*/true),
             segments.defined() ? segments.to(device, /*non_blocking=*/true) : torch::Tensor()};

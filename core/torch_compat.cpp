@@ -81,6 +81,49 @@ at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::T
 #endif
 }
 
+bool has_fused_adamw(bool cuda) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  (void)cuda;
+  return true;
+#elif TORCH_VERSION_MAJOR == 2
+  return cuda;
+#else
+  (void)cuda;
+  return false;
+#endif
+}
+
+void fused_adamw_step(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads,
+                      const std::vector<at::Tensor>& exp_avgs, const std::vector<at::Tensor>& exp_avg_sqs,
+                      const std::vector<at::Tensor>& steps, double lr, double beta1, double beta2, double weight_decay,
+                      double eps) {
+#if TORCH_VERSION_MAJOR >= 2
+  at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, beta1, beta2, weight_decay, eps,
+                    /*amsgrad=*/false, /*maximize=*/false);
+#else
+  (void)params, (void)grads, (void)exp_avgs, (void)exp_avg_sqs, (void)steps, (void)lr, (void)beta1, (void)beta2,
+      (void)weight_decay, (void)eps;
+  throw std::logic_error("the fused AdamW kernel needs LibTorch 2.0 or later");
+#endif
+}
+
+void allow_tf32(bool allowed) {
+  at::globalContext().setFloat32MatmulPrecision(allowed ? "high" : "highest");
+  at::globalContext().setAllowTF32CuDNN(allowed);
+}
+
+#ifdef STRATUM_TORCH_CUDA
+NoCudaSyncScope::NoCudaSyncScope() : previous_(static_cast<int>(c10::cuda::warning_state().get_sync_debug_mode())) {
+  c10::cuda::warning_state().set_sync_debug_mode(c10::cuda::SyncDebugMode::L_ERROR);
+}
+NoCudaSyncScope::~NoCudaSyncScope() {
+  c10::cuda::warning_state().set_sync_debug_mode(static_cast<c10::cuda::SyncDebugMode>(previous_));
+}
+#else
+NoCudaSyncScope::NoCudaSyncScope() = default;
+NoCudaSyncScope::~NoCudaSyncScope() = default;
+#endif
+
 namespace {
 
 // LibTorch 2.4 replaced the per-device autocast setters with device-type arguments.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace at {
 class Tensor;
@@ -47,6 +48,35 @@ bool has_fused_attention();
 /// valid when has_fused_attention(); models/attention.cpp falls back to explicit math.
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                            double dropout_p, bool causal);
+
+/// Whether LibTorch has the fused AdamW kernel (`_fused_adamw_`) for tensors on `cuda` (2.0
+/// and later) or on the CPU (2.4 and later).
+bool has_fused_adamw(bool cuda);
+
+/// One AdamW step over whole lists of tensors in one fused kernel (decoupled weight decay, no
+/// AMSGrad): `steps` are float tensors on the parameters' device already counting this step.
+/// Only valid where has_fused_adamw().
+void fused_adamw_step(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads,
+                      const std::vector<at::Tensor>& exp_avgs, const std::vector<at::Tensor>& exp_avg_sqs,
+                      const std::vector<at::Tensor>& steps, double lr, double beta1, double beta2, double weight_decay,
+                      double eps);
+
+/// Whether float32 matrix products (and cuDNN convolutions) on CUDA may use TF32 tensor cores.
+void allow_tf32(bool allowed);
+
+/// While alive, a CUDA operation that waits for the device from the host (a copy to the host,
+/// `.item()`, a synchronizing allocation) throws instead of running: how a training step proves it
+/// never stalls the host. Nothing without CUDA.
+class NoCudaSyncScope {
+ public:
+  NoCudaSyncScope();
+  ~NoCudaSyncScope();
+  NoCudaSyncScope(const NoCudaSyncScope&) = delete;
+  NoCudaSyncScope& operator=(const NoCudaSyncScope&) = delete;
+
+ private:
+  int previous_ = 0;
+};
 
 /// Whether autocast can run float16 on the CPU (LibTorch 2.4 and later); on CUDA it always can.
 bool cpu_half_autocast();

@@ -101,6 +101,7 @@ Loader::Item Loader::produce() {
   const torch::Tensor index =
       torch::from_blob(order_.data() + cursor_ + first, {last - first}, torch::kInt64);
   Item item{dataset_.gather_training(index, produce_epoch_), produce_epoch_, {}};
+  if (options_.pin_memory) item.batch = item.batch.pinned();  // on the loader's thread, off the step's path
   if (schedule_) {
     item.from_source.assign(options_.mix.size(), 0);
     for (size_t i = cursor_; i < end; ++i) ++item.from_source[source_of_[i]];

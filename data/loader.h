@@ -29,6 +29,8 @@ struct LoaderOptions {
   /// Several sources (SplitData::mix): each example's source is drawn by share, then the
   /// source's next example in its own shuffled pass (a source that runs out starts another).
   std::vector<MixComponent> mix{};
+  /// Gather batches into page-locked memory (training on a GPU: their copy is then asynchronous).
+  bool pin_memory = false;
 };
 
 /// An endless stream of shuffled batches over `dataset`: epoch e visits every example once in

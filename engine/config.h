@@ -46,6 +46,14 @@ inline const ChoiceTable<Schedule>& choices(Schedule) {
   return table;
 }
 
+/// Whether AdamW steps with LibTorch's fused kernel (auto: on CUDA when LibTorch has it).
+enum class FusedAdamWChoice { automatic, on, off };
+inline const ChoiceTable<FusedAdamWChoice>& choices(FusedAdamWChoice) {
+  static const ChoiceTable<FusedAdamWChoice> table{
+      {FusedAdamWChoice::automatic, "auto"}, {FusedAdamWChoice::on, "on"}, {FusedAdamWChoice::off, "off"}};
+  return table;
+}
+
 /// Per-class loss weights.
 enum class ClassWeights { none, balanced };
 inline const ChoiceTable<ClassWeights>& choices(ClassWeights) {
@@ -177,6 +185,10 @@ struct TrainerOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
+  FusedAdamWChoice fused_adamw = FusedAdamWChoice::automatic;
+  bool tf32 = true;
+  bool pin_memory = true;
+  bool assert_no_sync = false;
   Schedule schedule = Schedule::cosine;
   int64_t warmup_steps = 0;
   double min_lr_ratio = 0.1;
@@ -211,6 +223,14 @@ struct TrainerOptions {
     v.field("beta1", &TrainerOptions::beta1, "AdamW first-moment decay", in_range(0.0, 0.9999));
     v.field("beta2", &TrainerOptions::beta2, "AdamW second-moment decay", in_range(0.0, 0.99999));
     v.field("eps", &TrainerOptions::eps, "AdamW denominator epsilon", positive());
+    v.field("fused_adamw", &TrainerOptions::fused_adamw,
+            "AdamW in one fused kernel per parameter group: auto (on CUDA where LibTorch has it), on, off");
+    v.field("tf32", &TrainerOptions::tf32, "on CUDA: float32 matrix products and convolutions may use TF32 tensor cores");
+    v.field("pin_memory", &TrainerOptions::pin_memory,
+            "on CUDA: batches are gathered into page-locked host memory, so their copy to the GPU is asynchronous");
+    v.field("assert_no_sync", &TrainerOptions::assert_no_sync,
+            "on CUDA: a training step that waits for the GPU from the host (outside logging steps) is an error "
+            "(checks the step stays asynchronous)");
     v.field("schedule", &TrainerOptions::schedule, "learning-rate shape after warm-up");
     v.field("warmup_steps", &TrainerOptions::warmup_steps, "linear warm-up steps", at_least(0));
     v.field("min_lr_ratio", &TrainerOptions::min_lr_ratio, "final learning rate as a share of lr", in_range(0.0, 1.0));

@@ -4,7 +4,10 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include "core/error.h"
 #include "core/log.h"
+#include "core/torch_compat.h"
+#include "engine/fused_adamw.h"
 
 namespace stratum {
 namespace {
@@ -19,7 +22,22 @@ bool wants_decay(const std::string& name, const torch::Tensor& p, const TrainerO
 
 }  // namespace
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& options, torch::nn::Module& module) {
+bool uses_fused_adamw(const TrainerOptions& options, bool cuda) {
+  if (options.optimizer != OptimizerKind::adamw || options.fused_adamw == FusedAdamWChoice::off) return false;
+  // auto: on CUDA, where one kernel instead of several per tensor pays; the CPU keeps the
+  // reference implementation unless asked.
+  if (options.fused_adamw == FusedAdamWChoice::automatic) return cuda && compat::has_fused_adamw(true);
+  if (compat::has_fused_adamw(cuda)) return true;
+  {
+    throw UserError(std::string("trainer.fused_adamw: on, but LibTorch ") + compat::torch_version() +
+                    " has no fused AdamW kernel for " + (cuda ? "CUDA (2.0 and later have it)" : "the CPU (2.4 and later have it)") +
+                    "; use auto or off");
+  }
+  return false;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& options, torch::nn::Module& module,
+                                                        bool cuda) {
   std::vector<torch::Tensor> decay, no_decay;
   for (const auto& item : module.named_parameters()) {
     if (!item.value().requires_grad()) continue;
@@ -46,6 +64,10 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& op
   std::vector<torch::optim::OptimizerParamGroup> groups;
   if (!decay.empty()) groups.emplace_back(decay, adamw(options.weight_decay));
   if (!no_decay.empty()) groups.emplace_back(no_decay, adamw(0.0));
+  if (uses_fused_adamw(options, cuda)) {
+    log::debug("optimizer: AdamW with the fused kernel");
+    return std::make_unique<FusedAdamW>(std::move(groups), torch::optim::AdamWOptions(options.lr));
+  }
   return std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(options.lr));
 }
 

@@ -53,6 +53,10 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") return false;
+    if (positionals_ && (arg.empty() || arg[0] != '-')) {
+      positionals_->push_back(arg);
+      continue;
+    }
     if (arg.rfind("--", 0) != 0) {
       throw UserError(command + ": unexpected argument \"" + printable(arg, 80) + "\" (see --help)");
     }

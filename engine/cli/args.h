@@ -26,6 +26,10 @@ class ArgParser {
   /// `--name` with no value.
   void flag(const std::string& name, const std::string& help, bool* out);
 
+  /// Words that are not options (do not start with '-') go to `*out`, in order; without this
+  /// they are an error.
+  void positionals(std::vector<std::string>* out) { positionals_ = out; }
+
   /// Extra text printed after the options in `--help`.
   void epilog(std::string text) { epilog_ = std::move(text); }
 
@@ -54,6 +58,7 @@ class ArgParser {
   std::string summary_;
   std::string epilog_;
   std::vector<Spec> specs_;
+  std::vector<std::string>* positionals_ = nullptr;
 };
 
 /// `text`, the value of `flag`, as a number in [lo, hi]; otherwise a UserError naming the flag.

@@ -45,16 +45,8 @@ int audit_verify(const Args& args) {
   parser.option("--config", "FILE", "a run config whose audit: section names the ledger and its key", &config_path);
   parser.option("--key-env", "NAME", "environment variable with the HMAC key (default STRATUM_AUDIT_KEY)", &key_env);
   parser.flag("--require-hmac", "fail when the key is not set (every entry must carry a valid seal)", &require_hmac);
-  Args flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].rfind("--", 0) != 0) {
-      paths.push_back(args[i]);
-    } else {
-      flags.push_back(args[i]);
-      if ((args[i] == "--config" || args[i] == "--key-env") && i + 1 < args.size()) flags.push_back(args[++i]);
-    }
-  }
-  if (!parser.parse(flags)) {
+  parser.positionals(&paths);
+  if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }

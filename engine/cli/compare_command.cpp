@@ -40,18 +40,8 @@ int compare_command(const Args& args, Registry&) {
   parser.repeated("--run", "DIR", "a run directory (the same as naming it without --run)", &dirs);
   parser.option("--out", "FILE", "the page to write (default: compare.html here, or SWEEP_DIR/compare.html)", &out);
   parser.option("--bootstrap", "N", "resamples for the confidence intervals", &resamples_text);
-  // Bare words are run directories.
-  Args flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const bool takes_value = args[i] == "--run" || args[i] == "--out" || args[i] == "--bootstrap";
-    if (args[i].rfind("-", 0) == 0) {
-      flags.push_back(args[i]);
-      if (takes_value && i + 1 < args.size()) flags.push_back(args[++i]);
-    } else {
-      dirs.push_back(args[i]);
-    }
-  }
-  if (!parser.parse(flags)) {
+  parser.positionals(&dirs);  // bare words are run directories
+  if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }

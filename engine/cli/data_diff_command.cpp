@@ -91,16 +91,8 @@ int data_diff_command(const Args& args) {
                    "per-split counts per label, records read / accepted / rejected, redaction, and the data section "
                    "of their configs. Exit 0 either way; the first line says whether the versions match.");
   parser.option("--max-lines", "N", "most lines per section (default 50)", &max_lines_text);
-  Args flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].rfind("--", 0) != 0) {
-      runs.push_back(args[i]);
-    } else {
-      flags.push_back(args[i]);
-      if (args[i] == "--max-lines" && i + 1 < args.size()) flags.push_back(args[++i]);
-    }
-  }
-  if (!parser.parse(flags)) {
+  parser.positionals(&runs);
+  if (!parser.parse(args)) {
     std::fputs(parser.help().c_str(), stdout);
     return kExitOk;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "core/energy_meter.h"
@@ -23,6 +24,7 @@
 #include "engine/run_dir.h"
 #include "engine/stop_signal.h"
 #include "engine/training/early_stopping.h"
+#include "engine/training/gradient_clipping.h"
 #include "engine/training/training_helpers.h"
 #include "engine/training/training_run.h"
 #include "engine/weight_average.h"
@@ -37,6 +39,9 @@ bool TrainingRun::stop_wanted() { return ranks_.world > 1 ? stop_agreed_ : stop_
 // generators back to the step's start), so the checkpoint is the last complete step's and a
 // resumed run repeats this one whole.
 bool TrainingRun::train_step(int64_t step, double lr) {
+  // trainer.assert_no_sync: between logging steps nothing may make the host wait for the GPU.
+  std::optional<compat::NoCudaSyncScope> no_sync;
+  if (options_.assert_no_sync && device_.is_cuda() && !logs_at(step)) no_sync.emplace();
   set_learning_rate(*optimizer_, lr);
   optimizer_->zero_grad();
   if (scaler_->enabled()) step_loss_.zero_();
@@ -55,9 +60,10 @@ bool TrainingRun::train_step(int64_t step, double lr) {
     ++state_.batches;
     micro_batch(host_batch);
   }
-  const double grad_norm = apply_gradients(step);
+  const torch::Tensor grad_norm = apply_gradients(step);
   state_.step = step;
-  if (step == 1 || step % config_.logging.every == 0 || step == total_steps_) log_window(step, lr, grad_norm);
+  no_sync.reset();
+  if (logs_at(step)) log_window(step, lr, grad_norm.defined() ? grad_norm.item<double>() : 0.0);
   return true;
 }
 
@@ -127,9 +133,9 @@ void TrainingRun::micro_batch(const data::Batch& loaded) {
 // Averages, unscales and clips the gradients and applies the update. With fp16, gradients are
 // unscaled before clipping, and a step whose gradients overflowed is skipped (the scaler backs
 // off) rather than applied. Returns the gradient norm before clipping (0 when not clipped).
-double TrainingRun::apply_gradients(int64_t step) {
+torch::Tensor TrainingRun::apply_gradients(int64_t step) {
   if (gradient_sync_) gradient_sync_->finish();
-  double grad_norm = 0;
+  torch::Tensor grad_norm;
   bool finite = scaler_->unscale(model_->parameters());
   if (ranks_.tensor && scaler_->enabled()) {
     // The parts of a split model see different gradients; they skip a step together or not at all.
@@ -140,8 +146,9 @@ double TrainingRun::apply_gradients(int64_t step) {
   }
   if (finite) {
     if (options_.clip_grad_norm > 0) {
-      grad_norm = ranks_.tensor ? ranks_.tensor->clip_gradient_norm(*model_, options_.clip_grad_norm)
-                                : torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.clip_grad_norm);
+      // A split model's parts add their shares of the norm in a collective (it waits for it).
+      grad_norm = ranks_.tensor ? torch::tensor(ranks_.tensor->clip_gradient_norm(*model_, options_.clip_grad_norm))
+                                : clip_gradient_norm(model_->parameters(), options_.clip_grad_norm);
     }
     optimizer_->step();
     if (average_) average_->update(step);

@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "engine/slices/slice_evaluation.h"
 #include "core/text.h"
+#include "core/torch_compat.h"
 #include "distributed/tensor_parallelism.h"
 #include "core/random_state.h"
 #include "engine/lr_schedule.h"
@@ -72,10 +73,11 @@ TrainingOutcome TrainingRun::run(const std::string& resume_from) {
   // Replicated: each replica takes its share of every global batch; sharded: a whole batch
   // of its own split.
   const bool sharded = ranks_.sharded_stream;
-  sampler_ = std::make_unique<data::Loader>(
-      data_.seen, data::LoaderOptions{sharded ? options_.batch_size : global_micro_batch_, derive_seed(seed_, "shuffle"),
-                                      config_.data.prefetch, state_.batches, sharded ? 0 : ranks_.replica,
-                                      sharded ? 1 : ranks_.replica_count, data_.mix});
+  data::LoaderOptions loading{sharded ? options_.batch_size : global_micro_batch_, derive_seed(seed_, "shuffle"),
+                              config_.data.prefetch, state_.batches, sharded ? 0 : ranks_.replica,
+                              sharded ? 1 : ranks_.replica_count, data_.mix};
+  loading.pin_memory = device_.is_cuda() && options_.pin_memory;
+  sampler_ = std::make_unique<data::Loader>(data_.seen, loading);
   start_ = monotonic_seconds();
   progress_ = std::make_unique<Progress>(total_steps_, start_, language_model_ ? "tokens" : "samples");
   window_loss_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
@@ -108,6 +110,12 @@ void TrainingRun::seed_and_pick_device() {
   torch::manual_seed(derive_seed(seed_, replica == 0 ? "torch" : "torch/rank-" + std::to_string(replica)));
   if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
   device_ = pick_device(options_.device);
+  if (device_.is_cuda()) {
+    compat::allow_tf32(options_.tf32);
+    if (options_.assert_no_sync && !options_.pin_memory) {
+      config_.fail("trainer.assert_no_sync", "needs trainer.pin_memory: a copy from pageable host memory waits for the GPU");
+    }
+  }
   open_energy_and_audit();
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   log::info("device: " + device_.str() + ", intra-op threads: " + std::to_string(torch::get_num_threads()) +
@@ -168,7 +176,8 @@ void TrainingRun::build_model(const std::string& checkpoint) {
   log::info("model: " + config_.model.name + ", " + models::describe_model_facts(facts_) + "; task: " +
             (language_model_ ? "language modeling" : "classification"));
   check_sampling();
-  optimizer_ = make_optimizer(options_, *model_);
+  optimizer_ = make_optimizer(options_, *model_, device_.is_cuda());
+  if (uses_fused_adamw(options_, device_.is_cuda())) log::info("optimizer: AdamW, fused kernel");
   if (options_.ema.enabled()) average_ = std::make_unique<WeightAverage>(*model_, options_.ema.decay, options_.ema.start_step);
   if (!options_.early_stopping.metric.empty()) early_stopping_ = std::make_unique<EarlyStopping>(options_.early_stopping);
   if (options_.class_weights == ClassWeights::balanced) {

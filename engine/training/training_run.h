@@ -79,7 +79,11 @@ class TrainingRun {
   // The loop (training_loop.cpp).
   bool train_step(int64_t step, double lr);  ///< false: a stop request abandoned the step
   void micro_batch(const data::Batch& loaded);
-  double apply_gradients(int64_t step);
+  /// The gradient norm before clipping, on the device (undefined when not clipped).
+  torch::Tensor apply_gradients(int64_t step);
+  bool logs_at(int64_t step) const {
+    return step == 1 || step % config_.logging.every == 0 || step == total_steps_;
+  }
   void log_window(int64_t step, double lr, double grad_norm);
   void evaluate_during_training(int64_t step);
   // Text samples of a language model (training_samples.cpp).

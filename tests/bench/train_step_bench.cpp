@@ -3,7 +3,7 @@
 // PyTorch (Python side: scripts/bench_train_step.py).
 //   stratum_bench_train_step --model vit-s16|gpt-125m|... [--layers L] [--batch B] [--seq T]
 //                            [--steps N] [--warmup W] [--precision bf16|fp32] [--threads N]
-//                            [--device cuda|cpu]
+//                            [--device cuda|cpu] [--fused auto|on|off]
 // Prints one JSON line: items/s, tokens/s, model FLOPs utilisation, peak memory, final loss.
 
 #include <torch/torch.h>
@@ -18,6 +18,7 @@
 #include "engine/registry.h"
 #include "core/thread_environment.h"
 #include "core/torch_compat.h"
+#include "engine/optimizer.h"
 #include "models/builtin_models.h"
 
 namespace {
@@ -69,7 +70,17 @@ int main(int argc, char** argv) {
   model->to(device);
   model->train();
   const int64_t parameters = stratum::models::count_parameters(*model);
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.1));
+  // The trainer's optimizer: the fused AdamW kernel on CUDA where LibTorch has it (--fused).
+  stratum::TrainerOptions trainer;
+  trainer.lr = 1e-4;
+  trainer.weight_decay = 0.1;
+  const std::string fused = flag(argc, argv, "--fused", "auto");
+  trainer.fused_adamw = fused == "on" ? stratum::FusedAdamWChoice::on
+                        : fused == "off" ? stratum::FusedAdamWChoice::off
+                                         : stratum::FusedAdamWChoice::automatic;
+  if (cuda) stratum::compat::allow_tf32(true);
+  auto optimizer_owner = stratum::make_optimizer(trainer, *model, cuda);
+  torch::optim::Optimizer& optimizer = *optimizer_owner;
 
   // Random batches, drawn once on the device so the loop measures the model, not the data.
   const int64_t vocab = tokens ? model->named_parameters()["token_embedding.weight"].size(0) : 0;
@@ -128,6 +139,7 @@ int main(int argc, char** argv) {
   out["model"] = name;
   out["device"] = device_name;
   out["precision"] = bf16 ? "bf16" : "fp32";
+  out["fused_adamw"] = stratum::uses_fused_adamw(trainer, cuda);
   out["threads"] = torch::get_num_threads();
   out["torch"] = stratum::compat::torch_version();
   out["batch"] = batch;
