@@ -57,21 +57,25 @@ struct RedactOptions {
 
   RedactPattern pattern_defaults() const { return {}; }
 
+  /// The actions of the built-in detectors and of the patterns.
+  std::vector<RedactAction> detector_actions() const {
+    std::vector<RedactAction> out = {email, phone, ipv4, ipv6, card, iban};
+    for (const RedactPattern& p : patterns) out.push_back(p.action);
+    return out;
+  }
+
   /// Whether any detector, pattern or field rule is on.
   bool active() const {
-    for (RedactAction a : {email, phone, ipv4, ipv6, card, iban}) {
+    for (RedactAction a : detector_actions()) {
       if (a != RedactAction::off) return true;
     }
-    return !patterns.empty() || !fields.empty();
+    return !fields.empty();
   }
 
   /// Whether any rule hashes (and so needs the key).
   bool hashes() const {
-    for (RedactAction a : {email, phone, ipv4, ipv6, card, iban}) {
+    for (RedactAction a : detector_actions()) {
       if (a == RedactAction::hash) return true;
-    }
-    for (const RedactPattern& p : patterns) {
-      if (p.action == RedactAction::hash) return true;
     }
     return !fields.empty() && field_action == FieldAction::hash;
   }

@@ -1,9 +1,6 @@
 #include "engine/audit/audit_ledger.h"
 
-#include <fcntl.h>
 #include <pwd.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,11 +8,10 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "core/log.h"
 #include "core/read_file.h"
 #include "core/sha256.h"
@@ -120,32 +116,16 @@ std::string read_ledger_bytes(const std::string& path) {
   return *bytes;
 }
 
-// Holds an exclusive flock on an open file descriptor.
+// The ledger file under its exclusive lock, with what an append does to it.
 class LockedFile {
  public:
-  explicit LockedFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw UserError(path + ": cannot open the audit ledger: " + std::strerror(errno));
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(kLockSeconds);
-    while (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) {
-        ::close(fd_);
-        throw UserError(path + ": cannot lock the audit ledger: " + std::strerror(errno));
-      }
-      if (std::chrono::steady_clock::now() > until) {
-        ::close(fd_);
-        throw UserError(path + ": the audit ledger stayed locked by another process for " +
-                        std::to_string(static_cast<int>(kLockSeconds)) + " s");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  explicit LockedFile(const std::string& path) : path_(path), lock_(path, kLockSeconds) {
+    if (!lock_.locked()) {
+      throw UserError(path + ": the audit ledger stayed locked by another process for " +
+                      std::to_string(static_cast<int>(kLockSeconds)) + " s");
     }
+    fd_ = lock_.fd();
   }
-  ~LockedFile() {
-    flock(fd_, LOCK_UN);
-    ::close(fd_);
-  }
-  LockedFile(const LockedFile&) = delete;
-  LockedFile& operator=(const LockedFile&) = delete;
 
   std::string read_all() const {
     std::string bytes;
@@ -181,6 +161,7 @@ class LockedFile {
 
  private:
   std::string path_;
+  FileLock lock_;
   int fd_ = -1;
 };
 

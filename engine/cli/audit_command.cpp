@@ -119,7 +119,7 @@ int audit_show(const Args& args) {
   if (listing.is_object() && listing.contains("entries") && listing["entries"].is_array()) {
     for (const json& item : listing["entries"]) {
       if (!item.is_object()) continue;
-      const int64_t seq = item.value("seq", int64_t{-1});
+      const int64_t seq = item.contains("seq") && item["seq"].is_number_integer() ? item["seq"].get<int64_t>() : -1;
       const auto found = by_seq.find(seq);
       if (found == by_seq.end() || found->second->hash != text_of(item, "sha256")) {
         std::printf("MISSING: entry seq %lld (%s) of this run is not in the ledger as written (deleted or altered)\n",

@@ -57,7 +57,8 @@ std::map<std::string, std::string> files_of(const json& manifest) {
 // split -> label -> examples.
 std::map<std::string, std::map<std::string, int64_t>> counts_of(const json& manifest) {
   std::map<std::string, std::map<std::string, int64_t>> out;
-  const json names = manifest.contains("class_names") ? manifest["class_names"] : json::array();
+  const json names = manifest.contains("class_names") && manifest["class_names"].is_array() ? manifest["class_names"]
+                                                                                           : json::array();
   if (!manifest.contains("label_counts") || !manifest["label_counts"].is_object()) return out;
   for (auto it = manifest["label_counts"].begin(); it != manifest["label_counts"].end(); ++it) {
     if (!it.value().is_array()) continue;

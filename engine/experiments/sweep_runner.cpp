@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/child_process.h"
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "core/log.h"
 #include "core/read_file.h"
 #include "core/text.h"
@@ -129,10 +129,8 @@ class Sweep {
     std::error_code ec;
     fs::create_directories(fs::path(o_.out_dir) / "logs", ec);
     if (ec) throw UserError("--out " + o_.out_dir + ": cannot create: " + ec.message());
-    const std::string path = o_.out_dir + "/sweep.lock";
-    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0) throw UserError(path + ": cannot open");
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    lock_ = std::make_unique<FileLock>(o_.out_dir + "/sweep.lock", /*wait_seconds=*/0);
+    if (!lock_->locked()) {
       throw UserError("--out " + o_.out_dir + ": another stratum sweep is running in this folder");
     }
   }
@@ -281,7 +279,7 @@ class Sweep {
   const std::string fingerprint_;
   SweepState state_;
   std::vector<Active> active_;
-  int lock_fd_ = -1;
+  std::unique_ptr<FileLock> lock_;
 };
 
 }  // namespace

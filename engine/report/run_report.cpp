@@ -36,6 +36,11 @@ double number_or_nan(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
 }
 
+// A text field, or `fallback` when it is absent or not text (a hand-edited file).
+std::string text_or(const json& j, const char* key, const std::string& fallback) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+
 std::string cell(const json& j, const char* key) {
   const double v = number_or_nan(j, key);
   return std::isnan(v) ? "–" : format_number(v);
@@ -143,7 +148,7 @@ std::string continuous_section(const Metrics& m) {
     const json& e = m.promotions[i];
     const bool promoted = e.value("event", "") == "promotion";
     html += "<tr><td>" + cell(e, "step") + "</td><td>" + (promoted ? "promoted" : "refused") + "</td><td>" +
-            escape_html(e.value("metric", "")) + "</td><td>" + cell(e, "value") + "</td><td>" + cell(e, "previous") +
+            escape_html(text_or(e, "metric", "")) + "</td><td>" + cell(e, "value") + "</td><td>" + cell(e, "previous") +
             "</td><td>" + cell(e, "unseen") + "</td><td style=\"text-align:left\">" + escape_html(e.value("reason", "")) +
             "</td></tr>";
   }
@@ -195,14 +200,15 @@ std::string evaluation_section(const json& eval) {
   // Which weights were scored: the last, the average (trainer.ema) or early stopping's best.
   if (eval.contains("weights") && eval["weights"].is_object()) {
     const json& w = eval["weights"];
-    const std::string evaluated = w.value("evaluated", "last");
+    const std::string evaluated = text_or(w, "evaluated", "last");
     std::string note = evaluated == "ema"    ? "the weight average (trainer.ema)"
                        : evaluated == "best" ? "the best evaluated weights, from step " + cell(w, "step")
                                              : "the last weights";
-    if (w.contains("early_stopping") && w["early_stopping"].is_object() && w["early_stopping"].value("stopped", false)) {
+    if (w.contains("early_stopping") && w["early_stopping"].is_object() && w["early_stopping"].contains("stopped") &&
+        w["early_stopping"]["stopped"].is_boolean() && w["early_stopping"]["stopped"].get<bool>()) {
       const json& e = w["early_stopping"];
       note += "; early stopping ended the run at step " + cell(e, "stopped_at_step") + " (" +
-              escape_html(e.value("metric", "")) + " best " + cell(e, "best") + " at step " + cell(e, "best_step") + ")";
+              escape_html(text_or(e, "metric", "")) + " best " + cell(e, "best") + " at step " + cell(e, "best_step") + ")";
     }
     html += "<p class=\"note\">Scored: " + note + ".</p>";
   }
@@ -246,9 +252,9 @@ std::string evaluation_section(const json& eval) {
       html += "<p>Energy: " + cell(e, "joules") + " J (training " + cell(e, "training_joules") + " J, final evaluation " +
               cell(e, "final_evaluation_joules") + " J; " +
               cell(e, tokens ? "joules_per_training_token" : "joules_per_training_sample") + " J per training " +
-              (tokens ? "token" : "sample") + "), measured by " + escape_html(e.value("measured_by", "")) + ".</p>";
+              (tokens ? "token" : "sample") + "), measured by " + escape_html(text_or(e, "measured_by", "")) + ".</p>";
     } else {
-      html += "<p class=\"note\">Energy: " + escape_html(e.value("reason", "not measured")) + ".</p>";
+      html += "<p class=\"note\">Energy: " + escape_html(text_or(e, "reason", "not measured")) + ".</p>";
     }
   }
   if (eval.contains("dataset_version") && eval["dataset_version"].is_string()) {

@@ -251,6 +251,16 @@ TEST(AuditLedger, RecordsRunsExportsAndLabelChangesAndRefusesABrokenChain) {
   EXPECT_THAT(r.out, HasSubstr("item item-4: sports -> politics by alice"));
   EXPECT_THAT(r.out, HasSubstr("other runs on data version"));  // the second run read the same data
 
+  // A run's audit.json edited by hand: its entries are reported missing, never a crash.
+  const std::string listing = read_file(run + "/audit.json");
+  std::ofstream(run + "/audit.json", std::ios::trunc)
+      << json{{"ledger", ledger}, {"entries", json::array({json{{"seq", "x"}, {"event", 3}}, 7})}}.dump();
+  r = run_stratum("audit show --run " + run);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("of this run's ledger entries are missing or altered"));
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  std::ofstream(run + "/audit.json", std::ios::trunc) << listing;
+
   // Tampering: named by line, one error line, exit 2; no run starts on it.
   const std::string original = read_file(ledger);
   std::string tampered = original;
@@ -312,6 +322,14 @@ TEST(DataDiff, TellsSameAndDifferentDataApart) {
   EXPECT_THAT(r.err, HasSubstr("expected two run directories"));
   r = run_stratum("data diff " + run_directory(a) + " /nonexistent");
   EXPECT_EQ(r.exit_code, 2);
+  // A hand-edited manifest with fields of the wrong type is read as far as it makes sense.
+  const std::string edited = dir.path() + "/edited";
+  fs::create_directories(edited);
+  std::ofstream(edited + "/manifest.json")
+      << R"({"dataset_version": 5, "class_names": "x", "files": [3, {"role": 1}], "label_counts": {"seen": "y"}})";
+  r = run_stratum("data diff " + run_directory(a) + " " + edited);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("different dataset versions"));
 }
 
 }  // namespace
